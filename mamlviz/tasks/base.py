@@ -1,0 +1,39 @@
+"""A meta-batch of tasks, as the three steps of meta-learning see it.
+
+Every task n has a support set (the task's "training data", which adapts
+``phi`` into ``theta_hat^n``) and a query set (its "testing data", which
+scores ``theta_hat^n`` as ``l^n``). Leading dimension: the task.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass(frozen=True)
+class TaskBatch:
+    support_x: torch.Tensor  # [tasks, k_shot * n_way, ...]
+    support_y: torch.Tensor
+    query_x: torch.Tensor  # [tasks, n_query, ...]
+    query_y: torch.Tensor
+
+    @property
+    def n_tasks(self) -> int:
+        return int(self.support_x.shape[0])
+
+    def to(self, device: torch.device | str, dtype: torch.dtype | None = None) -> TaskBatch:
+        def move(t: torch.Tensor) -> torch.Tensor:
+            if dtype is not None and t.is_floating_point():
+                return t.to(device=device, dtype=dtype)
+            return t.to(device=device)
+
+        return TaskBatch(*(move(t) for t in self.tensors()))
+
+    def tensors(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        return (self.support_x, self.support_y, self.query_x, self.query_y)
+
+    def task(self, n: int) -> TaskBatch:
+        """Task ``n`` alone, still with a leading task dimension of 1."""
+        return TaskBatch(*(t[n : n + 1] for t in self.tensors()))
