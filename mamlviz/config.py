@@ -1,0 +1,133 @@
+"""Training settings, with the MAML paper's sinusoid setup as defaults.
+
+MAML paper, section 5.1: K = 10 support points, one inner step of size
+alpha = 0.01, meta-batch of 25 tasks, Adam with meta learning rate 0.001,
+70,000 meta-iterations. Reptile moves phi by an interpolation of size
+epsilon (its paper anneals epsilon; we keep it constant for a steady picture)
+after several inner steps. Every invalid value raises a ``ConfigError`` that
+names its field, so a page can point at the slider that is wrong.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from .algorithms import ALGORITHMS
+from .errors import ConfigError
+
+PROBLEMS = ("sinusoid",)
+IMPLEMENTATIONS = ("auto", "compiled", "traced", "vmap", "loop")
+MAX_ITERATIONS = 10_000_000
+
+# Per-algorithm departures from the MAML paper's defaults.
+ALGORITHM_DEFAULTS: dict[str, dict[str, Any]] = {
+    "maml": {},
+    "fomaml": {},
+    # Reptile (Nichol et al. 2018) needs several inner steps: with one step its
+    # update is a scaled pre-training gradient. Outer SGD interpolation, epsilon 0.1.
+    "reptile": {"inner_steps": 5, "inner_lr": 0.02, "meta_lr": 0.1, "outer_optimizer": "sgd"},
+    "pretrain": {},
+}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    algorithm: str = "maml"
+    problem: str = "sinusoid"
+    iterations: int = 70_000
+    meta_batch_size: int = 25
+    k_shot: int = 10
+    n_query: int = 10
+    inner_lr: float = 0.01
+    inner_steps: int = 1
+    meta_lr: float = 0.001
+    outer_optimizer: str = "adam"
+    seed: int = 0
+    # Task distribution (the paper's; the lecture uses phases up to 2 pi).
+    amplitude: tuple[float, float] = (0.1, 5.0)
+    phase: tuple[float, float] = (0.0, math.pi)
+    x_range: tuple[float, float] = (-5.0, 5.0)
+    implementation: str = "auto"
+    log_every: int = 1
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    @classmethod
+    def for_algorithm(cls, algorithm: str, **overrides: Any) -> TrainConfig:
+        """Paper defaults, the algorithm's own departures, then ``overrides`` (None = default)."""
+        if algorithm not in ALGORITHMS:
+            raise ConfigError("algorithm", f"unknown algorithm {algorithm!r}; choose one of "
+                              f"{', '.join(ALGORITHMS)}")
+        values = {**ALGORITHM_DEFAULTS[algorithm],
+                  **{k: v for k, v in overrides.items() if v is not None}}
+        return cls(algorithm=algorithm, **values)
+
+    def validate(self) -> None:
+        if self.algorithm not in ALGORITHMS:
+            raise ConfigError("algorithm", f"unknown algorithm {self.algorithm!r}; choose one of "
+                              f"{', '.join(ALGORITHMS)}")
+        if self.problem not in PROBLEMS:
+            raise ConfigError("problem", f"unknown problem {self.problem!r}")
+        _positive_int("iterations", self.iterations, upper=MAX_ITERATIONS)
+        _positive_int("meta_batch_size", self.meta_batch_size, upper=100_000)
+        _positive_int("k_shot", self.k_shot, upper=100_000)
+        _positive_int("n_query", self.n_query, upper=100_000)
+        _positive_int("log_every", self.log_every, upper=MAX_ITERATIONS)
+        _int("inner_steps", self.inner_steps, lower=0, upper=1000)
+        if self.algorithm in ("maml", "fomaml", "reptile") and self.inner_steps == 0:
+            raise ConfigError("inner_steps", f"{self.algorithm} needs at least one inner step")
+        _positive_float("inner_lr", self.inner_lr, allow_zero=True)
+        _positive_float("meta_lr", self.meta_lr)
+        if self.outer_optimizer not in ("adam", "sgd"):
+            raise ConfigError("outer_optimizer", "must be 'adam' or 'sgd'")
+        if self.implementation not in IMPLEMENTATIONS:
+            raise ConfigError("implementation", f"choose one of {', '.join(IMPLEMENTATIONS)}")
+        _int("seed", self.seed, lower=0, upper=2**63 - 1)
+        for name in ("amplitude", "phase", "x_range"):
+            lo, hi = getattr(self, name)
+            if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
+                raise ConfigError(name, f"needs finite low <= high, got ({lo}, {hi})")
+
+    def replace(self, **changes: Any) -> TrainConfig:
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ConfigError(sorted(unknown)[0], "is not a known setting")
+        values = dict(data)
+        for name in ("amplitude", "phase", "x_range"):
+            if name in values:
+                values[name] = tuple(float(v) for v in values[name])
+        return cls(**values)
+
+
+def _int(name: str, value: Any, lower: int, upper: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(name, f"must be a whole number, got {value!r}")
+    if not lower <= value <= upper:
+        raise ConfigError(name, f"must be between {lower} and {upper}, got {value}")
+
+
+def _positive_int(name: str, value: Any, upper: int) -> None:
+    _int(name, value, lower=1, upper=upper)
+
+
+def _positive_float(name: str, value: Any, allow_zero: bool = False) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(name, f"must be a number, got {value!r}")
+    if not math.isfinite(value):
+        raise ConfigError(name, f"must be finite, got {value}")
+    if value < 0 or (value == 0 and not allow_zero):
+        raise ConfigError(name, f"must be {'non-negative' if allow_zero else 'positive'}, "
+                          f"got {value}")

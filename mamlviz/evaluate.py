@@ -1,0 +1,56 @@
+"""Step 3 of meta-learning: judge F on *testing* tasks.
+
+Each held-out task adapts phi on its own support set (plain gradient steps,
+as at meta-training time) and is scored on its query set after 0, 1, ..., S
+steps. The mean over tasks comes with a 95% confidence interval
+(1.96 standard errors), as in the MAML paper's figures.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+from typing import Any
+
+import torch
+from torch import nn
+from torch.func import vmap
+
+from .inner import LossFn, Params, adapt, task_loss
+from .tasks import TaskBatch
+
+
+def _task_curve(model: nn.Module, loss_fn: LossFn, inner_lr: float, steps: int, phi: Params,
+                support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor,
+                query_y: torch.Tensor) -> torch.Tensor:
+    theta = phi
+    losses = [task_loss(model, loss_fn, theta, query_x, query_y)]
+    for _ in range(steps):
+        theta = adapt(model, loss_fn, theta, support_x, support_y, inner_lr, 1, first_order=True)
+        losses.append(task_loss(model, loss_fn, theta, query_x, query_y))
+    return torch.stack(losses)
+
+
+def adaptation_curves(model: nn.Module, loss_fn: LossFn, phi: Params, batch: TaskBatch,
+                      inner_lr: float, steps: int) -> torch.Tensor:
+    """Query loss of every task after 0..steps adaptation steps: shape [tasks, steps + 1]."""
+    curve = partial(_task_curve, model, loss_fn, inner_lr, steps)
+    with torch.no_grad():
+        return vmap(curve, in_dims=(None, 0, 0, 0, 0))(phi, *batch.tensors())
+
+
+def mean_ci95(values: torch.Tensor) -> tuple[list[float], list[float]]:
+    """Mean over the first dimension and the half-width of its 95% confidence interval."""
+    values = values.double()
+    n = values.shape[0]
+    mean = values.mean(0)
+    if n < 2:
+        return mean.tolist(), [math.nan] * mean.numel()
+    half_width = 1.96 * values.std(0, unbiased=True) / math.sqrt(n)
+    return mean.tolist(), half_width.tolist()
+
+
+def summarise(curves: torch.Tensor) -> dict[str, Any]:
+    mse_by_step, ci95_by_step = mean_ci95(curves)
+    return {"mse_by_step": mse_by_step, "ci95_by_step": ci95_by_step,
+            "tasks": int(curves.shape[0])}

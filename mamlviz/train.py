@@ -1,0 +1,208 @@
+"""Meta-training as a generator of small records (after pytorch-maml's ``train_iter``).
+
+``Trainer.run()`` yields one ``Record`` every ``log_every`` meta-steps: plain
+numbers a page can plot or a CLI can print. The consumer decides when to stop
+(break out of the loop, or a worker's stop flag); ``Trainer.phi`` always holds
+the weights trained so far, so a stopped run loses nothing.
+
+A step whose losses or update are NaN or infinite is not applied: the run ends
+with a ``diverged`` record and ``phi`` keeps the last finite weights.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from functools import partial
+from typing import Any
+
+import torch
+
+from .algorithms import InnerLoop, StepFn, make_step
+from .config import TrainConfig
+from .device import describe, pick_device
+from .inner import Params
+from .models.mlp import init_params
+from .optim import OptState, OuterOptimizer
+from .problems import SinusoidProblem, problem_from_config
+from .reference import naive_step
+
+# Below this many meta-steps a cold torch.compile (about 20 s of C++ builds on a
+# 2-core CPU) costs more than it saves, so "auto" traces instead.
+COMPILE_PAYS_OFF_AFTER = 20_000
+
+
+@dataclass(frozen=True)
+class Record:
+    step: int
+    algorithm: str
+    device: str
+    query_loss_before: float  # mean query loss at phi, before adaptation
+    query_loss_after: float  # mean query loss at theta_hat, after adaptation
+    elapsed_s: float
+    it_per_s: float
+    status: str = "running"  # running | diverged | done
+
+    def as_dict(self, json_safe: bool = False) -> dict[str, Any]:
+        data = asdict(self)
+        if json_safe:  # JSON has no NaN or infinity
+            for key, value in data.items():
+                if isinstance(value, float) and not math.isfinite(value):
+                    data[key] = None
+        return data
+
+
+def compiler_available() -> bool:
+    return shutil.which(os.environ.get("CXX", "g++")) is not None
+
+
+def choose_implementation(config: TrainConfig, device: torch.device) -> str:
+    """'auto' resolved: the fastest exact path for this problem, device and run length."""
+    if config.implementation != "auto":
+        return config.implementation
+    if device.type == "cuda" or (compiler_available() and config.iterations >= COMPILE_PAYS_OFF_AFTER):
+        return "compiled"
+    return "traced"
+
+
+class TracedStep:
+    """``make_fx`` flattens the torch.func transforms into one graph of plain tensor ops.
+
+    Tracing takes about a second and removes most of vmap's Python overhead,
+    without the C++ build of ``torch.compile``. A new graph is traced for each
+    new batch shape.
+    """
+
+    def __init__(self, step: Callable[..., Any]):
+        self.step = step
+        self.graphs: dict[tuple[tuple[int, ...], ...], Callable[..., Any]] = {}
+
+    def __call__(self, *args: Any) -> Any:
+        from torch.fx.experimental.proxy_tensor import make_fx
+        from torch.utils._pytree import tree_leaves
+
+        key = tuple((tuple(t.shape), t.dtype, t.device) for t in tree_leaves(args))
+        if key not in self.graphs:
+            self.graphs[key] = make_fx(self.step)(*args)
+        return self.graphs[key](*args)
+
+
+def build_step(implementation: str, algorithm: str, loop: InnerLoop) -> StepFn:
+    """The meta-gradient (direction) of ``algorithm`` by the chosen implementation."""
+    if implementation == "loop":
+        return partial(naive_step, algorithm, loop)
+    if implementation in ("vmap", "traced", "compiled"):
+        return make_step(algorithm, loop)
+    raise ValueError(f"unknown implementation {implementation!r}")
+
+
+MetaStep = Callable[..., tuple[Params, OptState, torch.Tensor]]
+
+
+def fused_meta_step(step_fn: StepFn, optimizer: OuterOptimizer) -> MetaStep:
+    """One whole meta-step: direction, outer update, and the numbers a record needs.
+
+    Returns the new phi and optimiser state (not yet committed: the caller keeps
+    them only if the step was finite) and ``stats = [before, after, finite]``,
+    so the host synchronises once per step.
+    """
+
+    def meta_step(phi: Params, state: OptState, *batch: torch.Tensor
+                  ) -> tuple[Params, OptState, torch.Tensor]:
+        direction, before, after = step_fn(phi, *batch)
+        new_phi, new_state = optimizer.update(phi, state, direction)
+        checks = torch.stack([before.mean(), after.mean()]
+                             + [d.sum() for d in direction.values()])
+        finite = torch.isfinite(checks).all().to(checks.dtype)
+        return new_phi, new_state, torch.stack([checks[0], checks[1], finite])
+
+    return meta_step
+
+
+def compile_meta_step(implementation: str, meta_step: MetaStep) -> MetaStep:
+    if implementation == "traced":
+        return TracedStep(meta_step)
+    if implementation == "compiled":
+        return torch.compile(meta_step, dynamic=False)  # type: ignore[return-value]
+    return meta_step
+
+
+class Trainer:
+    """Holds phi, the outer optimiser's state and the task stream; ``run()`` yields records."""
+
+    def __init__(self, config: TrainConfig, device: str | torch.device | None = None,
+                 phi: Params | None = None, problem: SinusoidProblem | None = None):
+        self.config = config
+        self.device = device if isinstance(device, torch.device) else pick_device(device)
+        self.device_name = describe(self.device)
+        self.problem = problem or problem_from_config(config)
+        self.model = self.problem.model.to(self.device)
+        if phi is None:
+            phi = init_params(self.model, config.seed, device=self.device)
+        self.phi: Params = {k: v.detach().to(self.device).clone() for k, v in phi.items()}
+        self.optimizer = OuterOptimizer(config.outer_optimizer, config.meta_lr)
+        self.opt_state = self.optimizer.init(self.phi)
+        self.loop = InnerLoop(self.model, self.problem.loss_fn, config.inner_lr, config.inner_steps)
+        self.implementation = choose_implementation(config, self.device)
+        self._meta_step = self._build(self.implementation)
+        self.generator = torch.Generator(self.device).manual_seed(config.seed)
+        self.step = 0
+        self.elapsed_s = 0.0
+        self.status = "ready"
+
+    def _build(self, implementation: str) -> MetaStep:
+        step_fn = build_step(implementation, self.config.algorithm, self.loop)
+        return compile_meta_step(implementation, fused_meta_step(step_fn, self.optimizer))
+
+    def _call_meta_step(self, batch: tuple[torch.Tensor, ...]
+                        ) -> tuple[Params, OptState, torch.Tensor]:
+        try:
+            return self._meta_step(self.phi, self.opt_state, *batch)
+        except Exception:
+            if self.implementation != "compiled":
+                raise
+            # A machine without a working C++ toolchain: trace instead of compiling.
+            self.implementation = "traced"
+            self._meta_step = self._build("traced")
+            return self._meta_step(self.phi, self.opt_state, *batch)
+
+    def run(self, iterations: int | None = None) -> Iterator[Record]:
+        """Meta-train for ``iterations`` more steps (default: up to ``config.iterations``)."""
+        target = self.config.iterations if iterations is None else self.step + iterations
+        log_every = self.config.log_every
+        before_sum = after_sum = 0.0
+        since_log = 0
+        started = time.perf_counter()
+        elapsed_at_start = self.elapsed_s
+        window_start, window_step = started, self.step
+        self.status = "running"
+        while self.step < target:
+            batch = self.problem.sample(self.config.meta_batch_size, self.generator).tensors()
+            new_phi, new_state, stats = self._call_meta_step(batch)
+            before, after, finite = stats.tolist()
+            now = time.perf_counter()
+            self.elapsed_s = elapsed_at_start + (now - started)
+            if not finite:
+                self.status = "diverged"
+                yield Record(self.step + 1, self.config.algorithm, self.device_name, before,
+                             after, self.elapsed_s, 0.0, "diverged")
+                return
+            self.phi, self.opt_state = new_phi, new_state
+            self.step += 1
+            before_sum += before
+            after_sum += after
+            since_log += 1
+            if since_log == log_every or self.step == target:
+                it_per_s = (self.step - window_step) / max(now - window_start, 1e-9)
+                window_start, window_step = now, self.step
+                status = "done" if self.step == target else "running"
+                yield Record(self.step, self.config.algorithm, self.device_name,
+                             before_sum / since_log, after_sum / since_log, self.elapsed_s,
+                             it_per_s, status)
+                before_sum = after_sum = 0.0
+                since_log = 0
+        self.status = "done"
