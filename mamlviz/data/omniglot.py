@@ -126,7 +126,8 @@ class OmniglotData:
         """Alphabets, characters and drawings per set."""
         out = {}
         for s in SETS:
-            n = int(self.is_background.sum()) if s == "background" else int((~self.is_background).sum())
+            in_set = self.is_background if s == "background" else ~self.is_background
+            n = int(in_set.sum())
             out[s] = {"alphabets": len(self.alphabets(s)), "characters": n, "images": n * N_DRAWERS}
         return out
 
@@ -148,7 +149,8 @@ class OmniglotData:
         cpu_bg = self.is_background.cpu()
         if protocol == "maml":
             if not 1 <= n_train < self.n_characters:
-                raise ConfigError("n_train", f"must be in 1..{self.n_characters - 1}, got {n_train}")
+                raise ConfigError("n_train",
+                                  f"must be in 1..{self.n_characters - 1}, got {n_train}")
             if seed is None:
                 order = torch.arange(self.n_characters)
             else:
@@ -221,7 +223,8 @@ def source_key(source: OmniglotSource) -> str:
 
 def cache_file(source: OmniglotSource, cache_dir: Path | None = None) -> Path:
     root = cache_dir if cache_dir is not None else cache_root()
-    return root / "omniglot" / f"omniglot{IMAGE_SIZE}-v{PREPROCESS_VERSION}-{source_key(source)[:16]}.npz"
+    name = f"omniglot{IMAGE_SIZE}-v{PREPROCESS_VERSION}-{source_key(source)[:16]}.npz"
+    return root / "omniglot" / name
 
 
 def preprocess(source: OmniglotSource, *, progress: bool = True) -> dict[str, np.ndarray]:
@@ -263,7 +266,10 @@ def _write_atomic(path: Path, arrays: dict[str, np.ndarray]) -> None:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)  # uncompressed: loading is a plain read
+            # uncompressed: loading is a plain read
+            np.savez(f, images=arrays["images"], alphabet=arrays["alphabet"],
+                     character=arrays["character"], global_id=arrays["global_id"],
+                     is_background=arrays["is_background"])
         os.replace(tmp_name, path)
     finally:
         Path(tmp_name).unlink(missing_ok=True)

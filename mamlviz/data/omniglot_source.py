@@ -162,7 +162,9 @@ class OmniglotSource:
     @property
     def location(self) -> str:
         parents = {s.path.parent for s in self.sets()}
-        return str(parents.pop()) if len(parents) == 1 else "; ".join(str(s.path) for s in self.sets())
+        if len(parents) == 1:
+            return str(parents.pop())
+        return "; ".join(str(s.path) for s in self.sets())
 
 
 def _set_of_name(name: str) -> str | None:
@@ -412,8 +414,9 @@ def _list_entries(src: SetSource) -> list[str]:
         if not any(rel):
             tops = sorted({n.split("/", 1)[0] for n in names if not n.startswith("__MACOSX")})
             raise DataError(
-                f"{src.label} has no {root}/ folder inside (it holds {', '.join(tops[:5]) or 'nothing'}"
-                f"): it is not the full Omniglot {src.set_name} set. {_fix_hint()}"
+                f"{src.label} has no {root}/ folder inside (it holds "
+                f"{', '.join(tops[:5]) or 'nothing'}): it is not the full Omniglot "
+                f"{src.set_name} set. {_fix_hint()}"
             )
         return [r for r in rel if r and not r.endswith("/")]
     out = []
@@ -444,7 +447,8 @@ def scan_set(src: SetSource) -> list[CharacterEntry]:
     problems: list[str] = []
     missing = sorted(set(expected) - set(tree))
     if missing:
-        problems.append(f"missing alphabet(s) {', '.join(missing[:5])}" + (" ..." if len(missing) > 5 else ""))
+        more = " ..." if len(missing) > 5 else ""
+        problems.append(f"missing alphabet(s) {', '.join(missing[:5])}{more}")
     extra = sorted(set(tree) - set(expected))
     if extra:
         problems.append(f"unexpected alphabet(s) {', '.join(extra[:5])}")
@@ -461,7 +465,9 @@ def scan_set(src: SetSource) -> list[CharacterEntry]:
             elif len({g for g, _ in drawings.values()}) != 1:
                 problems.append(f"{alphabet}/{character} mixes several character ids")
     if problems:
-        shown = "; ".join(problems[:4]) + (f"; and {len(problems) - 4} more" if len(problems) > 4 else "")
+        shown = "; ".join(problems[:4])
+        if len(problems) > 4:
+            shown += f"; and {len(problems) - 4} more"
         raise DataError(
             f"{src.label} is incomplete: found {len(tree)} of {len(expected)} alphabets, "
             f"{n_chars} of {EXPECTED_CHARACTERS[src.set_name]} characters, {n_images} of "

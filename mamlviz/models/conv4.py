@@ -115,4 +115,5 @@ class Conv4(nn.Module):
         for block in self.blocks:
             x = block(x)
         x = x.mean(dim=(2, 3)) if self.pool == "stride" else x.flatten(1)
-        return self.head(x)
+        logits: torch.Tensor = self.head(x)
+        return logits
