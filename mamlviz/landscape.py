@@ -29,11 +29,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch.func import grad, hessian, vmap
+from torch.func import grad, jacrev, vmap
 
 from .errors import ConfigError
 
@@ -102,7 +102,8 @@ class TaskLoss:
 
     def __call__(self, phi: torch.Tensor) -> torch.Tensor:
         center = torch.tensor(self.bowl_center, dtype=phi.dtype, device=phi.device)
-        value = self.bowl * ((phi - center) ** 2).sum() + max((w.depth for w in self.wells), default=0.0)
+        floor = max((w.depth for w in self.wells), default=0.0)
+        value = self.bowl * ((phi - center) ** 2).sum() + floor
         for well in self.wells:
             value = value + well(phi)
         return value
@@ -118,7 +119,8 @@ def task_1d(wells: Sequence[tuple[float, float, float]], bowl: float = 0.02,
 def task_2d(wells: Sequence[tuple[tuple[float, float], float, float]], bowl: float = 0.02,
             bowl_center: tuple[float, float] = (0.0, 0.0), name: str = "") -> TaskLoss:
     """A 2-D task from ``((x, y), depth, width)`` triples."""
-    return TaskLoss(tuple(Well((float(c[0]), float(c[1])), float(d), float(w)) for c, d, w in wells),
+    return TaskLoss(tuple(Well((float(c[0]), float(c[1])), float(d), float(w))
+                          for c, d, w in wells),
                     float(bowl), (float(bowl_center[0]), float(bowl_center[1])), name)
 
 
@@ -133,8 +135,9 @@ def two_tasks_1d(deep_at: float = 2.5, local_depth: float = 1.0, deep_depth: flo
 
     Task 1 has one well at ``task1_at``. Task 2 has a shallow well (a local
     minimum) right where task 1's minimum is, and its deep, global minimum at
-    ``deep_at``. ``local_depth`` is how deep task 2's local minimum is: the
-    closer it is to ``deep_depth``, the more tempting it is for pre-training.
+    ``deep_at``. Task 2's loss in its local minimum is about
+    ``deep_depth - local_depth``: the deeper the local well, the more tempting
+    it is for pre-training and the less an adaptation step gets out of it.
     """
     if not 0 <= local_depth <= deep_depth:
         raise ConfigError("local_depth", f"must lie in [0, deep_depth={deep_depth}], "
@@ -162,11 +165,11 @@ PRESETS_1D: dict[str, tuple[TaskLoss, ...]] = {
 }
 
 PRESETS_2D: dict[str, tuple[TaskLoss, ...]] = {
-    # Two tasks whose wells lie in different directions from the origin;
-    # task 2 also has a shallow well near task 1's, like the 1-D lecture case.
+    # The 1-D lecture case in the plane: task 1's well at the origin, where
+    # task 2 has a shallow local minimum; task 2's deep well up to the right.
     "lecture": (task_2d([((0.0, 0.0), 2.0, 1.0)], name="task 1"),
                 task_2d([((0.0, 0.0), 1.5, 0.6), ((2.5, 1.5), 2.0, 1.0)], name="task 2")),
-    # Two round wells in different directions.
+    # Two round wells, one on each side of the origin.
     "two wells": (task_2d([((-1.5, 0.5), 2.0, 1.0)], name="task 1"),
                   task_2d([((1.5, 1.0), 2.0, 1.2)], name="task 2")),
 }
@@ -314,7 +317,8 @@ def optimum(objective: Objective, grid: np.ndarray | torch.Tensor, dim: int = 1,
     phi = g[int(torch.argmin(values))].clone()
     lo, hi = g.min(dim=0).values, g.max(dim=0).values
     best = objective(phi)
-    g_fn, h_fn = grad(objective), hessian(objective)
+    g_fn = grad(objective)
+    h_fn = jacrev(g_fn)  # reverse over reverse: forward mode would pull in torch.jit
     for _ in range(refine_steps):
         gradient = g_fn(phi)
         if not torch.isfinite(gradient).all() or gradient.norm() < 1e-13:
@@ -418,7 +422,7 @@ class Trajectory:
     method: str
     phis: np.ndarray
     diverged: bool = False
-    note: str = field(default="")
+    note: str = ""
 
 
 def trajectory(method: str, tasks: Sequence[TaskLoss], phi0: float | Sequence[float]
@@ -429,6 +433,9 @@ def trajectory(method: str, tasks: Sequence[TaskLoss], phi0: float | Sequence[fl
     Every method starts from the same phi0, so the animation compares them
     fairly. Reptile's direction is ``sum_n (theta_tilde^n - phi)``, which is
     ``inner_lr`` times smaller than a gradient; give it its own ``meta_lr``.
+    Plain gradient descent is stable only for ``meta_lr < 2 / curvature``, and
+    the MAML objective can be sharp at its optimum (about 17 in the 'lecture'
+    preset with inner_lr 1.2): too large a ``meta_lr`` oscillates or diverges.
     """
     if method not in METHODS:
         raise ConfigError("method", f"must be one of {', '.join(METHODS)}, got {method!r}")

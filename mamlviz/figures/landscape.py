@@ -192,8 +192,8 @@ def trajectories_1d_figure(data: Landscape1D, trajectories: Sequence[Trajectory]
     """
     lab = _labels(LABELS_TRAJECTORY, labels)
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=data.grid, y=data.pretrain, mode="lines", name=lab["pretrain objective"],
-                             meta="pretrain objective",
+    fig.add_trace(go.Scatter(x=data.grid, y=data.pretrain, mode="lines",
+                             name=lab["pretrain objective"], meta="pretrain objective",
                              line={"color": METHOD_COLORS["pretrain"], "dash": "dash"}))
     fig.add_trace(go.Scatter(x=data.grid, y=data.maml, mode="lines", name=lab["maml objective"],
                              meta="maml objective", line={"color": METHOD_COLORS["maml"]}))
