@@ -27,7 +27,8 @@ def pick_device(requested: str | None = None) -> torch.device:
     try:
         device = torch.device(name)
     except RuntimeError as exc:
-        raise ConfigError("device", f"unknown device {name!r} (use auto, cpu, cuda or mps)") from exc
+        raise ConfigError(
+            "device", f"unknown device {name!r} (use auto, cpu, cuda or mps)") from exc
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ConfigError("device", "CUDA was requested but no CUDA GPU is available")
     if device.type == "mps" and not torch.backends.mps.is_available():

@@ -48,7 +48,8 @@ def naive_step(algorithm: str, loop: InnerLoop, phi: Params, support_x: torch.Te
         if algorithm in ("maml", "fomaml"):
             total = total + query_loss / n_tasks
         elif algorithm == "pretrain":
-            total = total + _loss(loop, phi_leaf, torch.cat([sx, qx]), torch.cat([sy, qy])) / n_tasks
+            joint = _loss(loop, phi_leaf, torch.cat([sx, qx]), torch.cat([sy, qy]))
+            total = total + joint / n_tasks
         else:
             for i, k in enumerate(names):
                 reptile_diff[i] += (phi_leaf[k] - theta[k]).detach() / n_tasks

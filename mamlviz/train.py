@@ -64,7 +64,8 @@ def choose_implementation(config: TrainConfig, device: torch.device) -> str:
     """'auto' resolved: the fastest exact path for this problem, device and run length."""
     if config.implementation != "auto":
         return config.implementation
-    if device.type == "cuda" or (compiler_available() and config.iterations >= COMPILE_PAYS_OFF_AFTER):
+    long_run = config.iterations >= COMPILE_PAYS_OFF_AFTER
+    if device.type == "cuda" or (compiler_available() and long_run):
         return "compiled"
     return "traced"
 
@@ -79,7 +80,7 @@ class TracedStep:
 
     def __init__(self, step: Callable[..., Any]):
         self.step = step
-        self.graphs: dict[tuple[tuple[int, ...], ...], Callable[..., Any]] = {}
+        self.graphs: dict[tuple[Any, ...], Callable[..., Any]] = {}
 
     def __call__(self, *args: Any) -> Any:
         from torch.fx.experimental.proxy_tensor import make_fx

@@ -15,7 +15,9 @@ class SinusoidMLP(nn.Module):
     def __init__(self, hidden: int = 40):
         super().__init__()
         self.net = nn.Sequential(
-            nn.Linear(1, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 1)
+            nn.Linear(1, hidden), nn.ReLU(),
+            nn.Linear(hidden, hidden), nn.ReLU(),
+            nn.Linear(hidden, 1),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -28,6 +30,8 @@ def init_params(model: nn.Module, seed: int, dtype: torch.dtype = torch.float32,
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         for module in model.modules():
-            if hasattr(module, "reset_parameters") and module is not model:
-                module.reset_parameters()
-    return {k: v.detach().to(device=device, dtype=dtype).clone() for k, v in model.named_parameters()}
+            reset = getattr(module, "reset_parameters", None)
+            if callable(reset) and module is not model:
+                reset()
+    return {k: v.detach().to(device=device, dtype=dtype).clone()
+            for k, v in model.named_parameters()}
