@@ -1,0 +1,92 @@
+"""What every page shares: language, presentation mode, figures, cached engine resources.
+
+Pages stay thin: they read widgets, call ``mamlviz`` (which never imports
+streamlit) and show what it returns. Expensive engine resources are cached
+once per server with ``st.cache_resource``, never rebuilt per rerun.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import plotly.graph_objects as go
+import streamlit as st
+
+ROOT = Path(__file__).resolve().parents[1]
+CHECKPOINTS = ROOT / "assets" / "checkpoints"
+LANGS = {"en": "English", "zh": "中文"}
+
+
+def lang() -> str:
+    value = st.session_state.get("lang", "en")
+    return value if value in LANGS else "en"
+
+
+def texts(table: Mapping[str, Mapping[str, str]]) -> Mapping[str, str]:
+    """The current language's strings of a page's ``{"en": {...}, "zh": {...}}`` table.
+
+    A key missing in Chinese falls back to English rather than crashing.
+    """
+    en = table["en"]
+    chosen = table.get(lang(), en)
+    return {**en, **chosen}
+
+
+def presentation() -> bool:
+    return bool(st.session_state.get("presentation", False))
+
+
+def style_figure(fig: go.Figure) -> go.Figure:
+    """Readable on a projector: bigger fonts and lines in presentation mode."""
+    big = presentation()
+    fig.update_layout(font={"size": 22 if big else 15},
+                      legend={"font": {"size": 18 if big else 13}},
+                      margin={"l": 60, "r": 20, "t": 70, "b": 60})
+    if big:
+        fig.update_traces(selector={"type": "scatter"}, line={"width": 4})
+    return fig
+
+
+def show_figure(fig: go.Figure, name: str, key: str | None = None, **kwargs: Any) -> Any:
+    """A chart with a PNG export at 3x scale named after the figure: ready for a slide."""
+    config = {"displaylogo": False,
+              "toImageButtonOptions": {"format": "png", "filename": f"mamlviz-{name}-{lang()}",
+                                       "scale": 3}}
+    return st.plotly_chart(style_figure(fig), config=config, key=key, **kwargs)
+
+
+def show_source(func: Callable[..., Any], label: str) -> None:
+    """The engine function that computed a figure, as the page's footnote."""
+    with st.expander(label):
+        st.code(inspect.getsource(func), language="python")
+
+
+@st.cache_resource(show_spinner=False)
+def device_name() -> str:
+    from mamlviz.device import describe, pick_device
+
+    return describe(pick_device())
+
+
+@st.cache_resource(show_spinner=False)
+def sinusoid_checkpoints() -> dict[str, Any]:
+    """The shipped sinusoid models, loaded once per server: algorithm -> (config, phi) or error."""
+    from mamlviz.errors import MamlvizError
+    from mamlviz.runs import load_sinusoid
+
+    loaded: dict[str, Any] = {}
+    for algorithm in ("maml", "fomaml", "reptile", "pretrain"):
+        path = CHECKPOINTS / f"sinusoid_{algorithm}.pt"
+        try:
+            loaded[algorithm] = load_sinusoid(path)
+        except MamlvizError as exc:
+            loaded[algorithm] = exc
+    return loaded
+
+
+def error_box(exc: BaseException) -> None:
+    """Bad input or data: a plain message, never a traceback."""
+    st.error(str(exc))

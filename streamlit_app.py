@@ -1,0 +1,58 @@
+"""mamlviz: the lecture on meta-learning (MAML and Reptile), one chapter per page.
+
+A router (``st.navigation``) over the pages in the lecture's order; the
+sidebar holds the language, the device that trains, and presentation mode.
+Run with ``streamlit run streamlit_app.py``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+import torch
+
+from pages import _ui
+
+# Two cores serve the web server, the browsers and training: one thread each.
+torch.set_num_threads(1)
+
+st.set_page_config(page_title="mamlviz", page_icon="🧠", layout="wide")
+
+# (file, English title, Chinese title, icon), in the lecture's order.
+CHAPTERS = [
+    ("home.py", "Learning to learn", "学习如何学习", "🏠"),
+    ("three_steps.py", "The three steps", "元学习三步骤", "🪜"),
+    ("omniglot.py", "Omniglot, live", "Omniglot 实战", "🔤"),
+    ("maml_vs_pretraining.py", "MAML versus pre-training", "MAML 与预训练", "⛰️"),
+    ("sinusoid.py", "Toy example: sinusoids, live", "玩具示例：正弦曲线", "〰️"),
+    ("first_order.py", "Warning of math: first order", "数学警告：一阶近似", "🧮"),
+    ("update_directions.py", "Real implementation", "实际实现：更新方向", "🧭"),
+    ("reptile.py", "Reptile", "Reptile", "🦎"),
+    ("more.py", "More to think about", "更多思考", "💡"),
+]
+
+PAGES_DIR = Path(__file__).parent / "pages"
+
+if "lang" not in st.session_state:
+    st.session_state["lang"] = "zh" if st.query_params.get("lang") == "zh" else "en"
+
+with st.sidebar:
+    st.radio("Language / 语言", list(_ui.LANGS), key="lang", format_func=_ui.LANGS.get,
+             horizontal=True)
+    zh = _ui.lang() == "zh"
+    st.toggle("演示模式（大字体）" if zh else "Presentation mode (large fonts)",
+              key="presentation")
+    st.caption(("训练设备：" if zh else "Training device: ") + _ui.device_name())
+
+if _ui.presentation():
+    st.markdown("<style>html, .stMarkdown p, .stMarkdown li {font-size: 1.35rem;}</style>",
+                unsafe_allow_html=True)
+
+pages = [
+    st.Page(str(PAGES_DIR / file), title=zh_title if _ui.lang() == "zh" else en_title, icon=icon,
+            default=(file == "home.py"), url_path=file.removesuffix(".py"))
+    for file, en_title, zh_title, icon in CHAPTERS
+    if (PAGES_DIR / file).exists()  # chapters still being written are not listed
+]
+st.navigation(pages).run()
