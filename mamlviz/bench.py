@@ -63,7 +63,7 @@ def sinusoid_rows(quick: bool = False, device: str | None = None) -> list[dict[s
     return rows
 
 
-def time_to_target(target_mse: float = 0.5, meta_lr: float = 0.01, implementation: str = "auto",
+def time_to_target(target_mse: float = 0.5, meta_lr: float = 0.01, implementation: str = "traced",
                    max_seconds: float = 60.0, check_every: int = 250, device: str | None = None,
                    seed: int = 0) -> dict[str, Any]:
     """Train MAML on the paper setup until the 1-step query MSE on 100 held-out tasks < target."""

@@ -2,6 +2,9 @@
 
     mamlviz train sinusoid --algorithm {maml,fomaml,reptile,pretrain} ... --out FILE
     mamlviz eval sinusoid --checkpoint FILE [--tasks T] [--shots K] [--steps S] [--json]
+    mamlviz train omniglot --algorithm A --ways N --shots K ... --out FILE
+    mamlviz eval omniglot --checkpoint FILE [--tasks 600] [--ways N --shots K] [--steps S]
+    mamlviz data omniglot [--source PATH]
     mamlviz bench [--quick] [--json]
 
 Progress goes to stderr; with ``--json`` the last line of stdout is one JSON
@@ -19,7 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .algorithms import ALGORITHMS
-from .errors import ConfigError, MamlvizError
+from .errors import MamlvizError
 
 
 def _json_safe(value: Any) -> Any:
@@ -60,6 +63,27 @@ def _parser() -> argparse.ArgumentParser:
     ts.add_argument("--out", required=True)
     ts.add_argument("--json", action="store_true")
 
+    to = train_sub.add_parser("omniglot", help="N-way K-shot Omniglot classification")
+    to.add_argument("--algorithm", required=True, choices=ALGORITHMS)
+    to.add_argument("--ways", type=int, dest="n_way", default=5)
+    to.add_argument("--shots", type=int, dest="k_shot")
+    to.add_argument("--queries", type=int, dest="n_query", help="query images per class")
+    to.add_argument("--iterations", type=int)
+    to.add_argument("--meta-batch-size", type=int)
+    to.add_argument("--inner-lr", type=float)
+    to.add_argument("--inner-steps", type=int)
+    to.add_argument("--test-inner-steps", type=int)
+    to.add_argument("--meta-lr", type=float)
+    to.add_argument("--protocol", choices=("maml", "lake"))
+    to.add_argument("--implementation", choices=("auto", "compiled", "traced", "vmap", "loop"))
+    to.add_argument("--seed", type=int)
+    to.add_argument("--log-every", type=int, default=10)
+    to.add_argument("--device")
+    to.add_argument("--omniglot", help="local Omniglot folder or zip (else $MAMLVIZ_OMNIGLOT "
+                    "or a download of the official zips)")
+    to.add_argument("--out", required=True)
+    to.add_argument("--json", action="store_true")
+
     ev = sub.add_parser("eval", help="evaluate a checkpoint on held-out tasks")
     ev_sub = ev.add_subparsers(dest="problem", required=True)
     es = ev_sub.add_parser("sinusoid")
@@ -72,6 +96,24 @@ def _parser() -> argparse.ArgumentParser:
     es.add_argument("--device")
     es.add_argument("--json", action="store_true")
 
+    eo = ev_sub.add_parser("omniglot")
+    eo.add_argument("--checkpoint", required=True)
+    eo.add_argument("--tasks", type=int, default=600)
+    eo.add_argument("--ways", type=int, dest="n_way")
+    eo.add_argument("--shots", type=int, dest="k_shot")
+    eo.add_argument("--steps", type=int, help="adaptation steps (default: the model's test steps)")
+    eo.add_argument("--inner-lr", type=float)
+    eo.add_argument("--seed", type=int, default=2024)
+    eo.add_argument("--device")
+    eo.add_argument("--omniglot")
+    eo.add_argument("--json", action="store_true")
+
+    data = sub.add_parser("data", help="fetch or import, verify and preprocess a data set")
+    data_sub = data.add_subparsers(dest="problem", required=True)
+    do = data_sub.add_parser("omniglot")
+    do.add_argument("--source", help="local folder or zip (else $MAMLVIZ_OMNIGLOT or download)")
+    do.add_argument("--json", action="store_true")
+
     bench = sub.add_parser("bench", help="meta-steps per second against the naive loop")
     bench.add_argument("--quick", action="store_true")
     bench.add_argument("--no-target", action="store_true",
@@ -81,27 +123,29 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _train_sinusoid(args: argparse.Namespace) -> dict[str, Any]:
-    import math as _math
-
+def _train(args: argparse.Namespace) -> dict[str, Any]:
     from .config import TrainConfig
     from .progress import Progress
     from .runs import train_to_checkpoint
 
-    phase = None if args.phase_max is None else (0.0, args.phase_max)
-    if phase is not None and not _math.isfinite(args.phase_max):
-        raise ConfigError("phase_max", "must be a finite number")
-    config = TrainConfig.for_algorithm(
-        args.algorithm, iterations=args.iterations, meta_batch_size=args.meta_batch_size,
-        k_shot=args.k_shot, n_query=args.n_query, inner_lr=args.inner_lr,
-        inner_steps=args.inner_steps, meta_lr=args.meta_lr, seed=args.seed, phase=phase,
-        implementation=args.implementation, log_every=args.log_every)
+    settings: dict[str, Any] = {
+        "problem": args.problem, "iterations": args.iterations,
+        "meta_batch_size": args.meta_batch_size, "k_shot": args.k_shot, "n_query": args.n_query,
+        "inner_lr": args.inner_lr, "inner_steps": args.inner_steps, "meta_lr": args.meta_lr,
+        "seed": args.seed, "implementation": args.implementation, "log_every": args.log_every}
+    if args.problem == "sinusoid" and args.phase_max is not None:
+        settings["phase"] = (0.0, args.phase_max)
+    if args.problem == "omniglot":
+        settings.update(n_way=args.n_way, protocol=args.protocol,
+                        test_inner_steps=args.test_inner_steps)
+    config = TrainConfig.for_algorithm(args.algorithm, **settings)
     progress = Progress(config.iterations, f"{args.algorithm}", enabled=not args.json)
     last = None
-    for record in train_to_checkpoint(config, args.out, device=args.device):
+    for record in train_to_checkpoint(config, args.out, device=args.device,
+                                      omniglot=getattr(args, "omniglot", None)):
         last = record
-        progress.update(record.step, f"query mse {record.query_loss_after:.3f} "
-                        f"{record.it_per_s:.0f} it/s")
+        progress.update(record.step, f"query loss {record.query_loss_after:.3f} "
+                        f"{record.it_per_s:.1f} it/s")
     progress.close()
     assert last is not None
     summary = {**last.as_dict(json_safe=True), "checkpoint": args.out}
@@ -111,18 +155,33 @@ def _train_sinusoid(args: argparse.Namespace) -> dict[str, Any]:
     return summary
 
 
-def _eval_sinusoid(args: argparse.Namespace) -> dict[str, Any]:
+def _eval(args: argparse.Namespace) -> dict[str, Any]:
     from .runs import evaluate_checkpoint
 
-    result = evaluate_checkpoint(args.checkpoint, tasks=args.tasks, k_shot=args.k_shot,
-                                 steps=args.steps, seed=args.seed, inner_lr=args.inner_lr,
-                                 device=args.device)
+    extra: dict[str, Any] = {}
+    if args.problem == "omniglot":
+        extra = {"omniglot": args.omniglot, "n_way": args.n_way}
+    result = evaluate_checkpoint(args.checkpoint, problem=args.problem, tasks=args.tasks,
+                                 k_shot=args.k_shot, steps=args.steps, seed=args.seed,
+                                 inner_lr=args.inner_lr, device=args.device, **extra)
     if not args.json:
-        print(f"{result['algorithm']} on {result['tasks']} held-out tasks, K={result['shots']}, "
-              f"{result['device']}")
-        for s, (m, c) in enumerate(zip(result["mse_by_step"], result["ci95_by_step"])):
-            print(f"  after {s:2d} steps: query MSE {m:.3f} +/- {c:.3f}")
+        ways = f"{result['ways']}-way " if "ways" in result else ""
+        print(f"{result['algorithm']} on {result['tasks']} held-out {ways}tasks, "
+              f"K={result['shots']}, {result['device']}")
+        name = "accuracy" if "accuracy_by_step" in result else "query MSE"
+        values = result["accuracy_by_step" if "accuracy_by_step" in result else "mse_by_step"]
+        for s, (m, c) in enumerate(zip(values, result["ci95_by_step"])):
+            print(f"  after {s:2d} steps: {name} {m:.4f} +/- {c:.4f}")
     return result
+
+
+def _data(args: argparse.Namespace) -> dict[str, Any]:
+    from .data import prepare
+
+    report = prepare(args.source, progress=not args.json)
+    if not args.json:
+        print(json.dumps(report, indent=2))
+    return report
 
 
 def _bench(args: argparse.Namespace) -> dict[str, Any]:
@@ -148,8 +207,9 @@ def _bench(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
-COMMANDS = {("train", "sinusoid"): _train_sinusoid, ("eval", "sinusoid"): _eval_sinusoid,
-            ("bench", None): _bench}
+COMMANDS = {("train", "sinusoid"): _train, ("train", "omniglot"): _train,
+            ("eval", "sinusoid"): _eval, ("eval", "omniglot"): _eval,
+            ("data", "omniglot"): _data, ("bench", None): _bench}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -20,23 +20,29 @@ from .inner import LossFn, Params, adapt, task_loss
 from .tasks import TaskBatch
 
 
-def _task_curve(model: nn.Module, loss_fn: LossFn, inner_lr: float, steps: int, phi: Params,
-                support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor,
-                query_y: torch.Tensor) -> torch.Tensor:
+def _task_curve(model: nn.Module, loss_fn: LossFn, metric_fn: LossFn, inner_lr: float,
+                steps: int, phi: Params, support_x: torch.Tensor, support_y: torch.Tensor,
+                query_x: torch.Tensor, query_y: torch.Tensor) -> torch.Tensor:
     theta = phi
-    losses = [task_loss(model, loss_fn, theta, query_x, query_y)]
+    scores = [task_loss(model, metric_fn, theta, query_x, query_y)]
     for _ in range(steps):
         theta = adapt(model, loss_fn, theta, support_x, support_y, inner_lr, 1, first_order=True)
-        losses.append(task_loss(model, loss_fn, theta, query_x, query_y))
-    return torch.stack(losses)
+        scores.append(task_loss(model, metric_fn, theta, query_x, query_y))
+    return torch.stack(scores)
 
 
 def adaptation_curves(model: nn.Module, loss_fn: LossFn, phi: Params, batch: TaskBatch,
-                      inner_lr: float, steps: int) -> torch.Tensor:
-    """Query loss of every task after 0..steps adaptation steps: shape [tasks, steps + 1]."""
-    curve = partial(_task_curve, model, loss_fn, inner_lr, steps)
+                      inner_lr: float, steps: int, metric_fn: LossFn | None = None,
+                      chunk: int = 100) -> torch.Tensor:
+    """Query metric (default: the loss) of every task after 0..steps adaptation steps.
+
+    Shape [tasks, steps + 1]. Tasks are adapted ``chunk`` at a time to bound memory.
+    """
+    curve = partial(_task_curve, model, loss_fn, metric_fn or loss_fn, inner_lr, steps)
+    mapped = vmap(curve, in_dims=(None, 0, 0, 0, 0))
     with torch.no_grad():
-        return vmap(curve, in_dims=(None, 0, 0, 0, 0))(phi, *batch.tensors())
+        return torch.cat([mapped(phi, *(t[i:i + chunk] for t in batch.tensors()))
+                          for i in range(0, batch.n_tasks, chunk)])
 
 
 def mean_ci95(values: torch.Tensor) -> tuple[list[float], list[float]]:
@@ -51,6 +57,6 @@ def mean_ci95(values: torch.Tensor) -> tuple[list[float], list[float]]:
 
 
 def summarise(curves: torch.Tensor) -> dict[str, Any]:
-    mse_by_step, ci95_by_step = mean_ci95(curves)
-    return {"mse_by_step": mse_by_step, "ci95_by_step": ci95_by_step,
-            "tasks": int(curves.shape[0])}
+    """Mean and 95% CI of a [tasks, steps + 1] curve, step by step."""
+    by_step, ci95_by_step = mean_ci95(curves)
+    return {"by_step": by_step, "ci95_by_step": ci95_by_step, "tasks": int(curves.shape[0])}

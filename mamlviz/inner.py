@@ -34,6 +34,11 @@ def cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     return nn.functional.cross_entropy(logits, labels)
 
 
+def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Fraction of correctly classified examples (a metric, not differentiated)."""
+    return (logits.argmax(dim=-1) == labels).to(logits.dtype).mean()
+
+
 def task_loss(model: nn.Module, loss_fn: LossFn, params: Params, x: torch.Tensor,
               y: torch.Tensor) -> torch.Tensor:
     """l(params) on one data set (a support or a query set)."""

@@ -1,8 +1,10 @@
 """Whole runs, as the CLI and the pages use them: train to a checkpoint, evaluate one.
 
-Evaluation follows the MAML paper's sinusoid protocol: held-out tasks from
-the training distribution, K support points, gradient steps of the training
-inner learning rate, and the MSE on 100 query points after each step.
+Evaluation follows the MAML paper: held-out tasks (new sinusoids; Omniglot
+tasks from the *testing* characters), adapted on their support sets with the
+training inner learning rate, scored on their query sets after each step:
+the MSE on 100 query points for sinusoids, the accuracy for Omniglot (600
+tasks in the paper's tables), with 95% confidence intervals.
 """
 
 from __future__ import annotations
@@ -24,14 +26,14 @@ from .models.mlp import init_params
 from .problems import problem_from_config
 from .train import Record, Trainer
 
-EVAL_QUERY_POINTS = 100
+SINUSOID_EVAL_QUERY_POINTS = 100
 EVAL_SEED = 2024  # held-out tasks come from a stream the training seed never uses
 
 
 def train_to_checkpoint(config: TrainConfig, out: str | os.PathLike[str],
-                        device: str | None = None) -> Iterator[Record]:
+                        device: str | None = None, omniglot: Any = None) -> Iterator[Record]:
     """Train, yielding records; the checkpoint is written when the run ends or is stopped."""
-    trainer = Trainer(config, device=device)
+    trainer = Trainer(config, device=device, omniglot=omniglot)
     last: Record | None = None
     try:
         for record in trainer.run():
@@ -48,45 +50,78 @@ def train_to_checkpoint(config: TrainConfig, out: str | os.PathLike[str],
                                        metrics=metrics, problem=config.problem))
 
 
-def load_sinusoid(path: str | os.PathLike[str]) -> tuple[TrainConfig, Params]:
-    """A checkpoint's config and phi, checked to fit the paper's MLP."""
-    checkpoint = ckpt.load(path, problem="sinusoid")
+def load_run(path: str | os.PathLike[str], problem: str | None = None
+             ) -> tuple[TrainConfig, Params]:
+    """A checkpoint's config and phi, checked to fit the model its config describes."""
+    checkpoint = ckpt.load(path, problem=problem)
     try:
         config = TrainConfig.from_dict(checkpoint.config)
     except (ConfigError, TypeError) as exc:
         raise ckpt.CheckpointError(f"{path} has invalid settings: {exc}") from exc
-    model = problem_from_config(config).model
+    model = _model_for(config)
     ckpt.check_compatible(checkpoint, init_params(model, 0), str(path))
     return config, checkpoint.phi
 
 
+def load_sinusoid(path: str | os.PathLike[str]) -> tuple[TrainConfig, Params]:
+    return load_run(path, problem="sinusoid")
+
+
+def _model_for(config: TrainConfig) -> torch.nn.Module:
+    if config.problem == "omniglot":
+        from .models.conv4 import Conv4
+
+        return Conv4(config.n_way)
+    from .models.mlp import SinusoidMLP
+
+    return SinusoidMLP()
+
+
 def evaluate_phi(config: TrainConfig, phi: Params, tasks: int = 100, k_shot: int | None = None,
-                 steps: int = 10, seed: int = EVAL_SEED, inner_lr: float | None = None,
-                 device: str | None = None) -> dict[str, Any]:
+                 steps: int | None = None, seed: int = EVAL_SEED, inner_lr: float | None = None,
+                 device: str | None = None, omniglot: Any = None,
+                 n_way: int | None = None) -> dict[str, Any]:
+    """Adapt ``phi`` on ``tasks`` held-out tasks and score it after 0..``steps`` steps."""
     if tasks < 1:
         raise ConfigError("tasks", f"must be at least 1, got {tasks}")
+    steps = config.steps_at_test if steps is None else steps
     if steps < 0:
         raise ConfigError("steps", f"must be 0 or more, got {steps}")
-    k = config.k_shot if k_shot is None else k_shot
-    config = config.replace(k_shot=k, n_query=EVAL_QUERY_POINTS)
     lr = config.inner_lr if inner_lr is None else inner_lr
     if lr < 0:
         raise ConfigError("inner_lr", f"must be non-negative, got {lr}")
+    changes: dict[str, Any] = {"k_shot": config.k_shot if k_shot is None else k_shot}
+    if config.problem == "sinusoid":
+        changes["n_query"] = SINUSOID_EVAL_QUERY_POINTS
+    if n_way is not None and n_way != config.n_way:
+        raise ConfigError("ways", f"this model was trained for {config.n_way}-way tasks "
+                          f"(its output layer has {config.n_way} classes), not {n_way}-way")
+    config = config.replace(**changes)
     dev = pick_device(device)
-    problem = problem_from_config(config)
+    problem = problem_from_config(config, dev, split="test", omniglot=omniglot)
     model = problem.model.to(dev)
     generator = torch.Generator(dev).manual_seed(seed)
     batch = problem.sample(tasks, generator)
     curves = adaptation_curves(model, problem.loss_fn, {k: v.to(dev) for k, v in phi.items()},
-                               batch, lr, steps)
-    result = summarise(curves)
-    result.update({"algorithm": config.algorithm, "device": describe(dev), "shots": k,
-                   "steps": steps, "inner_lr": lr, "seed": seed})
+                               batch, lr, steps, metric_fn=problem.metric_fn,
+                               chunk=20 if config.problem == "omniglot" else 100)
+    summary = summarise(curves)
+    result: dict[str, Any] = {"algorithm": config.algorithm, "problem": config.problem,
+                              "device": describe(dev), "tasks": tasks, "shots": config.k_shot,
+                              "steps": steps, "inner_lr": lr, "seed": seed,
+                              "ci95_by_step": summary["ci95_by_step"]}
+    if problem.metric_name == "accuracy":
+        result.update({"accuracy_by_step": summary["by_step"], "ways": config.n_way,
+                       "accuracy": summary["by_step"][-1],
+                       "ci95": summary["ci95_by_step"][-1], "protocol": config.protocol})
+    else:
+        result["mse_by_step"] = summary["by_step"]
     return result
 
 
-def evaluate_checkpoint(path: str | os.PathLike[str], **kwargs: Any) -> dict[str, Any]:
-    config, phi = load_sinusoid(path)
+def evaluate_checkpoint(path: str | os.PathLike[str], problem: str | None = None,
+                        **kwargs: Any) -> dict[str, Any]:
+    config, phi = load_run(path, problem=problem)
     result = evaluate_phi(config, phi, **kwargs)
     result["checkpoint"] = str(Path(path))
     return result

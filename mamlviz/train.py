@@ -28,7 +28,7 @@ from .device import describe, pick_device
 from .inner import Params
 from .models.mlp import init_params
 from .optim import OptState, OuterOptimizer
-from .problems import SinusoidProblem, problem_from_config
+from .problems import Problem, problem_from_config
 from .reference import naive_step
 
 # Below this many meta-steps a cold torch.compile (about 20 s of C++ builds on a
@@ -64,6 +64,10 @@ def choose_implementation(config: TrainConfig, device: torch.device) -> str:
     """'auto' resolved: the fastest exact path for this problem, device and run length."""
     if config.implementation != "auto":
         return config.implementation
+    if config.problem == "omniglot":
+        # The conv model's per-task work is large enough that a Python loop adds
+        # little on a CPU, while vmap's batched convolutions are slower there.
+        return "vmap" if device.type == "cuda" else "loop"
     long_run = config.iterations >= COMPILE_PAYS_OFF_AFTER
     if device.type == "cuda" or (compiler_available() and long_run):
         return "compiled"
@@ -136,11 +140,12 @@ class Trainer:
     """Holds phi, the outer optimiser's state and the task stream; ``run()`` yields records."""
 
     def __init__(self, config: TrainConfig, device: str | torch.device | None = None,
-                 phi: Params | None = None, problem: SinusoidProblem | None = None):
+                 phi: Params | None = None, problem: Problem | None = None,
+                 omniglot: Any = None):
         self.config = config
         self.device = device if isinstance(device, torch.device) else pick_device(device)
         self.device_name = describe(self.device)
-        self.problem = problem or problem_from_config(config)
+        self.problem = problem or problem_from_config(config, self.device, omniglot=omniglot)
         self.model = self.problem.model.to(self.device)
         if phi is None:
             phi = init_params(self.model, config.seed, device=self.device)
