@@ -24,13 +24,25 @@ PAPER_SETUP: dict[str, Any] = {"meta_batch_size": 25, "k_shot": 10, "n_query": 1
                                "inner_steps": 1, "inner_lr": 0.01}
 
 
+def _peak_memory_mb(device: torch.device) -> float:
+    """Peak memory: the GPU allocator's peak on CUDA, else the process's peak RSS."""
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def time_meta_steps(algorithm: str, implementation: str, iterations: int, warmup: int,
-                    device: torch.device, **overrides: Any) -> dict[str, Any]:
-    settings = {**PAPER_SETUP, **overrides}
+                    device: torch.device, omniglot: Any = None,
+                    **overrides: Any) -> dict[str, Any]:
+    settings = {**(PAPER_SETUP if omniglot is None else {}), **overrides}
     config = TrainConfig.for_algorithm(algorithm, implementation=implementation,
                                        iterations=warmup + iterations, log_every=10**6,
                                        **settings)
-    trainer = Trainer(config, device=device)
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    trainer = Trainer(config, device=device, omniglot=omniglot)
     started = time.perf_counter()
     for _ in trainer.run(warmup):
         pass
@@ -43,9 +55,10 @@ def time_meta_steps(algorithm: str, implementation: str, iterations: int, warmup
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     seconds = time.perf_counter() - started
-    return {"problem": "sinusoid", "algorithm": algorithm,
+    return {"problem": config.problem, "algorithm": algorithm,
             "implementation": trainer.implementation, "it_s": iterations / seconds,
-            "warmup_s": warmup_s, "iterations": iterations, "device": describe(device)}
+            "warmup_s": warmup_s, "iterations": iterations, "device": describe(device),
+            "meta_batch_size": config.meta_batch_size, "peak_memory_mb": _peak_memory_mb(device)}
 
 
 def sinusoid_rows(quick: bool = False, device: str | None = None) -> list[dict[str, Any]]:
@@ -60,6 +73,36 @@ def sinusoid_rows(quick: bool = False, device: str | None = None) -> list[dict[s
     naive = rows[0]["it_s"]
     for row in rows:
         row["speedup_vs_naive"] = row["it_s"] / naive
+    return rows
+
+
+def omniglot_rows(quick: bool = False, device: str | None = None,
+                  omniglot: Any = None) -> list[dict[str, Any]]:
+    """5-way 1-shot (meta-batch 32) and 20-way 1-shot (meta-batch 16), second and first order.
+
+    Each setting is timed with the naive per-task loop and the vmapped step in the same
+    run (and the compiled one on CUDA). On 2 CPU cores a meta-step takes seconds, so the
+    CPU rows time few iterations.
+    """
+    from .data import load_omniglot
+
+    dev = pick_device(device)
+    data = load_omniglot(omniglot, progress=False)
+    implementations = ["loop", "vmap"] + (["compiled"] if dev.type == "cuda" else [])
+    iterations = (20 if quick else 100) if dev.type == "cuda" else (1 if quick else 3)
+    rows = []
+    settings = [(5, 32), (20, 16)]
+    for n_way, meta_batch in settings[:1] if quick else settings:
+        for algorithm in ("maml", "fomaml"):
+            naive = None
+            for implementation in implementations:
+                row = time_meta_steps(algorithm, implementation, iterations, 1, dev,
+                                      omniglot=data, problem="omniglot", n_way=n_way, k_shot=1,
+                                      meta_batch_size=meta_batch)
+                row["setting"] = f"{n_way}-way 1-shot"
+                naive = naive or row["it_s"]
+                row["speedup_vs_naive"] = row["it_s"] / naive
+                rows.append(row)
     return rows
 
 

@@ -119,6 +119,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--no-target", action="store_true",
                        help="skip the time-to-target MAML run")
     bench.add_argument("--device")
+    bench.add_argument("--omniglot", help="local Omniglot folder or zip for the Omniglot rows")
     bench.add_argument("--json", action="store_true")
     return parser
 
@@ -185,19 +186,26 @@ def _data(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _bench(args: argparse.Namespace) -> dict[str, Any]:
-    from .bench import sinusoid_rows, time_to_target
+    from .bench import omniglot_rows, sinusoid_rows, time_to_target
     from .device import describe, pick_device
+    from .errors import DataError
 
     rows = sinusoid_rows(quick=args.quick, device=args.device)
     result: dict[str, Any] = {"device": describe(pick_device(args.device)), "rows": rows}
+    try:
+        rows += omniglot_rows(quick=args.quick, device=args.device, omniglot=args.omniglot)
+    except DataError as exc:
+        result["omniglot_skipped"] = str(exc)
+        print(f"Omniglot rows skipped: {exc}", file=sys.stderr)
     if not args.no_target:
         result["time_to_target"] = time_to_target(device=args.device)
     if not args.json:
-        print(f"{'problem':10} {'algorithm':9} {'implementation':14} {'it/s':>9} "
-              f"{'x naive':>8} {'warm-up s':>9}")
+        print(f"{'problem':10} {'setting':16} {'algorithm':9} {'implementation':14} "
+              f"{'it/s':>9} {'x naive':>8} {'warm-up s':>9} {'peak MB':>8}")
         for r in rows:
-            print(f"{r['problem']:10} {r['algorithm']:9} {r['implementation']:14} "
-                  f"{r['it_s']:9.1f} {r['speedup_vs_naive']:8.1f} {r['warmup_s']:9.2f}")
+            print(f"{r['problem']:10} {r.get('setting', 'K=10, batch 25'):16} "
+                  f"{r['algorithm']:9} {r['implementation']:14} {r['it_s']:9.2f} "
+                  f"{r['speedup_vs_naive']:8.1f} {r['warmup_s']:9.2f} {r['peak_memory_mb']:8.0f}")
         if "time_to_target" in result:
             t = result["time_to_target"]
             print(f"MAML to 1-step query MSE < {t['target_mse']}: "

@@ -1,0 +1,86 @@
+"""Omniglot through the same engine as the sinusoid: train, stop, checkpoint, evaluate."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from mamlviz.config import TrainConfig
+from mamlviz.data import load_omniglot
+from mamlviz.errors import ConfigError
+from mamlviz.runs import evaluate_checkpoint, train_to_checkpoint
+from mamlviz.train import Trainer
+
+SHARED = Path(os.environ.get("MAMLVIZ_OMNIGLOT",
+                             Path(__file__).resolve().parents[1].parent / "shared" / "omniglot"))
+
+
+@pytest.fixture(scope="module")
+def omniglot(tmp_path_factory):
+    if not SHARED.exists():
+        pytest.fail(f"the Omniglot data the tests need is missing at {SHARED}")
+    os.environ.setdefault("MAMLVIZ_CACHE", str(tmp_path_factory.mktemp("cache")))
+    return load_omniglot(SHARED, progress=False)
+
+
+def tiny(algorithm="maml", **overrides):
+    settings = {"problem": "omniglot", "iterations": 2, "meta_batch_size": 2, "n_query": 2,
+                "log_every": 1, "implementation": "loop"}
+    return TrainConfig.for_algorithm(algorithm, **{**settings, **overrides})
+
+
+def test_paper_defaults_per_number_of_ways():
+    five = TrainConfig.for_algorithm("maml", problem="omniglot", n_way=5)
+    twenty = TrainConfig.for_algorithm("maml", problem="omniglot", n_way=20)
+    assert (five.inner_lr, five.inner_steps, five.meta_batch_size, five.steps_at_test) == (
+        0.4, 1, 32, 3)
+    assert (twenty.inner_lr, twenty.inner_steps, twenty.meta_batch_size,
+            twenty.steps_at_test) == (0.1, 5, 16, 5)
+
+
+@pytest.mark.parametrize("algorithm", ["maml", "fomaml", "reptile", "pretrain"])
+def test_each_algorithm_trains_on_omniglot(omniglot, algorithm):
+    trainer = Trainer(tiny(algorithm), omniglot=omniglot)
+    records = list(trainer.run())
+    assert [r.step for r in records] == [1, 2]
+    assert all(0 < r.query_loss_before < 10 for r in records)
+    assert trainer.model.head.out_features == 5
+
+
+def test_loop_and_vmap_agree_on_omniglot(omniglot):
+    runs = {}
+    for implementation in ("loop", "vmap"):
+        trainer = Trainer(tiny(implementation=implementation), omniglot=omniglot)
+        list(trainer.run())
+        runs[implementation] = trainer.phi
+    for k in runs["loop"]:
+        assert torch.allclose(runs["loop"][k], runs["vmap"][k], atol=1e-4)
+
+
+def test_checkpoint_then_eval_on_testing_characters(omniglot, tmp_path):
+    path = tmp_path / "omniglot_maml_5w1s.pt"
+    list(train_to_checkpoint(tiny(), path, omniglot=omniglot))
+    result = evaluate_checkpoint(path, problem="omniglot", tasks=10, omniglot=omniglot)
+    assert result["ways"] == 5 and result["shots"] == 1 and result["tasks"] == 10
+    assert len(result["accuracy_by_step"]) == 3 + 1  # the paper's 3 test steps at 5-way
+    assert 0.0 <= result["accuracy"] <= 1.0 and result["ci95"] >= 0.0
+    with pytest.raises(ConfigError, match="5-way"):
+        evaluate_checkpoint(path, problem="omniglot", tasks=2, omniglot=omniglot, n_way=20)
+
+
+def test_cli_eval_omniglot_json(omniglot, tmp_path):
+    path = tmp_path / "m.pt"
+    list(train_to_checkpoint(tiny("fomaml", iterations=1), path, omniglot=omniglot))
+    env = {**os.environ, "MAMLVIZ_OMNIGLOT": str(SHARED)}
+    proc = subprocess.run([sys.executable, "-m", "mamlviz", "eval", "omniglot", "--checkpoint",
+                           str(path), "--tasks", "6", "--steps", "1", "--json"],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    for key in ("accuracy", "ci95", "tasks", "ways", "shots", "device"):
+        assert key in result
+    assert result["tasks"] == 6 and result["ways"] == 5 and result["shots"] == 1
