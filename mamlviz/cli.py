@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .algorithms import ALGORITHMS
-from .errors import MamlvizError
+from .errors import ConfigError, MamlvizError
 
 
 def _json_safe(value: Any) -> Any:
@@ -60,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     ts.add_argument("--seed", type=int)
     ts.add_argument("--log-every", type=int, default=100)
     ts.add_argument("--device")
+    ts.add_argument("--max-seconds", type=float, help="stop after this much wall time")
     ts.add_argument("--out", required=True)
     ts.add_argument("--json", action="store_true")
 
@@ -81,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     to.add_argument("--device")
     to.add_argument("--omniglot", help="local Omniglot folder or zip (else $MAMLVIZ_OMNIGLOT "
                     "or a download of the official zips)")
+    to.add_argument("--max-seconds", type=float, help="stop after this much wall time")
     to.add_argument("--out", required=True)
     to.add_argument("--json", action="store_true")
 
@@ -142,8 +144,11 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
     config = TrainConfig.for_algorithm(args.algorithm, **settings)
     progress = Progress(config.iterations, f"{args.algorithm}", enabled=not args.json)
     last = None
+    if args.max_seconds is not None and not args.max_seconds > 0:
+        raise ConfigError("max_seconds", f"must be positive, got {args.max_seconds}")
     for record in train_to_checkpoint(config, args.out, device=args.device,
-                                      omniglot=getattr(args, "omniglot", None)):
+                                      omniglot=getattr(args, "omniglot", None),
+                                      max_seconds=args.max_seconds):
         last = record
         progress.update(record.step, f"query loss {record.query_loss_after:.3f} "
                         f"{record.it_per_s:.1f} it/s")

@@ -31,12 +31,13 @@ EVAL_SEED = 2024  # held-out tasks come from a stream the training seed never us
 
 
 def train_to_checkpoint(config: TrainConfig, out: str | os.PathLike[str],
-                        device: str | None = None, omniglot: Any = None) -> Iterator[Record]:
+                        device: str | None = None, omniglot: Any = None,
+                        max_seconds: float | None = None) -> Iterator[Record]:
     """Train, yielding records; the checkpoint is written when the run ends or is stopped."""
     trainer = Trainer(config, device=device, omniglot=omniglot)
     last: Record | None = None
     try:
-        for record in trainer.run():
+        for record in trainer.run(max_seconds=max_seconds):
             last = record
             yield record
     finally:  # a Stop (GeneratorExit) or Ctrl-C still saves what was trained

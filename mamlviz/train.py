@@ -176,8 +176,13 @@ class Trainer:
             self._meta_step = self._build("traced")
             return self._meta_step(self.phi, self.opt_state, *batch)
 
-    def run(self, iterations: int | None = None) -> Iterator[Record]:
-        """Meta-train for ``iterations`` more steps (default: up to ``config.iterations``)."""
+    def run(self, iterations: int | None = None,
+            max_seconds: float | None = None) -> Iterator[Record]:
+        """Meta-train for ``iterations`` more steps (default: up to ``config.iterations``).
+
+        ``max_seconds`` ends the run early, with a ``done`` record, once that much wall
+        time has passed: "train for a minute" on whatever machine the class has.
+        """
         target = self.config.iterations if iterations is None else self.step + iterations
         log_every = self.config.log_every
         before_sum = after_sum = 0.0
@@ -202,6 +207,8 @@ class Trainer:
             before_sum += before
             after_sum += after
             since_log += 1
+            if max_seconds is not None and now - started >= max_seconds:
+                target = self.step
             if since_log == log_every or self.step == target:
                 it_per_s = (self.step - window_step) / max(now - window_start, 1e-9)
                 window_start, window_step = now, self.step

@@ -233,3 +233,11 @@ def test_importing_mamlviz_does_not_import_streamlit():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def test_time_budget_ends_the_run_with_a_done_record():
+    trainer = Trainer(small(iterations=10**6))
+    records = list(trainer.run(max_seconds=0.3))
+    assert records[-1].status == "done"
+    assert 0 < trainer.step < 10**6
+    assert records[-1].elapsed_s >= 0.3
