@@ -544,3 +544,37 @@ def landscape_2d(tasks: Sequence[TaskLoss], phi: Sequence[float] | np.ndarray, i
         directions=update_directions(tasks, phi, inner_lr, steps, reptile_steps),
         task_names=tuple(t.name or f"task {i + 1}" for i, t in enumerate(tasks)),
     )
+
+
+# ----------------------------------------------------------------------------- direction fields
+
+
+def direction_field(tasks: Sequence[TaskLoss], grid: np.ndarray | torch.Tensor, inner_lr: float,
+                    steps: int, reptile_steps: int | None = None) -> dict[str, np.ndarray]:
+    """Every method's update direction at every grid point (``vmap``): method -> [..., dim].
+
+    The same directions as ``update_directions``, computed for a whole grid at
+    once; in 1-D a direction's zeros where it crosses from + to - are the phi
+    the method settles at (Reptile's included, which minimises no plain
+    objective of its own).
+    """
+    dim = _check_tasks(tasks)
+    _check_inner(inner_lr, steps)
+    k = steps if reptile_steps is None else reptile_steps
+    _check_inner(inner_lr, k)
+    g = as_grid(grid, dim)
+    flat = g.reshape(-1, dim)
+
+    def fomaml(phi: torch.Tensor) -> torch.Tensor:
+        return -torch.stack([grad(t)(adapted(t, phi, inner_lr, steps)) for t in tasks]).sum(0)
+
+    def reptile(phi: torch.Tensor) -> torch.Tensor:
+        return torch.stack([adapted(t, phi, inner_lr, k) - phi for t in tasks]).sum(0)
+
+    fns = {
+        "pretrain": lambda phi: -grad(objective_fn(tasks, "pretrain"))(phi),
+        "maml": lambda phi: -grad(objective_fn(tasks, "maml", inner_lr, steps))(phi),
+        "fomaml": fomaml,
+        "reptile": reptile,
+    }
+    return {m: vmap(fns[m])(flat).reshape(g.shape).numpy() for m in METHODS}

@@ -1,0 +1,273 @@
+"""What the landscape chapters share: figure labels in both languages and cached engine calls.
+
+Used by the pages 'MAML versus pre-training', 'Real implementation' and
+'Reptile'. Every engine call is cached with ``st.cache_data`` keyed by plain
+slider values (never by task objects), so a slider change recomputes only what
+depends on it and an unchanged trajectory is never recomputed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import streamlit as st
+
+from mamlviz import landscape as ls
+from pages import _ui
+
+# The 1-D grid: fine enough for the optima's basins, small enough to redraw fast.
+LO_1D, HI_1D, N_1D = -3.0, 6.0, 501
+N_2D = 101
+
+METHOD_NAMES = {
+    "en": {"pretrain": "pre-training", "maml": "MAML", "fomaml": "first-order MAML",
+           "reptile": "Reptile"},
+    "zh": {"pretrain": "预训练 (Model Pre-training)", "maml": "MAML",
+           "fomaml": "一阶近似 MAML (first-order)", "reptile": "Reptile"},
+}
+
+PRESET_NAMES = {
+    "en": {"lecture": "the lecture's case: pre-training leaves task 2 in a local minimum",
+           "aligned": "aligned: both tasks want the same phi",
+           "far apart": "far apart: two wells far from each other",
+           "quadratic": "two quadratics (closed forms)",
+           "shape": "your own shapes (sliders below)",
+           "two wells": "two wells"},
+    "zh": {"lecture": "课上的例子：预训练让 task 2 卡在 local minima",
+           "aligned": "一致：两个 task 想要同一个 φ",
+           "far apart": "相距很远：两个 task 的谷底离得很远",
+           "quadratic": "两个二次函数（有解析解）",
+           "shape": "自己调形状（下面的滑杆）",
+           "two wells": "两个谷"},
+}
+
+_FIGURE_LABELS = {
+    "en": {
+        "1d": {"title": "Pre-training versus MAML on two tasks", "x": "parameter φ",
+               "y": "loss", "task": "task {n}: l<sup>{n}</sup>(φ)",
+               "pretrain": "pre-training: Σ<sub>n</sub> l<sup>n</sup>(φ)  (how good now)",
+               "maml": "MAML: Σ<sub>n</sub> l<sup>n</sup>(θ̂<sup>n</sup>)  (potential)",
+               "pretrain optimum": "pre-training's φ", "MAML optimum": "MAML's φ",
+               "phi": "φ (initialization)",
+               "theta_hat": "θ̂<sup>n</sup> (after training on task n)"},
+        "trajectory": {"title": "φ during meta-training, same start for every method",
+                       "x": "parameter φ", "y": "loss", "step": "meta-step", "play": "▶ play",
+                       "diverged": "diverged",
+                       "pretrain objective": "pre-training: Σ<sub>n</sub> l<sup>n</sup>(φ)",
+                       "maml objective": "MAML: Σ<sub>n</sub> l<sup>n</sup>(θ̂<sup>n</sup>)"},
+        "2d": {"title": "Where each method moves φ", "x": "φ<sub>1</sub>",
+               "y": "φ<sub>2</sub>", "task": "task {n}: contours of l<sup>{n}</sup>",
+               "phi": "φ", "theta_hat": "θ̂<sup>m</sup> (inner step)",
+               "inner step": "first step: φ → θ̂<sup>m</sup>", "norm": "length",
+               "second step": "second step at θ̂<sup>m</sup>"},
+        "field": {"title": "Update direction at every φ (a down-crossing of 0: the method "
+                           "settles there)", "x": "parameter φ", "y": "update direction"},
+        "paths": {"title": "φ during meta-training in the plane, same start for every method",
+                  "x": "φ<sub>1</sub>", "y": "φ<sub>2</sub>",
+                  "task": "task {n}: contours of l<sup>{n}</sup>", "start": "start",
+                  "diverged": "diverged"},
+    },
+    "zh": {
+        "1d": {"title": "两个 task 上的 Model Pre-training 与 MAML", "x": "参数 φ",
+               "y": "loss", "task": "task {n}：l<sup>{n}</sup>(φ)",
+               "pretrain": "预训练：Σ<sub>n</sub> l<sup>n</sup>(φ)（现在的表现）",
+               "maml": "MAML：Σ<sub>n</sub> l<sup>n</sup>(θ̂<sup>n</sup>)（训练以后的潜力）",
+               "pretrain optimum": "预训练找到的 φ", "MAML optimum": "MAML 找到的 φ",
+               "phi": "φ（初始化参数）",
+               "theta_hat": "θ̂<sup>n</sup>（在 task n 上训练以后）"},
+        "trajectory": {"title": "meta-training 中 φ 的移动（所有方法同一个起点）",
+                       "x": "参数 φ", "y": "loss", "step": "第几次更新", "play": "▶ 播放",
+                       "diverged": "发散",
+                       "pretrain objective": "预训练：Σ<sub>n</sub> l<sup>n</sup>(φ)",
+                       "maml objective": "MAML：Σ<sub>n</sub> l<sup>n</sup>(θ̂<sup>n</sup>)"},
+        "2d": {"title": "每种方法把 φ 往哪里更新", "x": "φ<sub>1</sub>",
+               "y": "φ<sub>2</sub>", "task": "task {n}：l<sup>{n}</sup> 的等高线",
+               "phi": "φ", "theta_hat": "θ̂<sup>m</sup>（update 一次）",
+               "inner step": "第一步：φ → θ̂<sup>m</sup>", "norm": "长度",
+               "second step": "在 θ̂<sup>m</sup> 上的第二步"},
+        "field": {"title": "每个 φ 上的更新方向（从正穿到负的零点：方法停在那里）",
+                  "x": "参数 φ", "y": "更新方向"},
+        "paths": {"title": "meta-training 中 φ 在平面上的路径（同一个起点）",
+                  "x": "φ<sub>1</sub>", "y": "φ<sub>2</sub>",
+                  "task": "task {n}：l<sup>{n}</sup> 的等高线", "start": "起点",
+                  "diverged": "发散"},
+    },
+}
+
+
+def method_names() -> dict[str, str]:
+    return METHOD_NAMES[_ui.lang()]
+
+
+def preset_names() -> dict[str, str]:
+    return PRESET_NAMES[_ui.lang()]
+
+
+def figure_labels(kind: str) -> dict[str, str]:
+    """The labels dict for one figure builder, in the current language."""
+    chosen = _FIGURE_LABELS[_ui.lang()][kind]
+    return {**method_names(), **_FIGURE_LABELS["en"][kind], **chosen}
+
+
+# ----------------------------------------------------------------------------- tasks
+
+
+def tasks_1d(spec: tuple) -> tuple[ls.TaskLoss, ...]:
+    """``("preset", name)`` or ``("shape", deep_at, local_depth, deep_depth, width)``."""
+    if spec[0] == "preset":
+        return ls.PRESETS_1D[spec[1]]
+    _, deep_at, local_depth, deep_depth, width = spec
+    return ls.two_tasks_1d(deep_at=deep_at, local_depth=local_depth, deep_depth=deep_depth,
+                           width=width)
+
+
+def grid_1d() -> np.ndarray:
+    return np.linspace(LO_1D, HI_1D, N_1D)
+
+
+# ----------------------------------------------------------------------------- cached engine
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def landscape_1d(spec: tuple, inner_lr: float, steps: int, anchor: str = "maml",
+                 phi: float | None = None) -> ls.Landscape1D:
+    """The 1-D picture's data; theta_hat drawn from the MAML optimum, the pre-training
+    optimum (``anchor``) or a chosen ``phi``."""
+    tasks = tasks_1d(spec)
+    with np.errstate(all="ignore"):
+        data = ls.landscape_1d(tasks, inner_lr, steps, lo=LO_1D, hi=HI_1D, n_points=N_1D)
+        if anchor == "pretrain":
+            phi = data.pretrain_optimum
+        if anchor != "maml" and phi is not None:
+            data = ls.landscape_1d(tasks, inner_lr, steps, phi=phi, lo=LO_1D, hi=HI_1D,
+                                   n_points=N_1D)
+    return data
+
+
+def overshoots(data: ls.Landscape1D) -> bool:
+    """Inner steps that blow up somewhere on the grid: the MAML curve leaves the picture."""
+    top = float(np.nanmax(data.task_losses))
+    maml = np.asarray(data.maml)
+    return bool((~np.isfinite(maml)).any() or np.nanmax(np.abs(maml)) > 20 * max(top, 1.0)
+                or not np.isfinite(data.theta_hat).all())
+
+
+def drawable(data: ls.Landscape1D) -> ls.Landscape1D:
+    """Non-finite values as gaps (NaN), so the figure's JSON stays valid."""
+    def clean(a: np.ndarray) -> np.ndarray:
+        a = np.asarray(a, dtype=float)
+        return np.where(np.isfinite(a), a, np.nan)
+
+    return replace(data, maml=clean(data.maml), pretrain=clean(data.pretrain),
+                   theta_hat=clean(data.theta_hat),
+                   loss_at_theta_hat=clean(data.loss_at_theta_hat))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def trajectories_1d(spec: tuple, inner_lr: float, steps: int, phi0: float, meta_lr: float,
+                    reptile_eps: float, reptile_steps: int, n_steps: int
+                    ) -> tuple[list[ls.Trajectory], dict[str, np.ndarray]]:
+    """The four methods from the same phi0, and the MAML objective along each path.
+
+    Reptile's step is the paper's epsilon on the *average* of (theta_tilde - phi)
+    over tasks, so its engine meta_lr is ``epsilon / n_tasks``.
+    """
+    tasks = tasks_1d(spec)
+    runs, after = [], {}
+    for method in ls.METHODS:
+        lr = reptile_eps / len(tasks) if method == "reptile" else meta_lr
+        run = ls.trajectory(method, tasks, phi0, lr, n_steps, inner_lr, steps, reptile_steps)
+        runs.append(run)
+        with np.errstate(all="ignore"):
+            after[method] = ls.objective_curve(tasks, run.phis, "maml", inner_lr, steps)
+    return runs, after
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def direction_field_1d(spec: tuple, inner_lr: float, steps: int,
+                       reptile_steps: int) -> dict[str, np.ndarray]:
+    with np.errstate(all="ignore"):
+        return ls.direction_field(tasks_1d(spec), grid_1d(), inner_lr, steps, reptile_steps)
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def landscape_2d(preset: str, phi: tuple[float, float], inner_lr: float, steps: int,
+                 reptile_steps: int) -> ls.Landscape2D:
+    return ls.landscape_2d(ls.PRESETS_2D[preset], phi, inner_lr, steps, reptile_steps,
+                           n_points=N_2D)
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def second_steps_2d(preset: str, phi: tuple[float, float], inner_lr: float,
+                    steps: int) -> np.ndarray:
+    """Per task m: ``-inner_lr * grad l^m(theta_hat^m)``, the lecture's second step."""
+    return np.stack([inner_lr * ls.update_directions([task], phi, inner_lr, steps).fomaml
+                     for task in ls.PRESETS_2D[preset]])
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def trajectories_2d(preset: str, phi0: tuple[float, float], inner_lr: float, steps: int,
+                    meta_lr: float, reptile_eps: float, reptile_steps: int, n_steps: int
+                    ) -> tuple[list[ls.Trajectory], dict[str, np.ndarray]]:
+    tasks = ls.PRESETS_2D[preset]
+    runs, after = [], {}
+    for method in ls.METHODS:
+        lr = reptile_eps / len(tasks) if method == "reptile" else meta_lr
+        run = ls.trajectory(method, tasks, phi0, lr, n_steps, inner_lr, steps, reptile_steps)
+        runs.append(run)
+        with np.errstate(all="ignore"):
+            after[method] = ls.objective_curve(tasks, run.phis, "maml", inner_lr, steps)
+    return runs, after
+
+
+def fmt(x: float) -> str:
+    return "—" if x is None or not math.isfinite(x) else f"{x:.3f}"
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def objectives_at_1d(spec: tuple, inner_lr: float, steps: int,
+                     phis: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """(pre-training objective, MAML objective) at each phi: now, and after training."""
+    tasks, grid = tasks_1d(spec), np.asarray(phis, dtype=float)
+    with np.errstate(all="ignore"):
+        return (ls.objective_curve(tasks, grid, "pretrain"),
+                ls.objective_curve(tasks, grid, "maml", inner_lr, steps))
+
+
+def frame_buttons(key: str, n_frames: int, labels: dict[str, str]) -> int:
+    """Reset / back / step / end buttons over a session-state frame counter; the frame."""
+    def move(to: int | None = None, by: int = 0) -> None:
+        now = int(st.session_state.get(key, 0))
+        st.session_state[key] = int(min(max((now if to is None else to) + by, 0),
+                                        n_frames - 1))
+
+    cols = st.columns(4)
+    cols[0].button(labels["reset"], key=f"{key}_reset", on_click=move, kwargs={"to": 0},
+                   use_container_width=True)
+    cols[1].button(labels["back"], key=f"{key}_back", on_click=move, kwargs={"by": -1},
+                   use_container_width=True)
+    cols[2].button(labels["step"], key=f"{key}_step", on_click=move, kwargs={"by": 1},
+                   use_container_width=True)
+    cols[3].button(labels["end"], key=f"{key}_end", on_click=move,
+                   kwargs={"to": n_frames - 1}, use_container_width=True)
+    frame = int(min(max(int(st.session_state.get(key, 0)), 0), n_frames - 1))
+    st.session_state[key] = frame
+    return frame
+
+
+BUTTONS = {
+    "en": {"reset": "⏮ start", "back": "◀ back", "step": "step ▶", "end": "end ⏭"},
+    "zh": {"reset": "⏮ 起点", "back": "◀ 上一步", "step": "下一步 ▶", "end": "终点 ⏭"},
+}
+
+
+def button_labels() -> dict[str, str]:
+    return BUTTONS[_ui.lang()]
+
+
+def clip_y(fig, data: ls.Landscape1D) -> None:
+    """Keep the y axis on the task losses when an objective flies off the picture."""
+    top = float(np.nanmax(data.task_losses))
+    fig.update_yaxes(range=[-0.45 * top, 2.5 * top])

@@ -1,0 +1,261 @@
+"""Chapter 'MAML versus pre-training': the lecture's 1-D picture, live.
+
+Two task loss curves, the pre-training objective sum_n l^n(phi) and the MAML
+objective sum_n l^n(theta_hat^n), their optima, the adapted points
+theta_hat^n; then phi moving under pre-training, MAML, first-order MAML and
+Reptile from the same start. All numbers come from ``mamlviz.landscape``.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from mamlviz import landscape as ls
+from mamlviz.errors import MamlvizError
+from mamlviz.figures.landscape import landscape_1d_figure, trajectories_1d_figure
+from mamlviz.figures.meta_updates import show_frame
+from pages import _landscape_ui as lui
+from pages import _ui
+
+TEXT = {
+    "en": {
+        "title": "MAML versus model pre-training",
+        "intro": (
+            "Pre-training and MAML both look for one initialization φ shared by every task, "
+            "but they judge φ differently. **Pre-training** minimises Σₙ lⁿ(φ): how good φ "
+            "is **now**. **MAML** minimises Σₙ lⁿ(θ̂ⁿ), where θ̂ⁿ is what training on task n "
+            "from φ gives: how good φ is **after training**, its **potential**."),
+        "preset": "Task shapes",
+        "inner_lr": "inner learning rate ε",
+        "steps": "inner steps",
+        "deep_at": "task 2's deep (global) minimum at",
+        "local_depth": "depth of task 2's local minimum",
+        "deep_depth": "depth of the deep minima",
+        "width": "well width",
+        "anchor": "draw the adaptation θ̂ⁿ from",
+        "anchor_maml": "MAML's φ",
+        "anchor_pretrain": "pre-training's φ",
+        "anchor_phi": "a φ of my choice",
+        "phi": "φ",
+        "local_too_deep": "Task 2's local minimum cannot be deeper than its global minimum: "
+                          "lower the local depth or raise the deep one.",
+        "bad": "These settings do not make a landscape: ",
+        "overshoot": (
+            "The inner learning rate ε is too large for these tasks: somewhere the inner "
+            "steps overshoot and fly off (on a quadratic of curvature c, gradient descent "
+            "diverges once ε·c > 2), so the MAML curve leaves the picture. Lower ε or the "
+            "number of inner steps."),
+        "explain": (
+            "x axis: the model's parameter (one parameter); y axis: loss. Each arrow runs "
+            "from φ to θ̂ⁿ: where {steps} inner step(s) of size ε = {lr:g} take task n. In the "
+            "lecture's case pre-training's φ sits at task 1's minimum, where task 2 has a "
+            "local minimum: training on task 2 stays stuck there. MAML's φ may look worse "
+            "now, but one step takes every task to a good minimum."),
+        "table_where": "φ found by",
+        "table_phi": "φ",
+        "table_now": "now: Σₙ lⁿ(φ)",
+        "table_after": "after training: Σₙ lⁿ(θ̂ⁿ)",
+        "once_title": "MAML updates once",
+        "once": (
+            "During meta-training MAML updates the parameters only **once**: "
+            "θ̂ = φ − ε∇l(φ). The lecture's reasons:\n"
+            "- **speed**: each meta-step trains on many tasks, and every extra inner step "
+            "is another gradient (and another level of second derivatives);\n"
+            "- **one step is the target**: φ is learned so that one step is enough;\n"
+            "- at **test** time you can still update several times, which often does better;\n"
+            "- **few-shot** tasks have very little data: many updates overfit easily.\n\n"
+            "Move the *inner steps* slider above: every extra step changes the MAML "
+            "objective and costs more to compute."),
+        "anim": "Meta-training: φ under each method, from the same start",
+        "anim_help": (
+            "Press ▶ in the figure to play, or step with the buttons. Each method's φ "
+            "moves along its own row under the curves (its x is φ). Pre-training follows "
+            "−∇Σₙlⁿ(φ); MAML the exact −∇Σₙlⁿ(θ̂ⁿ); first-order MAML drops the second "
+            "derivatives; Reptile moves φ by ε·mean(θ̃ⁿ − φ) after k inner steps."),
+        "no_anim": "Meta-training is shown once the inner steps stop overshooting.",
+        "phi0": "start φ₀",
+        "meta_lr": "meta learning rate η",
+        "reptile_eps": "Reptile's step ε",
+        "reptile_k": "Reptile's inner steps k",
+        "n_steps": "meta-steps",
+        "frame": "meta-step {k} of {n}",
+        "method": "method",
+        "diverged": "{method} diverged at meta-step {step}: lower the meta learning rate "
+                    "(or ε).",
+        "source": "Engine code behind the figure: mamlviz.landscape.landscape_1d",
+        "source_traj": "Engine code behind the animation: mamlviz.landscape.trajectory",
+    },
+    "zh": {
+        "title": "MAML 与 Model Pre-training",
+        "intro": (
+            "Model Pre-training 和 MAML 都在找一组所有 task 共用的初始化参数 φ，但衡量 φ "
+            "好坏的方式不一样。**预训练**最小化 Σₙ lⁿ(φ)：直接用当前的参数计算各个 task 的 "
+            "loss，注重**现在的表现**。**MAML** 最小化 Σₙ lⁿ(θ̂ⁿ)，θ̂ⁿ 是从 φ 出发在 task n "
+            "上训练以后得到的参数：注重**训练以后**的表现，也就是参数的**潜力**。"),
+        "preset": "task 的形状",
+        "inner_lr": "内层学习率 ε",
+        "steps": "update 次数",
+        "deep_at": "task 2 的 global minima 的位置",
+        "local_depth": "task 2 的 local minima 的深度",
+        "deep_depth": "global minima 的深度",
+        "width": "谷的宽度",
+        "anchor": "从哪个 φ 画出训练以后的 θ̂ⁿ",
+        "anchor_maml": "MAML 找到的 φ",
+        "anchor_pretrain": "预训练找到的 φ",
+        "anchor_phi": "自己选一个 φ",
+        "phi": "φ",
+        "local_too_deep": "task 2 的 local minima 不能比它的 global minima 更深："
+                          "请调小 local minima 的深度，或调大 global minima 的深度。",
+        "bad": "这组设定画不出 loss 曲线：",
+        "overshoot": (
+            "内层学习率 ε 对这些 task 太大了：在某些地方更新会越走越远（曲率为 c 的二次"
+            "函数上，ε·c > 2 时 gradient descent 就会发散），MAML 的曲线超出了画面。"
+            "请调小 ε 或 update 次数。"),
+        "explain": (
+            "横轴是模型参数（简化为一个参数），纵轴是 loss。箭头从 φ 指向 θ̂ⁿ：在 task n 上"
+            "用学习率 ε = {lr:g} update {steps} 次以后到达的地方。在课上的例子里，预训练找到的 "
+            "φ 在 task 1 的最低点，而 task 2 在那里有一个 local minima：在 task 2 上训练会卡在 "
+            "local minima 的点 θ̂²。MAML 的 φ 现在的 loss 可能不是最好的，但在各个 task 上"
+            "训练一步以后都能得到较低的 loss。"),
+        "table_where": "φ 的来源",
+        "table_phi": "φ",
+        "table_now": "现在：Σₙ lⁿ(φ)",
+        "table_after": "训练以后：Σₙ lⁿ(θ̂ⁿ)",
+        "once_title": "MAML 只更新一次",
+        "once": (
+            "在 MAML 中我们只 update 参数**一次**：训练阶段只做 one-step training，"
+            "θ̂ = φ − ε∇l(φ)。只更新一次是有些理由的：\n"
+            "- 为了**速度**：多次计算梯度更新参数是比较耗时的，而且 MAML 要 train 很多个 task；\n"
+            "- 把**只更新一次作为目标**；\n"
+            "- 在**测试**的时候，解 testing task 时多 update 几次结果可能就会更好；\n"
+            "- 如果是 **few-shot** learning 的 task，由于 data 很少，update 很多次很容易 "
+            "overfitting。\n\n"
+            "试试上面的“update 次数”滑杆：每多一步，MAML 的 loss 曲线就会变，计算也更贵。"),
+        "anim": "Meta-training：同一个起点，φ 在各个方法下怎么移动",
+        "anim_help": (
+            "按图里的 ▶ 播放，或用按钮一步一步走。每个方法的 φ 在曲线下方自己的一行上移动"
+            "（横坐标就是 φ）。预训练沿 −∇Σₙlⁿ(φ)；MAML 沿精确的 −∇Σₙlⁿ(θ̂ⁿ)；一阶近似 "
+            "MAML 不计算二次微分；Reptile 在每个 task 上走 k 步得到 θ̃ⁿ，再把 φ 往 θ̃ⁿ 移动 "
+            "ε·mean(θ̃ⁿ − φ)。"),
+        "no_anim": "等内层更新不再发散以后，这里才显示 meta-training。",
+        "phi0": "起点 φ₀",
+        "meta_lr": "meta 学习率 η",
+        "reptile_eps": "Reptile 的步长 ε",
+        "reptile_k": "Reptile 的 update 次数 k",
+        "n_steps": "meta 更新次数",
+        "frame": "第 {k} 次更新（共 {n} 次）",
+        "method": "方法",
+        "diverged": "{method} 在第 {step} 次更新时发散了：请调小 meta 学习率（或 ε）。",
+        "source": "画图背后的引擎代码：mamlviz.landscape.landscape_1d",
+        "source_traj": "动画背后的引擎代码：mamlviz.landscape.trajectory",
+    },
+}
+
+t = _ui.texts(TEXT)
+names = lui.method_names()
+st.title(t["title"])
+st.markdown(t["intro"])
+st.latex(r"L_{\text{pre}}(\phi)=\sum_{n=1}^{N} l^n(\phi)\qquad\qquad "
+         r"L_{\text{MAML}}(\phi)=\sum_{n=1}^{N} l^n(\hat\theta^n),\quad "
+         r"\hat\theta^n=\phi-\epsilon\nabla_\phi l^n(\phi)")
+
+# ----------------------------------------------------------------------------- controls
+
+c1, c2, c3 = st.columns([2, 1, 1])
+preset = c1.selectbox(t["preset"], [*ls.PRESETS_1D, "shape"], key="mvp_preset",
+                      format_func=lui.preset_names().get)
+inner_lr = c2.slider(t["inner_lr"], 0.0, 3.0, float(ls.DEFAULT_INNER_LR.get(preset, 1.2)),
+                     step=0.05, key=f"mvp_lr_{preset}")
+steps = c3.slider(t["steps"], 1, 10, 1, key="mvp_steps")
+if preset == "shape":
+    s1, s2, s3, s4 = st.columns(4)
+    spec: tuple = ("shape",
+                   s1.slider(t["deep_at"], 1.0, 5.0, 2.5, step=0.1, key="mvp_deep_at"),
+                   s2.slider(t["local_depth"], 0.0, 3.0, 1.0, step=0.1, key="mvp_local"),
+                   s3.slider(t["deep_depth"], 0.5, 3.0, 2.0, step=0.1, key="mvp_deep"),
+                   s4.slider(t["width"], 0.4, 1.6, 1.0, step=0.05, key="mvp_width"))
+    if spec[2] > spec[3]:
+        st.warning(t["local_too_deep"])
+        st.stop()
+else:
+    spec = ("preset", preset)
+a1, a2 = st.columns([2, 2])
+anchor = a1.radio(t["anchor"], ["maml", "pretrain", "phi"], horizontal=True, key="mvp_anchor",
+                  format_func=lambda a: t[f"anchor_{a}"])
+phi = (a2.slider(t["phi"], lui.LO_1D, lui.HI_1D, 1.0, step=0.05, key="mvp_phi")
+       if anchor == "phi" else None)
+
+# ----------------------------------------------------------------------------- the picture
+
+try:
+    data = lui.landscape_1d(spec, float(inner_lr), int(steps), anchor, phi)
+except MamlvizError as exc:
+    st.warning(t["bad"] + str(exc))
+    st.stop()
+
+overshoot = lui.overshoots(data)
+if overshoot:
+    st.warning(t["overshoot"])
+fig = landscape_1d_figure(lui.drawable(data), labels=lui.figure_labels("1d"))
+if overshoot:
+    lui.clip_y(fig, data)
+_ui.show_figure(fig, "maml-vs-pretraining", key="mvp_landscape")
+st.caption(t["explain"].format(steps=steps, lr=inner_lr))
+
+optima = (data.pretrain_optimum, data.maml_optimum)
+now, after = lui.objectives_at_1d(spec, float(inner_lr), int(steps), optima)
+st.dataframe(pd.DataFrame({
+    t["table_where"]: [names["pretrain"], names["maml"]],
+    t["table_phi"]: [lui.fmt(x) for x in optima],
+    t["table_now"]: [lui.fmt(float(x)) for x in now],
+    t["table_after"]: [lui.fmt(float(x)) for x in after],
+}), hide_index=True)
+_ui.show_source(ls.landscape_1d, t["source"])
+
+st.subheader(t["once_title"])
+st.markdown(t["once"])
+
+# ----------------------------------------------------------------------------- meta-training
+
+
+@st.fragment
+def meta_training(spec: tuple, inner_lr: float, steps: int, data: ls.Landscape1D,
+                  overshoot: bool) -> None:
+    st.subheader(t["anim"])
+    st.caption(t["anim_help"])
+    cols = st.columns(5)
+    phi0 = cols[0].slider(t["phi0"], lui.LO_1D, lui.HI_1D, 1.0, step=0.1, key="mvp_phi0")
+    meta_lr = cols[1].slider(t["meta_lr"], 0.01, 0.3, 0.05, step=0.01, key="mvp_meta_lr")
+    eps = cols[2].slider(t["reptile_eps"], 0.05, 1.0, 0.5, step=0.05, key="mvp_eps")
+    k = cols[3].slider(t["reptile_k"], 1, 10, 5, key="mvp_k")
+    n_steps = cols[4].slider(t["n_steps"], 10, 80, 40, step=10, key="mvp_n")
+    try:
+        runs, after = lui.trajectories_1d(spec, inner_lr, steps, float(phi0), float(meta_lr),
+                                          float(eps), int(k), int(n_steps))
+    except MamlvizError as exc:
+        st.warning(t["bad"] + str(exc))
+        return
+    for run in runs:
+        if run.diverged:
+            st.warning(t["diverged"].format(method=names[run.method], step=len(run.phis)))
+    n_frames = max(len(run.phis) for run in runs)
+    frame = lui.frame_buttons("mvp_frame", n_frames, lui.button_labels())
+    st.caption(t["frame"].format(k=frame, n=n_frames - 1))
+    fig = trajectories_1d_figure(lui.drawable(data), runs, labels=lui.figure_labels("trajectory"))
+    if overshoot:
+        lui.clip_y(fig, data)
+    _ui.show_figure(show_frame(fig, frame), "maml-vs-pretraining-training", key="mvp_traj")
+    rows = []
+    for run in runs:
+        i = min(frame, len(run.phis) - 1)
+        rows.append({t["method"]: names[run.method], t["table_phi"]: lui.fmt(run.phis[i, 0]),
+                     t["table_after"]: lui.fmt(float(after[run.method][i]))})
+    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    _ui.show_source(ls.trajectory, t["source_traj"])
+
+
+if overshoot:
+    st.info(t["no_anim"])
+else:
+    meta_training(spec, float(inner_lr), int(steps), data, overshoot)
