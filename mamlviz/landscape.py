@@ -408,6 +408,20 @@ def update_directions(tasks: Sequence[TaskLoss], phi: float | Sequence[float] | 
     )
 
 
+def direction(method: str, tasks: Sequence[TaskLoss], phi: torch.Tensor, inner_lr: float,
+              steps: int, reptile_steps: int | None = None) -> torch.Tensor:
+    """One method's update direction at phi: the same maths as ``update_directions``,
+    computing only what that method needs (trajectories call it at every meta-step)."""
+    if method == "pretrain":
+        return -pretrain_gradient(tasks, phi)
+    if method == "maml":
+        return -maml_gradient(tasks, phi, inner_lr, steps)
+    if method == "fomaml":
+        return -torch.stack([grad(t)(adapted(t, phi, inner_lr, steps)) for t in tasks]).sum(0)
+    k = steps if reptile_steps is None else reptile_steps
+    return torch.stack([adapted(t, phi, inner_lr, k) - phi for t in tasks]).sum(0)
+
+
 # ----------------------------------------------------------------------------- trajectories
 
 
@@ -445,17 +459,16 @@ def trajectory(method: str, tasks: Sequence[TaskLoss], phi0: float | Sequence[fl
         raise ConfigError("n_steps", f"must be a whole number >= 0, got {n_steps!r}")
     dim = _check_tasks(tasks)
     _check_inner(inner_lr, steps)
-    phi = as_phi(phi0, dim).numpy()
-    phis = [phi]
+    if reptile_steps is not None:
+        _check_inner(inner_lr, reptile_steps)
+    phi = as_phi(phi0, dim)
+    phis = [phi.numpy()]
     for t in range(n_steps):
-        with np.errstate(all="ignore"):
-            direction = getattr(update_directions(tasks, phi, inner_lr, steps, reptile_steps),
-                                method)
-            phi = phi + meta_lr * direction
-        if not np.isfinite(phi).all() or np.abs(phi).max() > DIVERGED_ABOVE:
+        phi = phi + meta_lr * direction(method, tasks, phi, inner_lr, steps, reptile_steps)
+        if not bool(torch.isfinite(phi).all()) or float(phi.abs().max()) > DIVERGED_ABOVE:
             return Trajectory(method, np.stack(phis), True,
                               f"diverged at meta-step {t + 1}: lower meta_lr or inner_lr")
-        phis.append(phi)
+        phis.append(phi.numpy())
     return Trajectory(method, np.stack(phis))
 
 
