@@ -1,0 +1,147 @@
+"""Figures of the live Omniglot chapter: image grids, episodes with marks, accuracy curves.
+
+Pure functions: tensors and numbers in, ``plotly.graph_objects.Figure`` out.
+Visible strings come from a ``labels`` dict (English by default); traces carry a
+fixed English ``meta`` key for tests.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .sinusoid import GRID, LIGHT, _array, _color, decimate, smooth
+
+PAD = 4
+RIGHT, WRONG = "#2ca02c", "#d62728"
+
+LABELS_GRID: dict[str, str] = {"title": ""}
+
+LABELS_ACCURACY: dict[str, str] = {
+    "title": "Accuracy on this episode's queries against adaptation steps",
+    "x": "gradient steps on the support set",
+    "y": "query accuracy (%)",
+    "paper": "{name}: paper {value:.1f}%",
+}
+
+LABELS_LIVE: dict[str, str] = {
+    "title": "Omniglot meta-training",
+    "loss": "query loss (cross-entropy)",
+    "accuracy": "testing accuracy (%)",
+    "x": "meta-iteration",
+    "after": "{name}: loss after adaptation",
+    "before": "{name}: loss before adaptation",
+    "acc": "{name}: accuracy on testing tasks",
+    "chance": "chance",
+}
+
+
+def image_grid_figure(images: Any, titles: Sequence[str] | None = None, columns: int = 10,
+                      marks: Sequence[bool | None] | None = None,
+                      labels: Mapping[str, str] = LABELS_GRID, tile_px: int = 72,
+                      meta: str = "grid") -> go.Figure:
+    """Images ([n, 28, 28] or [n, 1, 28, 28], 1 = ink) tiled in one heatmap.
+
+    ``titles`` go under each tile; ``marks`` draws a green (True) or red (False)
+    frame around a tile (right or wrong answers).
+    """
+    lab = {**LABELS_GRID, **labels}
+    arr = np.asarray(images, dtype=np.float32)
+    if arr.ndim == 4:
+        arr = arr[:, 0]
+    n = int(arr.shape[0])
+    size = int(arr.shape[-1]) if n else 28
+    cols = max(1, min(columns, n or 1))
+    rows = max(1, math.ceil(n / cols))
+    cell = size + PAD
+    canvas = np.zeros((rows * cell + PAD, cols * cell + PAD), dtype=np.float32)
+    for i in range(n):
+        r, c = divmod(i, cols)
+        top, left = PAD + r * cell, PAD + c * cell
+        canvas[top:top + size, left:left + size] = arr[i]
+    fig = go.Figure(go.Heatmap(z=1.0 - canvas, colorscale="gray", zmin=0, zmax=1,
+                               showscale=False, hoverinfo="skip", meta=meta))
+    for i in range(n):
+        r, c = divmod(i, cols)
+        x0, y0 = PAD + c * cell - 0.5, PAD + r * cell - 0.5
+        if marks is not None and i < len(marks) and marks[i] is not None:
+            color = RIGHT if marks[i] else WRONG
+            fig.add_shape(type="rect", x0=x0 - 1, y0=y0 - 1, x1=x0 + size + 1, y1=y0 + size + 1,
+                          line={"color": color, "width": 3})
+        if titles is not None and i < len(titles):
+            fig.add_annotation(x=x0 + size / 2, y=y0 + size + 0.5, text=titles[i],
+                               showarrow=False, yanchor="top", font={"size": 11})
+    fig.update_xaxes(visible=False, range=[-0.5, canvas.shape[1] - 0.5])
+    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
+    extra = 18 if titles else 0
+    fig.update_layout(title=lab["title"] or None, template="plotly_white",
+                      width=min(1100, cols * tile_px + 40),
+                      height=rows * (tile_px + extra) + (70 if lab["title"] else 20),
+                      margin={"l": 10, "r": 10, "t": 50 if lab["title"] else 10, "b": 10})
+    return fig
+
+
+def accuracy_steps_figure(curves: Mapping[str, Sequence[float]], names: Mapping[str, str],
+                          labels: Mapping[str, str] = LABELS_ACCURACY,
+                          paper: Mapping[str, float] | None = None,
+                          ci: Mapping[str, Sequence[float]] | None = None) -> go.Figure:
+    """Accuracy (0..1 in, % drawn) after 0..S steps per model; the paper's number dashed."""
+    lab = {**LABELS_ACCURACY, **labels}
+    fig = go.Figure()
+    for i, (key, acc) in enumerate(curves.items()):
+        color = _color(key, i)
+        steps = list(range(len(acc)))
+        error = None
+        if ci and key in ci:
+            error = {"type": "data", "array": [100 * c if math.isfinite(c) else 0 for c in ci[key]]}
+        fig.add_trace(go.Scatter(x=steps, y=[100 * a for a in acc], mode="lines+markers",
+                                 name=names.get(key, key), line={"color": color, "width": 3},
+                                 error_y=error, meta=f"{key}:accuracy"))
+        if paper and key in paper:
+            fig.add_hline(y=paper[key], line={"color": color, "dash": "dash"},
+                          annotation_text=lab["paper"].format(name=names.get(key, key),
+                                                              value=paper[key]))
+    fig.update_layout(title=lab["title"], xaxis_title=lab["x"], yaxis_title=lab["y"],
+                      yaxis_range=[0, 102], template="plotly_white",
+                      legend={"orientation": "h", "y": -0.2})
+    return fig
+
+
+def live_training_figure(records: Mapping[str, Sequence[Any]],
+                         evals: Mapping[str, Sequence[Any]], names: Mapping[str, str],
+                         n_way: int, labels: Mapping[str, str] = LABELS_LIVE,
+                         window: int = 10) -> go.Figure:
+    """Two panels: the meta-batch query loss (smoothed) and testing accuracy as it streams."""
+    lab = {**LABELS_LIVE, **labels}
+    fig = make_subplots(rows=1, cols=2, subplot_titles=[lab["loss"], lab["accuracy"]])
+    for i, (key, recs) in enumerate(records.items()):
+        name = names.get(key, key)
+        color = _color(key, i)
+        finite = [r for r in recs if r.status != "diverged"]
+        steps = [r.step for r in finite]
+        for part, field, dash in (("after", "query_loss_after", "solid"),
+                                  ("before", "query_loss_before", "dot")):
+            xs, ys = decimate(steps, smooth([getattr(r, field) for r in finite], window))
+            fig.add_trace(go.Scatter(x=np.asarray(xs, dtype=np.int64), y=_array(ys), mode="lines",
+                                     name=lab[part].format(name=name),
+                                     line={"color": color, "dash": dash}, legendgroup=key,
+                                     meta=f"{key}:{part}"), row=1, col=1)
+        points = list(evals.get(key, []))
+        fig.add_trace(go.Scatter(x=[p.step for p in points], y=[100 * p.value for p in points],
+                                 mode="lines+markers", name=lab["acc"].format(name=name),
+                                 line={"color": color, "width": 3}, legendgroup=key,
+                                 meta=f"{key}:accuracy"), row=1, col=2)
+    fig.add_hline(y=100 / n_way, line={"color": "#7f7f7f", "dash": "dot"},
+                  annotation_text=lab["chance"], row=1, col=2)
+    fig.update_yaxes(range=[0, 102], row=1, col=2)
+    fig.update_xaxes(title_text=lab["x"])
+    fig.update_layout(title=lab["title"], uirevision="live", **LIGHT,
+                      legend={"orientation": "h", "y": -0.25})
+    fig.update_xaxes(**GRID)
+    fig.update_yaxes(**GRID)
+    return fig

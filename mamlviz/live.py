@@ -1,0 +1,294 @@
+"""Live meta-training in a worker thread: what a page shows while the class watches.
+
+``LiveRun`` drives :meth:`mamlviz.train.Trainer.run` for one or several
+algorithms in a single background thread, one meta-step of each in turn, so
+the algorithms progress side by side on a small CPU. The page (or any other
+caller) never blocks: it reads :meth:`LiveRun.snapshot`, a thread-safe copy of
+the records so far, as often as it likes, and calls :meth:`LiveRun.stop` to end
+the run. Stopping keeps everything trained before the stop: :meth:`LiveRun.phis`
+returns each algorithm's weights (copies: a caller may fine-tune them freely).
+
+A worker that fails (bad data, a bug, out of memory) does not take the others
+down: its status becomes ``failed`` and its error message is in the snapshot.
+A diverging run ends with status ``diverged`` and keeps its curve so far.
+
+This module never imports streamlit.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from .config import TrainConfig
+from .inner import Params
+from .train import Record, Trainer
+
+# Per-algorithm states: waiting -> starting -> running -> done | diverged | stopped | failed.
+FINISHED = ("done", "diverged", "stopped", "failed")
+# Keep memory bounded on long runs: beyond this many records, every other one is dropped.
+MAX_RECORDS = 20_000
+
+Evaluator = Callable[[str, Params], float]
+
+
+@dataclass(frozen=True)
+class EvalPoint:
+    """A periodic score of phi during meta-training (e.g. Omniglot test accuracy)."""
+
+    step: int
+    value: float
+    elapsed_s: float
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything a page needs to draw one frame, copied under the lock."""
+
+    records: dict[str, list[Record]]
+    evals: dict[str, list[EvalPoint]]
+    status: dict[str, str]
+    errors: dict[str, str]
+    it_per_s: dict[str, float]
+    steps: dict[str, int]
+    device: str
+    started_at: float
+    first_record_s: float | None  # seconds from start() to the first record of any algorithm
+    version: int  # grows with every new record: a page can skip redrawing an unchanged frame
+
+    @property
+    def running(self) -> bool:
+        return any(s not in FINISHED for s in self.status.values())
+
+    @property
+    def overall(self) -> str:
+        """One word for the whole run: running, failed, diverged, stopped or done."""
+        states = set(self.status.values())
+        if states - set(FINISHED):
+            return "running"
+        for word in ("failed", "diverged", "stopped"):
+            if word in states:
+                return word
+        return "done"
+
+
+@dataclass
+class _Slot:
+    config: TrainConfig
+    phi: Params | None = None
+    trainer: Trainer | None = None
+    records: list[Record] = field(default_factory=list)
+    evals: list[EvalPoint] = field(default_factory=list)
+    status: str = "waiting"
+    error: str = ""
+    stream: Iterator[Record] | None = None
+
+
+def process_rss_bytes() -> int:
+    """Resident memory of this process (Linux /proc; peak RSS elsewhere), in bytes."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        import resource
+        import sys
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return int(peak) * (1 if sys.platform == "darwin" else 1024)
+
+
+class LiveRun:
+    """Meta-train several algorithms in one background thread; read snapshots any time.
+
+    ``configs`` maps a name (usually the algorithm) to its settings. ``phis``
+    optionally gives starting weights per name (they are copied). ``evaluator``
+    (name, phi) -> float is called every ``evaluate_every`` steps of an algorithm
+    and at its end, in the worker thread. ``trainer_factory`` builds a trainer
+    (tests inject failures through it).
+    """
+
+    def __init__(self, configs: Mapping[str, TrainConfig], device: str | torch.device | None = None,
+                 omniglot: Any = None, phis: Mapping[str, Params] | None = None,
+                 iterations: int | None = None, evaluator: Evaluator | None = None,
+                 evaluate_every: int = 0,
+                 trainer_factory: Callable[..., Trainer] = Trainer):
+        if not configs:
+            raise ValueError("LiveRun needs at least one configuration")
+        self._slots = {name: _Slot(config) for name, config in configs.items()}
+        for name, phi in (phis or {}).items():
+            if name in self._slots:
+                self._slots[name].phi = {k: v.detach().clone() for k, v in phi.items()}
+        self._device = device
+        self._omniglot = omniglot
+        self._iterations = iterations
+        self._evaluator = evaluator
+        self._evaluate_every = evaluate_every
+        self._factory = trainer_factory
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._device_name = ""
+        self._started_at = 0.0
+        self._first_record_s: float | None = None
+        self._version = 0
+
+    # -- control --------------------------------------------------------------------------------
+
+    def start(self) -> LiveRun:
+        if self._thread is not None:
+            raise RuntimeError("this run was already started")
+        self._started_at = time.perf_counter()
+        self._thread = threading.Thread(target=self._work, name="mamlviz-live", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Ask the worker to stop after the meta-step in progress; trained weights are kept."""
+        self._stop.set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the worker; True when it has finished."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+            return not self._thread.is_alive()
+        return True
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._slots)
+
+    @property
+    def configs(self) -> dict[str, TrainConfig]:
+        return {name: slot.config for name, slot in self._slots.items()}
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def snapshot(self) -> Snapshot:
+        with self._lock:
+            records = {n: list(s.records) for n, s in self._slots.items()}
+            status = {n: s.status for n, s in self._slots.items()}
+            if self._thread is None:
+                status = {n: "waiting" for n in status}
+            return Snapshot(
+                records=records,
+                evals={n: list(s.evals) for n, s in self._slots.items()},
+                status=status,
+                errors={n: s.error for n, s in self._slots.items() if s.error},
+                it_per_s={n: (r[-1].it_per_s if r else 0.0) for n, r in records.items()},
+                steps={n: (r[-1].step if r and r[-1].status != "diverged" else
+                           (r[-1].step - 1 if r else 0)) for n, r in records.items()},
+                device=self._device_name,
+                started_at=self._started_at,
+                first_record_s=self._first_record_s,
+                version=self._version,
+            )
+
+    def status(self) -> dict[str, str]:
+        return self.snapshot().status
+
+    def errors(self) -> dict[str, str]:
+        return self.snapshot().errors
+
+    def phis(self) -> dict[str, Params]:
+        """Each algorithm's weights as trained so far (copies), for those that have any."""
+        out: dict[str, Params] = {}
+        with self._lock:
+            for name, slot in self._slots.items():
+                source = slot.trainer.phi if slot.trainer is not None else None
+                if source is not None and (slot.records or slot.status in FINISHED):
+                    out[name] = {k: v.detach().cpu().clone() for k, v in source.items()}
+        return out
+
+    # -- the worker -----------------------------------------------------------------------------
+
+    def _set(self, slot: _Slot, **changes: Any) -> None:
+        with self._lock:
+            for key, value in changes.items():
+                setattr(slot, key, value)
+            self._version += 1
+
+    def _fail(self, slot: _Slot, exc: BaseException) -> None:
+        message = str(exc) or type(exc).__name__
+        self._set(slot, status="failed", error=f"{type(exc).__name__}: {message}", stream=None)
+
+    def _evaluate(self, name: str, slot: _Slot) -> None:
+        if self._evaluator is None or slot.trainer is None:
+            return
+        try:
+            value = float(self._evaluator(name, slot.trainer.phi))
+        except Exception as exc:  # a failing evaluation should not end training
+            self._set(slot, error=f"evaluation: {type(exc).__name__}: {exc}")
+            return
+        point = EvalPoint(slot.trainer.step, value, slot.trainer.elapsed_s)
+        with self._lock:
+            slot.evals.append(point)
+            self._version += 1
+
+    def _work(self) -> None:
+        for slot in self._slots.values():  # build every trainer first: cheap, and errors show early
+            if self._stop.is_set():
+                break
+            self._set(slot, status="starting")
+            try:
+                slot.trainer = self._factory(slot.config, device=self._device, phi=slot.phi,
+                                             omniglot=self._omniglot)
+                self._device_name = slot.trainer.device_name
+                slot.stream = slot.trainer.run(self._iterations)
+                self._set(slot, status="running")
+            except Exception as exc:
+                self._fail(slot, exc)
+        for name, slot in self._slots.items():
+            if slot.trainer is not None and self._evaluate_every:
+                self._evaluate(name, slot)
+        active = [(n, s) for n, s in self._slots.items() if s.stream is not None]
+        while active and not self._stop.is_set():
+            for name, slot in list(active):
+                if self._stop.is_set():
+                    break
+                self._advance(name, slot)
+                time.sleep(0)  # let the page's thread take the GIL between meta-steps
+                if slot.stream is None:
+                    active.remove((name, slot))
+        for name, slot in self._slots.items():
+            if slot.stream is not None:
+                slot.stream.close()
+                self._set(slot, status="stopped", stream=None)
+                if self._evaluate_every:
+                    self._evaluate(name, slot)
+            elif slot.status in ("waiting", "starting"):
+                self._set(slot, status="stopped")
+
+    def _advance(self, name: str, slot: _Slot) -> None:
+        assert slot.stream is not None
+        try:
+            record = next(slot.stream)
+        except StopIteration:
+            self._set(slot, status="done", stream=None)
+            return
+        except Exception as exc:
+            self._fail(slot, exc)
+            return
+        with self._lock:
+            slot.records.append(record)
+            if len(slot.records) > MAX_RECORDS:
+                slot.records[:] = slot.records[::2]
+            if self._first_record_s is None:
+                self._first_record_s = time.perf_counter() - self._started_at
+            self._version += 1
+        step = record.step
+        if record.status in ("done", "diverged"):
+            self._set(slot, status=record.status, stream=None)
+            if self._evaluate_every and record.status == "done":
+                self._evaluate(name, slot)
+        elif self._evaluate_every and step % self._evaluate_every == 0:
+            self._evaluate(name, slot)

@@ -1,0 +1,133 @@
+"""A new task after meta-training: adapt a learned phi and look at what it does.
+
+Sinusoids: the fit of each model to a task's K points after 0, 1, ..., steps
+gradient steps (the MAML paper's figure 2) and the query MSE along the way.
+Omniglot: each query image's predicted class after every adaptation step of
+one episode, and the accuracy step by step (for the human-versus-model game).
+Also a small evaluator that scores phi on fixed testing episodes, which the
+live runner calls while meta-training to stream an accuracy curve.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+from torch.func import functional_call
+
+from .inner import Params, accuracy, adapt, cross_entropy, mse
+from .models.mlp import SinusoidMLP, init_params
+
+FIT_POINTS = 200
+
+
+def _finite(params: Params) -> bool:
+    return all(bool(torch.isfinite(v).all()) for v in params.values())
+
+
+def sinusoid_fits(phi: Params, inner_lr: float, support_x: torch.Tensor,
+                  support_y: torch.Tensor, steps: Sequence[int] = (0, 1, 10),
+                  x_range: tuple[float, float] = (-5.0, 5.0),
+                  n_points: int = FIT_POINTS) -> dict[str, Any]:
+    """The model's curve on ``x_range`` after each number of ``steps`` on the support set.
+
+    Returns ``{"x": [...], "fits": {steps: [...] or None if diverged}}``.
+    """
+    model = SinusoidMLP()
+    x = torch.linspace(*x_range, n_points).unsqueeze(-1)
+    sx, sy = support_x.reshape(-1, 1).float(), support_y.reshape(-1, 1).float()
+    fits: dict[int, list[float] | None] = {}
+    theta = {k: v.detach().float() for k, v in phi.items()}
+    done = 0
+    for target in sorted(set(int(s) for s in steps)):
+        theta = adapt(model, mse, theta, sx, sy, inner_lr, target - done, first_order=True)
+        theta = {k: v.detach() for k, v in theta.items()}
+        done = target
+        if not _finite(theta):
+            fits[target] = None
+            continue
+        with torch.no_grad():
+            y = functional_call(model, theta, (x,)).squeeze(-1)
+        fits[target] = y.tolist() if bool(torch.isfinite(y).all()) else None
+    return {"x": x.squeeze(-1).tolist(), "fits": fits}
+
+
+def sinusoid_task_mse(phi: Params, inner_lr: float, support_x: torch.Tensor,
+                      support_y: torch.Tensor, query_x: torch.Tensor, query_y: torch.Tensor,
+                      steps: int = 10) -> list[float]:
+    """Query MSE of one task after 0..steps adaptation steps (NaN once diverged)."""
+    model = SinusoidMLP()
+    sx, sy = support_x.reshape(-1, 1).float(), support_y.reshape(-1, 1).float()
+    qx, qy = query_x.reshape(-1, 1).float(), query_y.reshape(-1, 1).float()
+    theta = {k: v.detach().float() for k, v in phi.items()}
+    out = []
+    for step in range(steps + 1):
+        if step:
+            theta = {k: v.detach() for k, v in
+                     adapt(model, mse, theta, sx, sy, inner_lr, 1, first_order=True).items()}
+        with torch.no_grad():
+            value = float(mse(functional_call(model, theta, (qx,)), qy))
+        out.append(value if math.isfinite(value) else math.nan)
+    return out
+
+
+def random_sinusoid_phi(seed: int = 0) -> Params:
+    return init_params(SinusoidMLP(), seed)
+
+
+def omniglot_adapt(phi: Params, n_way: int, inner_lr: float, steps: int,
+                   support_x: torch.Tensor, support_y: torch.Tensor,
+                   query_x: torch.Tensor, query_y: torch.Tensor) -> dict[str, Any]:
+    """Adapt a Conv4 on one episode's support set; predictions after 0..steps steps.
+
+    ``predictions_by_step[s][i]`` is the class predicted for query ``i`` after
+    ``s`` steps; ``accuracy_by_step[s]`` the fraction right; ``confidence`` the
+    probability of the final prediction. Images are [n, 1, 28, 28].
+    """
+    from .models.conv4 import Conv4
+
+    model = Conv4(n_way)
+    theta = {k: v.detach().cpu().float() for k, v in phi.items()}
+    predictions: list[list[int]] = []
+    accuracies: list[float] = []
+    confidence: list[float] = []
+    for step in range(steps + 1):
+        if step:
+            theta = {k: v.detach() for k, v in adapt(model, cross_entropy, theta, support_x,
+                                                     support_y, inner_lr, 1,
+                                                     first_order=True).items()}
+        with torch.no_grad():
+            logits = functional_call(model, theta, (query_x,))
+        predictions.append(logits.argmax(-1).tolist())
+        accuracies.append(float(accuracy(logits, query_y)))
+        confidence = logits.softmax(-1).max(-1).values.tolist()
+    return {"predictions_by_step": predictions, "accuracy_by_step": accuracies,
+            "confidence": confidence, "labels": query_y.tolist()}
+
+
+def random_conv4_phi(n_way: int, seed: int = 0) -> Params:
+    from .models.conv4 import Conv4
+
+    return init_params(Conv4(n_way), seed)
+
+
+def omniglot_evaluator(split: Any, n_way: int, k_shot: int, inner_lr: float, steps: int,
+                       tasks: int = 8, n_query: int = 5, seed: int = 7
+                       ) -> Callable[[str, Params], float]:
+    """(name, phi) -> mean query accuracy after ``steps`` steps on fixed testing episodes."""
+    from .evaluate import adaptation_curves
+    from .models.conv4 import Conv4
+    from .tasks.omniglot import OmniglotTasks
+
+    batch = OmniglotTasks(split, n_way).sample(tasks, k_shot, n_query,
+                                               generator=torch.Generator().manual_seed(seed))
+    model = Conv4(n_way)
+
+    def evaluate(name: str, phi: Params) -> float:
+        curves = adaptation_curves(model, cross_entropy, {k: v.detach() for k, v in phi.items()},
+                                   batch, inner_lr, steps, metric_fn=accuracy, chunk=tasks)
+        return float(curves[:, -1].mean())
+
+    return evaluate

@@ -1,0 +1,570 @@
+"""Omniglot, live: the data, an N-way K-shot episode, the models adapting, you against them.
+
+Thin: widgets in; ``mamlviz`` loads the data, samples episodes, adapts
+(``mamlviz.newtask``) and meta-trains in a worker thread (``mamlviz.live``);
+``mamlviz.figures.omniglot`` draws. Data and shipped checkpoints are loaded
+once per server and shared by every session; a session's own training run and
+the models it produces live in its ``st.session_state``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+import torch
+
+from mamlviz.config import TrainConfig
+from mamlviz.errors import MamlvizError
+from mamlviz.figures.omniglot import (
+    accuracy_steps_figure,
+    image_grid_figure,
+    live_training_figure,
+)
+from mamlviz.live import LiveRun, process_rss_bytes
+from mamlviz.newtask import omniglot_adapt, omniglot_evaluator, random_conv4_phi
+from pages import _ui
+from pages._live_chart import live_chart
+
+ALGORITHMS = ("maml", "fomaml", "reptile", "pretrain")
+RUN_KEY = "omni_live_run"
+MAX_STEPS = 10
+# MAML paper (Finn et al. 2017), Table 1, Omniglot accuracy in %: (n_way, k_shot) -> value.
+PAPER = {
+    "maml": {(5, 1): 98.7, (5, 5): 99.9, (20, 1): 95.8, (20, 5): 98.9},
+    "fomaml": {(5, 1): 98.3, (5, 5): 99.2, (20, 1): 89.4, (20, 5): 97.9},
+}
+
+TEXT = {
+    "en": {
+        "title": "Omniglot, live",
+        "intro": (
+            "Omniglot: 1,623 characters from 50 alphabets, each drawn by 20 people. An "
+            "**N-way K-shot** task shows K drawings of each of N characters (the support set) "
+            "and asks for the class of other drawings of the same characters (the query set). "
+            "The characters are split: training tasks use the training characters, testing "
+            "tasks the testing characters, never seen during meta-training."
+        ),
+        "data_head": "The data",
+        "found": "Omniglot found at `{source}`: {bg} background characters ({bga} alphabets) "
+                 "and {ev} evaluation characters ({eva} alphabets), 20 drawings each.",
+        "missing": (
+            "Omniglot is not available on this machine, so this chapter cannot draw episodes.\n\n"
+            "**To get it:** download `images_background.zip` and `images_evaluation.zip` from "
+            "https://github.com/brendenlake/omniglot (folder `python/`), put both in one "
+            "folder and start the app with `MAMLVIZ_OMNIGLOT=/that/folder streamlit run "
+            "streamlit_app.py`. Or run `python -m mamlviz data omniglot` once (it downloads "
+            "them into the cache)."
+        ),
+        "loader_said": "What the loader said: {error}",
+        "browse_head": "Browse alphabets and characters",
+        "alphabet": "alphabet",
+        "drawer": "drawer (1 to 20)",
+        "character": "character",
+        "all_drawers": "All 20 drawings of {name}",
+        "episode_head": "An N-way K-shot episode",
+        "n_way": "N (ways)",
+        "k_shot": "K (shots)",
+        "from": "characters from",
+        "random": "random testing characters",
+        "seed": "episode seed",
+        "support": "Support set (training data of the task): K drawings of each class",
+        "query": "Query set (testing data): which class is each one?",
+        "class": "class {n}",
+        "qnum": "#{n}",
+        "too_few": "This alphabet has only {n} characters: choose N ≤ {n}.",
+        "models_head": "The models adapt to this episode",
+        "models_body": ("Each model starts from its φ and takes plain gradient steps on the "
+                        "support set with its inner learning rate; the marks show its answers "
+                        "after {steps} steps (green right, red wrong)."),
+        "steps": "adaptation steps",
+        "no_checkpoint": ("No shipped {N}-way {K}-shot checkpoint yet (looked for `{files}`). "
+                          "Only the untrained baseline and this session's own models are shown."),
+        "bad_checkpoint": "{name}: the checkpoint cannot be used: {error}",
+        "random_init": "untrained (random φ)",
+        "session_model": "{name} (trained in this session)",
+        "maml": "MAML", "fomaml": "first-order MAML", "reptile": "Reptile",
+        "pretrain": "pre-training",
+        "pred": "→ {p}",
+        "table_head": "Against the paper (Table 1 of the MAML paper, arXiv 1703.03400)",
+        "model": "model", "paper_col": "paper (%)", "ours_col": "ours, 600 testing tasks (%)",
+        "episode_col": "this episode (%)",
+        "human_head": "You against the models",
+        "human_body": ("Look at the support set above, then give each query drawing its class. "
+                       "The models answer the same queries."),
+        "your_answer": "query #{n}",
+        "submit": "Submit my answers",
+        "your_score": "Your score: {right} / {total}",
+        "model_score": "{name}: {right} / {total}",
+        "answers": "Answers",
+        "truth": "true class", "you": "you",
+        "human_after": "Change the episode (seed, N, K) to play again.",
+        "live_head": "Meta-train from scratch, live",
+        "live_body": (
+            "The paper meta-trains for 60,000 iterations with 32 tasks per step. On this "
+            "machine ({device}) that takes days; what fits in a lesson is first-order MAML "
+            "with a meta-batch of 4 and 5 query images per class: the accuracy on testing "
+            "tasks climbs above chance within a minute."
+        ),
+        "algorithms": "algorithms",
+        "meta_batch": "meta-batch",
+        "inner_lr": "inner learning rate α",
+        "meta_lr": "meta learning rate β",
+        "iterations": "meta-iterations",
+        "train": "Train", "stop": "Stop", "clear": "Forget this run",
+        "bad_setting": "This setting is not valid: {error}",
+        "no_algorithm": "Choose at least one algorithm.",
+        "idle": "Press Train to meta-train on Omniglot; the curves stream here.",
+        "its": "it/s", "device": "device", "memory": "memory (process RSS)", "status": "status",
+        "step_col": "steps", "acc_col": "testing accuracy (%)",
+        "first_point": "first curve point after {s:.1f} s",
+        "state_running": "running", "state_done": "done", "state_stopped": "stopped",
+        "state_diverged": "diverged", "state_failed": "failed", "state_waiting": "waiting",
+        "state_starting": "starting",
+        "diverged": ("{name} diverged at step {step}: its loss became infinite. The curve so far "
+                     "is kept; lower the learning rates."),
+        "failed": "{name} stopped with an error: {error}",
+    },
+    "zh": {
+        "title": "Omniglot 实战",
+        "intro": (
+            "Omniglot：来自 50 种文字的 1,623 个字符，每个字符由 20 个人各画一次。"
+            "**N-way K-shot** 任务给出 N 个字符、每个字符 K 张图（支持集），要求判断同样字符的"
+            "其他图属于哪一类（查询集）。字符被分成两部分：训练任务只用训练字符，测试任务只用"
+            "测试字符，元训练时从未见过。"
+        ),
+        "data_head": "数据",
+        "found": "在 `{source}` 找到 Omniglot：background 集 {bg} 个字符（{bga} 种文字），"
+                 "evaluation 集 {ev} 个字符（{eva} 种文字），每个字符 20 张图。",
+        "missing": (
+            "本机没有 Omniglot 数据，这一章无法生成任务。\n\n"
+            "**获取方法：** 从 https://github.com/brendenlake/omniglot （`python/` 文件夹）下载 "
+            "`images_background.zip` 和 `images_evaluation.zip`，放进同一个文件夹，然后用 "
+            "`MAMLVIZ_OMNIGLOT=/那个/文件夹 streamlit run streamlit_app.py` 启动应用；或者运行一次 "
+            "`python -m mamlviz data omniglot`（会下载到缓存中）。"
+        ),
+        "loader_said": "加载器的信息：{error}",
+        "browse_head": "浏览文字和字符",
+        "alphabet": "文字",
+        "drawer": "书写者（1 到 20）",
+        "character": "字符",
+        "all_drawers": "{name} 的全部 20 张图",
+        "episode_head": "一个 N-way K-shot 任务",
+        "n_way": "N（类别数）",
+        "k_shot": "K（每类样本数）",
+        "from": "字符来自",
+        "random": "随机的测试字符",
+        "seed": "任务随机种子",
+        "support": "支持集（任务的训练资料）：每类 K 张图",
+        "query": "查询集（测试资料）：每张图属于哪一类？",
+        "class": "类别 {n}",
+        "qnum": "#{n}",
+        "too_few": "这种文字只有 {n} 个字符：请选择 N ≤ {n}。",
+        "models_head": "模型适应这个任务",
+        "models_body": ("每个模型从自己的 φ 出发，用自己的内层学习率在支持集上做普通梯度下降；"
+                        "标记显示走 {steps} 步之后的答案（绿色正确，红色错误）。"),
+        "steps": "适应步数",
+        "no_checkpoint": ("还没有提供 {N}-way {K}-shot 的检查点（查找了 `{files}`）。"
+                          "只显示未训练的基线和本会话自己训练的模型。"),
+        "bad_checkpoint": "{name}：检查点无法使用：{error}",
+        "random_init": "未训练（随机 φ）",
+        "session_model": "{name}（本会话训练）",
+        "maml": "MAML", "fomaml": "一阶 MAML", "reptile": "Reptile", "pretrain": "模型预训练",
+        "pred": "→ {p}",
+        "table_head": "与论文对比（MAML 论文表 1，arXiv 1703.03400）",
+        "model": "模型", "paper_col": "论文 (%)", "ours_col": "我们，600 个测试任务 (%)",
+        "episode_col": "本任务 (%)",
+        "human_head": "你与模型比赛",
+        "human_body": "先看上面的支持集，再给每张查询图选类别。模型回答同样的查询。",
+        "your_answer": "查询 #{n}",
+        "submit": "提交我的答案",
+        "your_score": "你的得分：{right} / {total}",
+        "model_score": "{name}：{right} / {total}",
+        "answers": "答案",
+        "truth": "正确类别", "you": "你",
+        "human_after": "改变任务（种子、N、K）可以再玩一次。",
+        "live_head": "从零开始实时元训练",
+        "live_body": (
+            "论文用每步 32 个任务元训练 60,000 次迭代。在这台机器（{device}）上要好几天；"
+            "一节课里能做的是一阶 MAML、元批量 4、每类 5 张查询图：一分钟之内，测试任务上的"
+            "正确率就会超过随机猜测。"
+        ),
+        "algorithms": "算法",
+        "meta_batch": "元批量",
+        "inner_lr": "内层学习率 α",
+        "meta_lr": "元学习率 β",
+        "iterations": "元迭代次数",
+        "train": "训练", "stop": "停止", "clear": "清除本次训练",
+        "bad_setting": "该设置无效：{error}",
+        "no_algorithm": "请至少选择一个算法。",
+        "idle": "按“训练”在 Omniglot 上元训练；曲线会实时显示在这里。",
+        "its": "迭代/秒", "device": "设备", "memory": "内存（进程 RSS）", "status": "状态",
+        "step_col": "步数", "acc_col": "测试正确率 (%)",
+        "first_point": "{s:.1f} 秒后出现第一个曲线点",
+        "state_running": "训练中", "state_done": "完成", "state_stopped": "已停止",
+        "state_diverged": "发散", "state_failed": "出错", "state_waiting": "等待",
+        "state_starting": "启动中",
+        "diverged": "{name} 在第 {step} 步发散：损失变成无穷大。已保留之前的曲线；请降低学习率。",
+        "failed": "{name} 出错停止：{error}",
+    },
+}
+
+FIG_TEXT: dict[str, dict[str, dict[str, str]]] = {
+    "en": {"accuracy": {}, "live": {}},
+    "zh": {
+        "accuracy": {"title": "本任务查询集正确率与适应步数", "x": "在支持集上的梯度步数",
+                     "y": "查询集正确率 (%)", "paper": "{name}：论文 {value:.1f}%"},
+        "live": {"title": "Omniglot 元训练", "loss": "查询集损失（交叉熵）",
+                 "accuracy": "测试正确率 (%)", "x": "元迭代", "after": "{name}：适应后损失",
+                 "before": "{name}：适应前损失", "acc": "{name}：测试任务正确率",
+                 "chance": "随机猜测"},
+    },
+}
+
+
+def _fig_labels(name: str) -> dict[str, str]:
+    return {**FIG_TEXT["en"][name], **FIG_TEXT.get(_ui.lang(), {}).get(name, {})}
+
+
+@st.cache_resource(show_spinner=False)
+def _omniglot(env_source: str | None) -> Any:
+    """Omniglot once per server ($MAMLVIZ_OMNIGLOT, the cache or a local folder), or the error."""
+    from mamlviz.data import load_omniglot
+
+    candidates: list[Any] = [None]
+    if not env_source:
+        candidates += [_ui.ROOT / "data" / "omniglot", _ui.ROOT.parent / "shared" / "omniglot"]
+    error: Any = None
+    for source in candidates:
+        if source is not None and not Path(source).exists():
+            continue
+        try:
+            return load_omniglot(source, download=False, progress=False)
+        except MamlvizError as exc:
+            error = error or exc
+    return error
+
+
+@st.cache_resource(show_spinner=False)
+def _checkpoint(algorithm: str, n_way: int, k_shot: int) -> Any:
+    """A shipped checkpoint, loaded once per server: (config, phi), an error, or None if absent."""
+    from mamlviz.runs import load_run
+
+    path = _ui.CHECKPOINTS / f"omniglot_{algorithm}_{n_way}w{k_shot}s.pt"
+    if not path.exists():
+        return None
+    try:
+        return load_run(path, problem="omniglot")
+    except MamlvizError as exc:
+        return exc
+
+
+def _reported_accuracy(algorithm: str, n_way: int, k_shot: int) -> str:
+    path = _ui.CHECKPOINTS / f"omniglot_{algorithm}_{n_way}w{k_shot}s.eval.json"
+    try:
+        result = json.loads(path.read_text())
+        return f"{100 * result['accuracy']:.1f} ± {100 * result['ci95']:.1f}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "—"
+
+
+def _split(data: Any, source: str) -> Any:
+    from mamlviz.data.omniglot import OmniglotSplit
+
+    if source == "random":
+        return data.split("maml")[1].with_rotations(False)
+    chars = [c for c in range(data.n_characters) if data.alphabet[c] == source]
+    return OmniglotSplit(data, "test", "maml", torch.tensor(chars), False)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _episode(env_source: str | None, n_way: int, k_shot: int, seed: int, source: str
+             ) -> dict[str, Any]:
+    """An episode with one query per class, the queries shuffled (shared across sessions)."""
+    from mamlviz.tasks.omniglot import OmniglotTasks
+
+    data = _omniglot(env_source)
+    generator = torch.Generator().manual_seed(seed)
+    episodes = OmniglotTasks(_split(data, source), n_way).episodes(1, k_shot, 1,
+                                                                    generator=generator)
+    batch = episodes.batch.task(0)
+    order = torch.randperm(n_way, generator=torch.Generator().manual_seed(seed + 1))
+    return {"support_x": batch.support_x[0], "support_y": batch.support_y[0],
+            "query_x": batch.query_x[0][order], "query_y": batch.query_y[0][order]}
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _shipped_adapt(env_source: str | None, n_way: int, k_shot: int, seed: int, source: str,
+                   algorithm: str) -> dict[str, Any]:
+    """A shipped model adapted on an episode: computed once per server, shared by sessions."""
+    config, phi = _checkpoint(algorithm, n_way, k_shot)
+    ep = _episode(env_source, n_way, k_shot, seed, source)
+    return omniglot_adapt(phi, n_way, config.inner_lr, MAX_STEPS, ep["support_x"],
+                          ep["support_y"], ep["query_x"], ep["query_y"])
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _random_adapt(env_source: str | None, n_way: int, k_shot: int, seed: int,
+                  source: str) -> dict[str, Any]:
+    ep = _episode(env_source, n_way, k_shot, seed, source)
+    lr = 0.4 if n_way < 12 else 0.1
+    return omniglot_adapt(random_conv4_phi(n_way, 0), n_way, lr, MAX_STEPS, ep["support_x"],
+                          ep["support_y"], ep["query_x"], ep["query_y"])
+
+
+def _live_panel(t: dict[str, str], names: dict[str, str], n_way: int) -> None:
+    run: LiveRun | None = st.session_state.get(RUN_KEY)
+    if run is None:
+        st.info(t["idle"])
+        return
+    snap = run.snapshot()
+    fig = live_training_figure(snap.records, snap.evals, names, n_way,
+                               labels=_fig_labels("live"))
+    live_chart(fig, key="omni_live_chart", height=440)
+    c1, c2, c3 = st.columns(3)
+    c1.metric(t["its"], f"{sum(snap.it_per_s.values()) if snap.running else 0.0:.2f}")
+    c2.metric(t["device"], snap.device or _ui.device_name())
+    c3.metric(t["memory"], f"{process_rss_bytes() / 2**20:.0f} MiB")
+    rows = []
+    for key, state in snap.status.items():
+        evals = snap.evals.get(key) or []
+        rows.append({t["model"]: names.get(key, key), t["status"]: t.get(f"state_{state}", state),
+                     t["step_col"]: snap.steps.get(key, 0),
+                     t["acc_col"]: round(100 * evals[-1].value, 1) if evals else None})
+    st.dataframe(rows, hide_index=True, width="stretch")
+    if snap.first_record_s is not None:
+        st.caption(t["first_point"].format(s=snap.first_record_s))
+    for key, recs in snap.records.items():
+        if snap.status[key] == "diverged" and recs:
+            st.warning(t["diverged"].format(name=names.get(key, key), step=recs[-1].step))
+    for key, error in snap.errors.items():
+        st.error(t["failed"].format(name=names.get(key, key), error=error))
+    was_running = st.session_state.get("omni_was_running", False)
+    st.session_state["omni_was_running"] = snap.running
+    if was_running and not snap.running:
+        st.rerun()
+
+
+t = _ui.texts(TEXT)
+names = {a: t[a] for a in ALGORITHMS}
+st.title(t["title"])
+st.markdown(t["intro"])
+
+st.header(t["data_head"])
+env_source = os.environ.get("MAMLVIZ_OMNIGLOT")
+data = _omniglot(env_source)
+if isinstance(data, BaseException) or data is None:
+    st.info(t["missing"])
+    if data is not None:
+        st.caption(t["loader_said"].format(error=data))
+    st.subheader(t["table_head"])
+    st.dataframe([{t["model"]: f"{names[a]} {n}-way {k}-shot", t["paper_col"]: v}
+                  for a, table in PAPER.items() for (n, k), v in table.items()],
+                 hide_index=True)
+    st.stop()
+
+counts = data.counts()
+st.success(t["found"].format(source=data.source, bg=counts["background"]["characters"],
+                             bga=counts["background"]["alphabets"],
+                             ev=counts["evaluation"]["characters"],
+                             eva=counts["evaluation"]["alphabets"]))
+
+# -- browse -------------------------------------------------------------------------------------
+st.header(t["browse_head"])
+alphabets = data.alphabets()
+b1, b2 = st.columns([3, 1])
+alphabet = b1.selectbox(t["alphabet"], alphabets, key="omni_alphabet",
+                        format_func=lambda a: a.replace("_", " "))
+drawer = b2.slider(t["drawer"], 1, 20, 1, key="omni_drawer")
+chars = [c for c in range(data.n_characters) if data.alphabet[c] == alphabet]
+images = data.images[chars, drawer - 1].float() / 255.0
+_ui.show_figure(image_grid_figure(images, [data.character[c].removeprefix("character")
+                                           for c in chars], columns=12, meta="alphabet"),
+                "omniglot-alphabet", key="omni_alphabet_fig")
+character = st.selectbox(t["character"], chars, key="omni_character",
+                         format_func=lambda c: data.character[c])
+st.caption(t["all_drawers"].format(name=f"{alphabet} / {data.character[character]}"))
+_ui.show_figure(image_grid_figure(data.images[character].float() / 255.0,
+                                  [str(d) for d in range(1, 21)], columns=10, meta="drawers"),
+                "omniglot-character", key="omni_character_fig")
+
+# -- episode ------------------------------------------------------------------------------------
+st.header(t["episode_head"])
+e1, e2, e3, e4 = st.columns(4)
+n_way = e1.select_slider(t["n_way"], list(range(2, 21)), value=5, key="omni_n_way")
+k_shot = e2.select_slider(t["k_shot"], [1, 2, 3, 4, 5], value=1, key="omni_k_shot")
+eval_alphabets = data.alphabets("evaluation") + data.alphabets("background")
+source = e3.selectbox(t["from"], ["random", *eval_alphabets], key="omni_source",
+                      format_func=lambda s: t["random"] if s == "random" else s.replace("_", " "))
+seed = int(e4.number_input(t["seed"], 0, 1_000_000, 0, key="omni_seed"))
+try:
+    ep = _episode(env_source, n_way, k_shot, seed, source)
+except MamlvizError as exc:
+    n_chars = sum(1 for a in data.alphabet if a == source)
+    st.warning(t["too_few"].format(n=n_chars) if source != "random" else str(exc))
+    st.stop()
+support_titles = [t["class"].format(n=int(y)) for y in ep["support_y"]]
+st.subheader(t["support"])
+_ui.show_figure(image_grid_figure(ep["support_x"], support_titles, columns=min(10, n_way * k_shot),
+                                  meta="support"), "omniglot-support", key="omni_support_fig")
+st.subheader(t["query"])
+query_titles = [t["qnum"].format(n=i + 1) for i in range(n_way)]
+_ui.show_figure(image_grid_figure(ep["query_x"], query_titles, columns=10, meta="query"),
+                "omniglot-query", key="omni_query_fig")
+episode_id = (n_way, k_shot, seed, source)
+
+# -- models ---------------------------------------------------------------------------------------
+st.header(t["models_head"])
+results: dict[str, dict[str, Any]] = {}
+model_names: dict[str, str] = {}
+absent = []
+for algorithm in ALGORITHMS:
+    loaded = _checkpoint(algorithm, n_way, k_shot)
+    if loaded is None:
+        absent.append(algorithm)
+    elif isinstance(loaded, BaseException):
+        st.caption(t["bad_checkpoint"].format(name=names[algorithm], error=loaded))
+    else:
+        results[algorithm] = _shipped_adapt(env_source, n_way, k_shot, seed, source, algorithm)
+        model_names[algorithm] = names[algorithm]
+if absent and not results:
+    st.info(t["no_checkpoint"].format(N=n_way, K=k_shot,
+                                      files=f"assets/checkpoints/omniglot_*_{n_way}w{k_shot}s.pt"))
+run: LiveRun | None = st.session_state.get(RUN_KEY)
+if run is not None:
+    for key, phi in run.phis().items():
+        config = run.configs[key]
+        if config.n_way == n_way:
+            results[f"session:{key}"] = omniglot_adapt(phi, n_way, config.inner_lr, MAX_STEPS,
+                                                       ep["support_x"], ep["support_y"],
+                                                       ep["query_x"], ep["query_y"])
+            model_names[f"session:{key}"] = t["session_model"].format(name=names[key])
+results["random"] = _random_adapt(env_source, n_way, k_shot, seed, source)
+model_names["random"] = t["random_init"]
+
+steps = st.slider(t["steps"], 0, MAX_STEPS, 3 if n_way < 12 else 5, key="omni_steps")
+st.markdown(t["models_body"].format(steps=steps))
+tabs = st.tabs([model_names[k] for k in results])
+for tab, (key, result) in zip(tabs, results.items()):
+    predictions = result["predictions_by_step"][steps]
+    marks = [p == y for p, y in zip(predictions, result["labels"])]
+    titles = [f"#{i + 1} {t['pred'].format(p=p)}" for i, p in enumerate(predictions)]
+    with tab:
+        _ui.show_figure(image_grid_figure(ep["query_x"], titles, columns=10, marks=marks,
+                                          meta=f"{key}:predictions"),
+                        f"omniglot-predictions-{key}", key=f"omni_pred_{key}")
+paper = {k: PAPER[k][(n_way, k_shot)] for k in results if k in PAPER and (n_way, k_shot)
+         in PAPER[k]}
+_ui.show_figure(accuracy_steps_figure({k: r["accuracy_by_step"] for k, r in results.items()},
+                                      model_names, labels=_fig_labels("accuracy"), paper=paper),
+                "omniglot-accuracy-steps", key="omni_acc_fig")
+
+st.subheader(t["table_head"])
+table = []
+for algorithm in ALGORITHMS:
+    value = PAPER.get(algorithm, {}).get((n_way, k_shot))
+    ours = results.get(algorithm)
+    table.append({t["model"]: names[algorithm],
+                  t["paper_col"]: f"{value:.1f}" if value is not None else "—",
+                  t["ours_col"]: _reported_accuracy(algorithm, n_way, k_shot),
+                  t["episode_col"]: (f"{100 * ours['accuracy_by_step'][steps]:.0f}"
+                                     if ours else "—")})
+st.dataframe(table, hide_index=True, width="stretch")
+
+# -- human versus model -------------------------------------------------------------------------
+st.header(t["human_head"])
+st.markdown(t["human_body"])
+options = list(range(n_way))
+with st.form("omni_human"):
+    cols = st.columns(min(5, n_way))
+    answers = []
+    for i in range(n_way):
+        answers.append(cols[i % len(cols)].selectbox(
+            t["your_answer"].format(n=i + 1), options, key=f"omni_answer_{i}",
+            format_func=lambda n: t["class"].format(n=n)))
+    submitted = st.form_submit_button(t["submit"])
+if submitted:
+    st.session_state["omni_played"] = {"episode": episode_id, "answers": list(answers)}
+played = st.session_state.get("omni_played")
+if played and played["episode"] == episode_id:
+    truth = [int(y) for y in ep["query_y"]]
+    mine = played["answers"]
+    st.markdown("### " + t["your_score"].format(
+        right=sum(a == y for a, y in zip(mine, truth)), total=n_way))
+    for key, result in results.items():
+        predictions = result["predictions_by_step"][steps]
+        st.markdown("- " + t["model_score"].format(
+            name=model_names[key], right=sum(p == y for p, y in zip(predictions, truth)),
+            total=n_way))
+    rows = []
+    for i, y in enumerate(truth):
+        row = {"#": i + 1, t["truth"]: y, t["you"]: f"{mine[i]} {'✓' if mine[i] == y else '✗'}"}
+        for key, result in results.items():
+            p = result["predictions_by_step"][steps][i]
+            row[model_names[key]] = f"{p} {'✓' if p == y else '✗'}"
+        rows.append(row)
+    st.caption(t["answers"])
+    st.dataframe(rows, hide_index=True, width="stretch")
+    st.caption(t["human_after"])
+
+# -- live meta-training -------------------------------------------------------------------------
+st.header(t["live_head"])
+st.markdown(t["live_body"].format(device=_ui.device_name()))
+live_run: LiveRun | None = st.session_state.get(RUN_KEY)
+running = live_run is not None and live_run.alive
+l1, l2, l3, l4 = st.columns(4)
+chosen = l1.multiselect(t["algorithms"], ALGORITHMS, default=["fomaml"], format_func=names.get,
+                        key="omni_algorithms", disabled=running)
+live_n = l2.select_slider(t["n_way"], [5, 20], value=5, key="omni_live_n", disabled=running)
+live_k = l2.select_slider(t["k_shot"], [1, 5], value=1, key="omni_live_k", disabled=running)
+meta_batch = l3.slider(t["meta_batch"], 1, 32, 4, key="omni_live_batch", disabled=running)
+iterations = int(l3.number_input(t["iterations"], 1, 60_000, 300, step=50,
+                                 key="omni_live_iters", disabled=running))
+inner_lr = l4.number_input(t["inner_lr"], 0.0, 100.0, 0.4 if live_n == 5 else 0.1, step=0.05,
+                           key=f"omni_live_lr_{live_n}", disabled=running)
+meta_lr = l4.number_input(t["meta_lr"], 0.0, 100.0, 0.001, step=0.001, format="%.4f",
+                          key="omni_live_meta_lr", disabled=running)
+
+c1, c2, c3, _ = st.columns([1, 1, 2, 4])
+if c1.button(t["train"], type="primary", key="omni_train", disabled=running):
+    if not chosen:
+        st.warning(t["no_algorithm"])
+    else:
+        try:
+            configs = {a: TrainConfig.for_algorithm(
+                a, problem="omniglot", n_way=live_n, k_shot=live_k, n_query=5,
+                meta_batch_size=meta_batch, iterations=iterations, seed=seed,
+                inner_lr=None if a == "reptile" else inner_lr,
+                meta_lr=None if a == "reptile" else meta_lr) for a in chosen}
+        except MamlvizError as exc:
+            st.error(t["bad_setting"].format(error=exc))
+        else:
+            test_split = data.split("maml")[1]
+            evaluators = {a: omniglot_evaluator(test_split, live_n, live_k, c.inner_lr,
+                                                c.steps_at_test) for a, c in configs.items()}
+
+            def evaluator(name: str, phi: Any) -> float:
+                return evaluators[name](name, phi)
+
+            if live_run is not None:
+                live_run.stop()
+            st.session_state[RUN_KEY] = LiveRun(configs, device=None, omniglot=data,
+                                                evaluator=evaluator,
+                                                evaluate_every=10).start()
+            st.session_state["omni_was_running"] = True
+            running = True
+            st.rerun()
+if c2.button(t["stop"], key="omni_stop", disabled=not running):
+    if live_run is not None:
+        live_run.stop()
+        live_run.join(timeout=10)
+    st.rerun()
+if live_run is not None and not running and c3.button(t["clear"], key="omni_clear"):
+    del st.session_state[RUN_KEY]
+    st.rerun()
+
+st.fragment(run_every=0.25 if running else None)(_live_panel)(
+    t, names, live_run.configs[next(iter(live_run.configs))].n_way if live_run else live_n)

@@ -1,0 +1,401 @@
+"""Toy example: sinusoids, live. Meta-train in front of the class, then adapt to a new task.
+
+Thin: widgets in; ``mamlviz.live`` trains in a worker thread owned by this
+session, ``mamlviz.newtask`` adapts, ``mamlviz.figures.sinusoid`` draws. The
+streaming chart is a small custom component that updates one Plotly div in
+place (``pages/_live_chart.py``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import streamlit as st
+import torch
+
+from mamlviz.config import TrainConfig
+from mamlviz.errors import MamlvizError
+from mamlviz.figures.sinusoid import fits_figure, mse_steps_figure, training_figure
+from mamlviz.live import LiveRun, process_rss_bytes
+from mamlviz.newtask import sinusoid_fits, sinusoid_task_mse
+from mamlviz.runs import evaluate_phi
+from mamlviz.tasks.sinusoid import SinusoidTask, support_from_points
+from pages import _ui
+from pages._live_chart import live_chart
+
+ALGORITHMS = ("maml", "fomaml", "reptile", "pretrain")
+RUN_KEY = "sin_live_run"
+FIT_STEPS = (0, 1, 10)
+CURVE_STEPS = 10
+EVAL_TASKS = 100
+
+TEXT = {
+    "en": {
+        "title": "Toy example: sinusoids, live",
+        "intro": (
+            "Each task is a curve $y = a \\sin(x + b)$ with amplitude $a \\in [0.1, 5]$ and "
+            "phase $b \\in [0, \\pi]$; a task gives K points. **Pre-training** minimises the "
+            "loss of φ itself on all tasks and ends near a flat line (the average of the "
+            "sines); **MAML** minimises the loss *after* adaptation, so its φ fits a new sine "
+            "after a few steps. Train them here, side by side, then try a new task."
+        ),
+        "train_head": "1. Meta-train, live",
+        "algorithms": "algorithms (side by side)",
+        "maml": "MAML", "fomaml": "first-order MAML", "reptile": "Reptile",
+        "pretrain": "pre-training",
+        "k_shot": "K (support points per task)",
+        "inner_lr": "inner learning rate α",
+        "inner_steps": "inner steps",
+        "meta_batch": "meta-batch (tasks per step)",
+        "meta_lr": "meta learning rate β (Adam)",
+        "iterations": "meta-iterations",
+        "seed": "seed",
+        "reptile_steps": "Reptile: inner steps",
+        "reptile_eps": "Reptile: step size ε",
+        "defaults": ("Paper defaults (Finn et al. 2017, 5.1): K = 10, α = 0.01, one inner step, "
+                     "meta-batch 25, Adam β = 0.001, 70,000 iterations. A live run is shorter: "
+                     "press Stop whenever the curves have made their point."),
+        "train": "Train", "stop": "Stop", "clear": "Forget this run",
+        "no_algorithm": "Choose at least one algorithm.",
+        "bad_setting": "This setting is not valid: {error}",
+        "status": "status", "steps": "steps", "its": "it/s",
+        "device": "device", "memory": "memory (process RSS)",
+        "first_point": "first curve point after {s:.1f} s",
+        "state_running": "running", "state_done": "done", "state_stopped": "stopped",
+        "state_diverged": "diverged", "state_failed": "failed", "state_waiting": "waiting",
+        "state_starting": "starting",
+        "diverged": ("{name} diverged at step {step}: its losses became infinite. The curve so "
+                     "far is kept; lower the learning rates and train again."),
+        "failed": "{name} stopped with an error: {error}",
+        "idle": "Press Train to watch meta-training happen. Nothing is trained yet.",
+        "new_head": "2. A new task",
+        "new_body": (
+            "A task none of the models has seen. Move a and b outside the training ranges "
+            "(a up to 5, b up to π) to see where meta-learning stops helping, or type your "
+            "own points. Each model adapts with plain gradient steps from its φ, using its "
+            "own inner learning rate."
+        ),
+        "models": "models",
+        "shipped": "shipped checkpoints (meta-trained for 70,000 iterations)",
+        "session": "the models this session just trained",
+        "missing": "No shipped checkpoint for {name} yet: {error}",
+        "none_available": "No model is available yet: train one above.",
+        "task_source": "task",
+        "from_ab": "a sine: choose a and b",
+        "own_points": "my own points",
+        "amplitude": "amplitude a (training: 0.1 to 5)",
+        "phase": "phase b (training: 0 to π)",
+        "k_new": "K points",
+        "point_seed": "which points (seed)",
+        "points_help": "Edit the table: each row is a support point (x, y).",
+        "points_bad": "These points cannot be used: {error}",
+        "fit_diverged": ("{name} diverged on this task (inner learning rate too large for these "
+                         "points); the other models are shown."),
+        "curve_head": "Error against the number of adaptation steps",
+        "curve_body": ("Mean query MSE over {n} new testing tasks with K = {k} (shaded: 95% "
+                       "confidence interval), and this task's own curve (dotted)."),
+    },
+    "zh": {
+        "title": "玩具示例：正弦曲线（实时）",
+        "intro": (
+            "每个任务是一条曲线 $y = a \\sin(x + b)$，振幅 $a \\in [0.1, 5]$，相位 "
+            "$b \\in [0, \\pi]$；一个任务给出 K 个点。**模型预训练**最小化 φ 本身在所有任务上的"
+            "损失，最后接近一条平线（各正弦的平均）；**MAML** 最小化训练（适应）之后的损失，"
+            "所以它的 φ 走几步梯度就能拟合新的正弦。在这里并排训练它们，然后试一个新任务。"
+        ),
+        "train_head": "1. 实时元训练",
+        "algorithms": "算法（并排）",
+        "maml": "MAML", "fomaml": "一阶 MAML", "reptile": "Reptile", "pretrain": "模型预训练",
+        "k_shot": "K（每个任务的支持集点数）",
+        "inner_lr": "内层学习率 α",
+        "inner_steps": "内层步数",
+        "meta_batch": "元批量（每步任务数）",
+        "meta_lr": "元学习率 β（Adam）",
+        "iterations": "元迭代次数",
+        "seed": "随机种子",
+        "reptile_steps": "Reptile：内层步数",
+        "reptile_eps": "Reptile：步长 ε",
+        "defaults": ("论文默认值（Finn 等 2017，5.1 节）：K = 10，α = 0.01，内层一步，元批量 25，"
+                     "Adam β = 0.001，70,000 次迭代。课堂上的实时训练更短：曲线说明问题后随时按"
+                     "“停止”。"),
+        "train": "训练", "stop": "停止", "clear": "清除本次训练",
+        "no_algorithm": "请至少选择一个算法。",
+        "bad_setting": "该设置无效：{error}",
+        "status": "状态", "steps": "步数", "its": "迭代/秒",
+        "device": "设备", "memory": "内存（进程 RSS）",
+        "first_point": "{s:.1f} 秒后出现第一个曲线点",
+        "state_running": "训练中", "state_done": "完成", "state_stopped": "已停止",
+        "state_diverged": "发散", "state_failed": "出错", "state_waiting": "等待",
+        "state_starting": "启动中",
+        "diverged": ("{name} 在第 {step} 步发散：损失变成无穷大。已保留之前的曲线；"
+                     "请降低学习率后重新训练。"),
+        "failed": "{name} 出错停止：{error}",
+        "idle": "按“训练”观看元训练的过程。目前还没有训练。",
+        "new_head": "2. 一个新任务",
+        "new_body": (
+            "一个所有模型都没见过的任务。把 a 和 b 移到训练范围之外（a 最大 5，b 最大 π），"
+            "看看元学习在哪里不再有用；也可以输入你自己的点。每个模型从自己的 φ 出发，"
+            "用自己的内层学习率做普通的梯度下降。"
+        ),
+        "models": "模型",
+        "shipped": "随应用提供的检查点（元训练 70,000 次迭代）",
+        "session": "本会话刚训练的模型",
+        "missing": "{name} 还没有提供的检查点：{error}",
+        "none_available": "目前没有可用的模型：请先在上面训练。",
+        "task_source": "任务",
+        "from_ab": "一条正弦：选择 a 和 b",
+        "own_points": "我自己的点",
+        "amplitude": "振幅 a（训练范围：0.1 到 5）",
+        "phase": "相位 b（训练范围：0 到 π）",
+        "k_new": "K 个点",
+        "point_seed": "哪些点（随机种子）",
+        "points_help": "编辑表格：每一行是一个支持集的点 (x, y)。",
+        "points_bad": "这些点无法使用：{error}",
+        "fit_diverged": "{name} 在这个任务上发散（内层学习率对这些点太大）；其余模型照常显示。",
+        "curve_head": "误差与适应步数",
+        "curve_body": "在 {n} 个新的测试任务上（K = {k}）的平均查询集 MSE（阴影：95% 置信区间），"
+                      "以及这个任务自己的曲线（点线）。",
+    },
+}
+
+FIG_TEXT: dict[str, dict[str, dict[str, str]]] = {
+    "en": {"training": {}, "fits": {}, "mse": {}},
+    "zh": {
+        "training": {"title": "元训练：元批量上的查询集损失", "x": "元迭代",
+                     "y": "查询集 MSE（对数坐标）", "after": "{name}：适应后",
+                     "before": "{name}：适应前", "diverged": "{name} 发散"},
+        "fits": {"title": "新任务：每个模型走 0、1、10 步梯度后的拟合", "truth": "真实曲线",
+                 "support": "K 个点（支持集）", "steps": "{n} 步后", "step1": "1 步后",
+                 "diverged": "发散"},
+        "mse": {"title": "查询集 MSE 与适应步数（测试任务平均，95% 置信区间）",
+                "x": "在支持集上的梯度步数", "y": "查询集 MSE", "this_task": "{name}：本任务"},
+    },
+}
+
+
+def _fig_labels(name: str) -> dict[str, str]:
+    return {**FIG_TEXT["en"][name], **FIG_TEXT.get(_ui.lang(), {}).get(name, {})}
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _shipped_curve(algorithm: str, k_shot: int, steps: int) -> tuple[list[float], list[float]]:
+    """Mean query MSE and 95% CI of a shipped model: computed once per server, shared."""
+    config, phi = _ui.sinusoid_checkpoints()[algorithm]
+    result = evaluate_phi(config, phi, tasks=EVAL_TASKS, k_shot=k_shot, steps=steps,
+                          device="cpu")
+    return result["mse_by_step"], result["ci95_by_step"]
+
+
+def _curve(config: TrainConfig, phi: dict[str, torch.Tensor], k_shot: int,
+           steps: int) -> tuple[list[float], list[float]]:
+    result = evaluate_phi(config, phi, tasks=EVAL_TASKS, k_shot=k_shot, steps=steps,
+                          device="cpu")
+    return result["mse_by_step"], result["ci95_by_step"]
+
+
+def _configs(t: dict[str, str], chosen: list[str], values: dict[str, Any]
+             ) -> dict[str, TrainConfig]:
+    configs = {}
+    for algorithm in chosen:
+        overrides = {k: values[k] for k in ("k_shot", "inner_lr", "meta_batch_size",
+                                            "iterations", "seed")}
+        if algorithm == "reptile":
+            overrides.update(inner_steps=values["reptile_steps"], meta_lr=values["reptile_eps"])
+        else:
+            overrides.update(inner_steps=values["inner_steps"], meta_lr=values["meta_lr"])
+            if algorithm == "pretrain":
+                overrides["inner_steps"] = max(values["inner_steps"], 0)
+        overrides["implementation"] = "traced"  # a second to trace, no C++ build before the curve
+        configs[algorithm] = TrainConfig.for_algorithm(algorithm, **overrides)
+    return configs
+
+
+def _meter(t: dict[str, str], snap: Any, names: dict[str, str]) -> None:
+    rows = []
+    for key in snap.status:
+        rows.append({t["models"]: names.get(key, key),
+                     t["status"]: t.get(f"state_{snap.status[key]}", snap.status[key]),
+                     t["steps"]: snap.steps.get(key, 0),
+                     t["its"]: round(snap.it_per_s.get(key, 0.0), 1)})
+    c1, c2, c3 = st.columns(3)
+    c1.metric(t["its"], f"{sum(snap.it_per_s.values()) if snap.running else 0.0:.1f}")
+    c2.metric(t["device"], snap.device or _ui.device_name())
+    c3.metric(t["memory"], f"{process_rss_bytes() / 2**20:.0f} MiB")
+    st.dataframe(rows, hide_index=True, width="stretch")
+    if snap.first_record_s is not None:
+        st.caption(t["first_point"].format(s=snap.first_record_s))
+    for key, recs in snap.records.items():
+        if snap.status[key] == "diverged" and recs:
+            st.warning(t["diverged"].format(name=names.get(key, key), step=recs[-1].step))
+    for key, error in snap.errors.items():
+        st.error(t["failed"].format(name=names.get(key, key), error=error))
+
+
+def _live_panel(t: dict[str, str], names: dict[str, str]) -> None:
+    run: LiveRun | None = st.session_state.get(RUN_KEY)
+    if run is None:
+        st.info(t["idle"])
+        return
+    snap = run.snapshot()
+    live_chart(training_figure(snap.records, names, labels=_fig_labels("training")),
+               key="sin_live_chart", height=460)
+    _meter(t, snap, names)
+    was_running = st.session_state.get("sin_was_running", False)
+    st.session_state["sin_was_running"] = snap.running
+    if was_running and not snap.running:
+        st.rerun()  # the run ended: redraw the page once (models, no more polling)
+
+
+t = _ui.texts(TEXT)
+names = {a: t[a] for a in ALGORITHMS}
+st.title(t["title"])
+st.markdown(t["intro"])
+
+st.header(t["train_head"])
+run: LiveRun | None = st.session_state.get(RUN_KEY)
+running = run is not None and run.alive
+chosen = st.multiselect(t["algorithms"], ALGORITHMS, default=["maml", "pretrain"],
+                        format_func=names.get, key="sin_algorithms", disabled=running)
+c = st.columns(4)
+values: dict[str, Any] = {
+    "k_shot": c[0].slider(t["k_shot"], 1, 40, 10, key="sin_k", disabled=running),
+    "inner_lr": c[1].number_input(t["inner_lr"], 0.0, 100.0, 0.01, step=0.005, format="%.4f",
+                                  key="sin_inner_lr", disabled=running),
+    "inner_steps": c[2].slider(t["inner_steps"], 1, 10, 1, key="sin_inner_steps",
+                               disabled=running),
+    "meta_batch_size": c[3].slider(t["meta_batch"], 1, 100, 25, key="sin_meta_batch",
+                                   disabled=running),
+}
+c = st.columns(4)
+values["meta_lr"] = c[0].number_input(t["meta_lr"], 0.0, 100.0, 0.001, step=0.001, format="%.4f",
+                                      key="sin_meta_lr", disabled=running)
+values["iterations"] = int(c[1].number_input(t["iterations"], 1, 70_000, 2_000, step=500,
+                                             key="sin_iterations", disabled=running))
+values["seed"] = int(c[2].number_input(t["seed"], 0, 1_000_000, 0, key="sin_seed",
+                                       disabled=running))
+if "reptile" in chosen:
+    values["reptile_steps"] = c[3].slider(t["reptile_steps"], 1, 20, 5, key="sin_rep_steps",
+                                          disabled=running)
+    values["reptile_eps"] = c[3].number_input(t["reptile_eps"], 0.0, 10.0, 0.1, step=0.05,
+                                              key="sin_rep_eps", disabled=running)
+else:
+    values["reptile_steps"], values["reptile_eps"] = 5, 0.1
+st.caption(t["defaults"])
+
+b1, b2, b3, _ = st.columns([1, 1, 2, 4])
+if b1.button(t["train"], type="primary", key="sin_train", disabled=running):
+    if not chosen:
+        st.warning(t["no_algorithm"])
+    else:
+        try:
+            configs = _configs(t, chosen, values)
+        except MamlvizError as exc:
+            st.error(t["bad_setting"].format(error=exc))
+        else:
+            if run is not None:
+                run.stop()
+            st.session_state[RUN_KEY] = LiveRun(configs, device=None).start()
+            st.session_state["sin_was_running"] = True
+            running = True
+            st.rerun()
+if b2.button(t["stop"], key="sin_stop", disabled=not running):
+    if run is not None:
+        run.stop()
+        run.join(timeout=5)
+    running = False
+    st.rerun()
+if run is not None and not running and b3.button(t["clear"], key="sin_clear"):
+    del st.session_state[RUN_KEY]
+    st.rerun()
+
+st.fragment(run_every=0.25 if running else None)(_live_panel)(t, names)
+
+# -- 2. a new task -------------------------------------------------------------------------------
+st.header(t["new_head"])
+st.markdown(t["new_body"])
+
+shipped: dict[str, tuple[TrainConfig, dict[str, torch.Tensor]]] = {}
+for key, value in _ui.sinusoid_checkpoints().items():
+    if not isinstance(value, BaseException):
+        shipped[key] = value
+session_models: dict[str, tuple[TrainConfig, dict[str, torch.Tensor]]] = {}
+if run is not None:
+    configs = run.configs
+    session_models = {k: (configs[k], phi) for k, phi in run.phis().items()}
+
+sources = ["shipped"] + (["session"] if session_models else [])
+source = st.radio(t["models"], sources, key="sin_model_source", horizontal=True,
+                  format_func=lambda s: t[s], index=len(sources) - 1)
+if source == "shipped":
+    models = shipped
+    for key, value in _ui.sinusoid_checkpoints().items():
+        if isinstance(value, BaseException):
+            st.caption(t["missing"].format(name=names[key], error=value))
+else:
+    models = session_models
+
+task_source = st.radio(t["task_source"], ["ab", "points"], horizontal=True, key="sin_task_src",
+                       format_func=lambda s: t["from_ab"] if s == "ab" else t["own_points"])
+n1, n2, n3, n4 = st.columns(4)
+amplitude = n1.slider(t["amplitude"], 0.1, 10.0, 3.0, step=0.1, key="sin_a")
+phase = n2.slider(t["phase"], 0.0, round(2 * math.pi, 2), 1.0, step=0.05, key="sin_b")
+k_new = n3.slider(t["k_new"], 1, 40, 10, key="sin_k_new")
+point_seed = int(n4.number_input(t["point_seed"], 0, 10_000, 0, key="sin_point_seed"))
+
+task = SinusoidTask(amplitude, phase)
+sample = task.sample(k_new, 100, generator=torch.Generator().manual_seed(point_seed))
+support_x, support_y = sample.support_x[0], sample.support_y[0]
+query_x, query_y = sample.query_x[0], sample.query_y[0]
+points_ok = True
+if task_source == "points":
+    st.caption(t["points_help"])
+    default_rows = [{"x": round(float(x), 2), "y": round(float(y), 2)}
+                    for x, y in zip(support_x[:, 0].tolist(), support_y[:, 0].tolist())]
+    edited = st.data_editor(default_rows, num_rows="dynamic", key=f"sin_points_{k_new}",
+                            width="content")
+    rows = [r for r in (edited or []) if r.get("x") is not None and r.get("y") is not None]
+    try:
+        support_x, support_y = support_from_points([float(r["x"]) for r in rows],
+                                                   [float(r["y"]) for r in rows])
+    except (MamlvizError, TypeError, ValueError) as exc:
+        st.error(t["points_bad"].format(error=exc))
+        points_ok = False
+
+if not models:
+    st.info(t["none_available"])
+elif points_ok:
+    grid = torch.linspace(-5.0, 5.0, 200)
+    fits: dict[str, Any] = {}
+    task_curves: dict[str, list[float]] = {}
+    for key, (config, phi) in models.items():
+        fits[key] = sinusoid_fits(phi, config.inner_lr, support_x, support_y, FIT_STEPS)
+        task_curves[key] = sinusoid_task_mse(phi, config.inner_lr, support_x, support_y,
+                                             query_x, query_y, CURVE_STEPS)
+        if any(v is None for v in fits[key]["fits"].values()):
+            st.warning(t["fit_diverged"].format(name=names.get(key, key)))
+    truth = (grid.tolist(), task(grid).tolist())
+    _ui.show_figure(fits_figure(truth, (support_x[:, 0].tolist(), support_y[:, 0].tolist()),
+                                fits, names, labels=_fig_labels("fits")),
+                    "sinusoid-new-task", key="sin_fits_fig")
+
+    st.subheader(t["curve_head"])
+    k_eval = int(support_x.shape[0])
+    st.caption(t["curve_body"].format(n=EVAL_TASKS, k=k_eval))
+    curves = {}
+    for key, (config, phi) in models.items():
+        try:
+            if source == "shipped":
+                curves[key] = _shipped_curve(key, k_eval, CURVE_STEPS)
+            else:
+                curves[key] = _curve(config, phi, k_eval, CURVE_STEPS)
+        except MamlvizError as exc:
+            _ui.error_box(exc)
+    if source == "shipped":
+        shown_curves = curves
+    else:
+        shown_curves = {k: v for k, v in curves.items()
+                        if all(math.isfinite(m) for m in v[0])}
+    _ui.show_figure(mse_steps_figure(shown_curves, names, labels=_fig_labels("mse"),
+                                     this_task=task_curves if task_source == "ab" else None),
+                    "sinusoid-mse-steps", key="sin_mse_fig")

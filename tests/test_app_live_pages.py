@@ -1,0 +1,163 @@
+"""The live chapters "Toy example: sinusoids" and "Omniglot", run headless with AppTest.
+
+Both pages run in English and Chinese; a few iterations are trained, stopped and
+adapted; a diverging learning rate gives a message and keeps its curve; the
+Omniglot page explains how to get the data when it is absent, and (with the
+data) lets a student play against the models.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+import streamlit as st
+import torch
+from streamlit.testing.v1 import AppTest
+
+torch.set_num_threads(1)
+
+ROOT = Path(__file__).resolve().parents[1]
+SINUSOID = str(ROOT / "pages" / "sinusoid.py")
+OMNIGLOT_PAGE = str(ROOT / "pages" / "omniglot.py")
+OMNIGLOT = Path(os.environ.get("MAMLVIZ_OMNIGLOT") or ROOT.parent / "shared" / "omniglot")
+HAS_OMNIGLOT = (OMNIGLOT / "images_background.zip").is_file() and (
+    OMNIGLOT / "images_evaluation.zip").is_file()
+
+
+@pytest.fixture(autouse=True)
+def _no_omniglot(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """By default the data is absent (fast); the Omniglot tests bring it back."""
+    monkeypatch.setenv("MAMLVIZ_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("MAMLVIZ_OMNIGLOT", str(tmp_path / "no-omniglot-here"))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def _run(page: str, lang: str = "en", timeout: int = 60) -> AppTest:
+    at = AppTest.from_file(page, default_timeout=timeout)
+    at.session_state["lang"] = lang
+    at.run()
+    _ok(at)
+    return at
+
+
+def _ok(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def _wait(at: AppTest, key: str, timeout: float = 120) -> None:
+    run = at.session_state[key]
+    assert run.join(timeout=timeout)
+
+
+def _metas(at: AppTest) -> set[str]:
+    import json
+
+    out = set()
+    for chart in at.get("plotly_chart"):
+        for trace in json.loads(chart.proto.spec)["data"]:
+            if trace.get("meta"):
+                out.add(trace["meta"])
+    return out
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_sinusoid_page_runs_in_both_languages(lang: str) -> None:
+    at = _run(SINUSOID, lang)
+    title = at.title[0].value
+    assert ("正弦" in title) if lang == "zh" else ("sinusoids" in title)
+    # The shipped checkpoints make the new-task figure instant, without training.
+    assert "maml:fit10" in _metas(at)
+    assert "maml:mean" in _metas(at)
+
+
+def test_sinusoid_train_stop_adapt() -> None:
+    at = _run(SINUSOID)
+    at.multiselect(key="sin_algorithms").set_value(["maml", "reptile"])
+    at.number_input(key="sin_iterations").set_value(100_000)
+    at.button(key="sin_train").click().run()
+    _ok(at)
+    run = at.session_state["sin_live_run"]
+    deadline = time.monotonic() + 60
+    while not all(run.snapshot().records.values()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    at.button(key="sin_stop").click().run()
+    _ok(at)
+    snap = run.snapshot()
+    assert snap.status == {"maml": "stopped", "reptile": "stopped"}
+    assert all(n >= 1 for n in snap.steps.values())
+    # The session's own models can now be adapted to a new task, and own points typed in.
+    source = at.radio(key="sin_model_source")
+    assert "session" in source.options or len(source.options) == 2
+    source.set_value("session")
+    at.radio(key="sin_task_src").set_value("points").run()
+    _ok(at)
+    metas = _metas(at)
+    assert {"maml:fit0", "maml:fit1", "reptile:fit10"} <= metas
+    assert not at.error
+
+
+def test_sinusoid_diverging_rate_gives_a_message() -> None:
+    at = _run(SINUSOID, "zh")
+    at.multiselect(key="sin_algorithms").set_value(["maml"])
+    at.number_input(key="sin_inner_lr").set_value(100.0)
+    at.slider(key="sin_inner_steps").set_value(10)
+    at.number_input(key="sin_iterations").set_value(20)
+    at.button(key="sin_train").click().run()
+    _wait(at, "sin_live_run")
+    at.run()
+    _ok(at)
+    assert at.session_state["sin_live_run"].snapshot().status["maml"] == "diverged"
+    assert any("发散" in w.value for w in at.warning)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_omniglot_page_without_data_explains(lang: str) -> None:
+    at = _run(OMNIGLOT_PAGE, lang)
+    text = " ".join(i.value for i in at.info)
+    assert "MAMLVIZ_OMNIGLOT" in text
+    assert ("数据" in text) if lang == "zh" else ("not available" in text)
+    assert at.dataframe  # the paper's numbers are still there
+
+
+@pytest.mark.skipif(not HAS_OMNIGLOT, reason="Omniglot zips not found")
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_omniglot_human_versus_model(monkeypatch: pytest.MonkeyPatch, lang: str) -> None:
+    monkeypatch.setenv("MAMLVIZ_OMNIGLOT", str(OMNIGLOT))
+    at = _run(OMNIGLOT_PAGE, lang, timeout=120)
+    assert not at.error
+    metas = _metas(at)
+    assert {"alphabet", "support", "query", "random:accuracy"} <= metas
+    for i in range(5):
+        at.selectbox(key=f"omni_answer_{i}").set_value(i)
+    submit = next(b for b in at.button if "omni_human" in (b.id or "") or "omni_human"
+                  in str(b.proto.form_id))
+    submit.click().run()
+    _ok(at)
+    played = at.session_state["omni_played"]
+    assert played["answers"] == [0, 1, 2, 3, 4]
+    score = "你的得分" if lang == "zh" else "Your score"
+    assert any(score in m.value for m in at.markdown)
+
+
+@pytest.mark.skipif(not HAS_OMNIGLOT, reason="Omniglot zips not found")
+def test_omniglot_live_training_few_iterations(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MAMLVIZ_OMNIGLOT", str(OMNIGLOT))
+    at = _run(OMNIGLOT_PAGE, timeout=120)
+    at.number_input(key="omni_live_iters").set_value(2)
+    at.slider(key="omni_live_batch").set_value(2)
+    at.button(key="omni_train").click().run()
+    _ok(at)
+    _wait(at, "omni_live_run")
+    at.run()
+    _ok(at)
+    snap = at.session_state["omni_live_run"].snapshot()
+    assert snap.status == {"fomaml": "done"}
+    assert snap.evals["fomaml"]  # accuracy on testing tasks streamed too
+    assert not at.error

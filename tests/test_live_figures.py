@@ -1,0 +1,95 @@
+"""Figure builders of the live chapters: pure, labelled, robust to divergence."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from mamlviz.figures.omniglot import accuracy_steps_figure, image_grid_figure, live_training_figure
+from mamlviz.figures.sinusoid import (
+    decimate,
+    fits_figure,
+    mse_steps_figure,
+    smooth,
+    training_figure,
+)
+from mamlviz.live import EvalPoint
+from mamlviz.newtask import omniglot_adapt, random_conv4_phi, random_sinusoid_phi, sinusoid_fits
+from mamlviz.train import Record
+
+
+def _records(n: int, diverge: bool = False) -> list[Record]:
+    out = [Record(i, "maml", "cpu", 3.0 / i, 1.0 / i, 0.1 * i, 50.0) for i in range(1, n + 1)]
+    if diverge:
+        out.append(Record(n + 1, "maml", "cpu", math.inf, math.nan, 0.1 * n, 0.0, "diverged"))
+    return out
+
+
+def _metas(fig) -> list[str]:
+    return [tr.meta for tr in fig.data]
+
+
+def test_decimate_and_smooth() -> None:
+    xs, ys = decimate(list(range(10_000)), list(range(10_000)), 600)
+    assert len(xs) <= 602 and xs[-1] == 9_999 and xs[0] == 0
+    assert smooth([1.0, 3.0, math.nan, 5.0], 2) == [1.0, 2.0, 3.0, 5.0]
+    assert smooth([math.nan], 3) == [None]
+
+
+def test_training_figure_labels_and_divergence() -> None:
+    labels = {"title": "元训练", "after": "{name}：适应后", "before": "{name}：适应前",
+              "diverged": "{name} 发散"}
+    fig = training_figure({"maml": _records(2000, diverge=True), "pretrain": _records(3)},
+                          {"maml": "MAML", "pretrain": "模型预训练"}, labels=labels)
+    assert fig.layout.title.text == "元训练"
+    assert "maml:after" in _metas(fig) and "pretrain:before" in _metas(fig)
+    assert "maml:diverged" in _metas(fig)
+    after = next(tr for tr in fig.data if tr.meta == "maml:after")
+    assert len(after.x) <= 602  # decimated for a 4 Hz stream
+    assert fig.data[0].name == "MAML：适应后"
+    assert fig.layout.uirevision == "live"  # zoom survives the updates
+
+
+def test_fits_and_mse_figures() -> None:
+    x = torch.linspace(-5, 5, 50)
+    support = ([0.0, 1.0], [0.5, 1.0])
+    fits = {"maml": sinusoid_fits(random_sinusoid_phi(0), 0.01, torch.tensor(support[0]),
+                                  torch.tensor(support[1])),
+            "pretrain": {"x": x.tolist(), "fits": {0: x.tolist(), 1: None, 10: None}}}
+    fig = fits_figure((x.tolist(), torch.sin(x).tolist()), support, fits,
+                      {"maml": "MAML", "pretrain": "pre"}, labels={"title": "新任务"})
+    metas = _metas(fig)
+    assert {"maml:fit0", "maml:fit1", "maml:fit10", "pretrain:fit0"} <= set(metas)
+    assert "pretrain:fit1" not in metas  # diverged fits are annotated, not drawn
+    assert any("diverged" in a.text for a in fig.layout.annotations)
+    fig = mse_steps_figure({"maml": ([3.0, 1.0, 0.5], [0.2, 0.1, math.nan])}, {"maml": "MAML"},
+                           this_task={"maml": [2.0, math.nan, 0.4]})
+    assert {"maml:ci", "maml:mean", "maml:task"} <= set(_metas(fig))
+
+
+def test_sinusoid_fits_report_divergence() -> None:
+    out = sinusoid_fits(random_sinusoid_phi(0), 1e6, torch.tensor([0.0, 1.0]),
+                        torch.tensor([100.0, -100.0]))
+    assert out["fits"][0] is not None and out["fits"][10] is None
+
+
+def test_omniglot_figures_and_adaptation() -> None:
+    images = torch.rand(7, 1, 28, 28)
+    fig = image_grid_figure(images, [str(i) for i in range(7)], columns=3,
+                            marks=[True, False, None, True, True, False, True], meta="query")
+    assert fig.data[0].meta == "query"
+    assert len(fig.layout.shapes) == 6 and len(fig.layout.annotations) == 7
+    fig = accuracy_steps_figure({"maml": [0.2, 0.8, 1.0]}, {"maml": "MAML"},
+                                paper={"maml": 98.7}, labels={"title": "正确率"})
+    assert fig.data[0].y == (20.0, 80.0, 100.0)
+    assert fig.layout.title.text == "正确率"
+    recs = {"fomaml": _records(20)}
+    evals = {"fomaml": [EvalPoint(0, 0.2, 0.0), EvalPoint(10, 0.5, 1.0)]}
+    fig = live_training_figure(recs, evals, {"fomaml": "FO"}, n_way=5)
+    assert "fomaml:accuracy" in _metas(fig)
+    support_y = torch.arange(5)
+    out = omniglot_adapt(random_conv4_phi(5, 0), 5, 0.4, 2, torch.rand(5, 1, 28, 28), support_y,
+                         torch.rand(5, 1, 28, 28), support_y)
+    assert len(out["predictions_by_step"]) == 3 and len(out["accuracy_by_step"]) == 3
+    assert all(0 <= p < 5 for p in out["predictions_by_step"][-1])
