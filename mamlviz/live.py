@@ -12,6 +12,13 @@ A worker that fails (bad data, a bug, out of memory) does not take the others
 down: its status becomes ``failed`` and its error message is in the snapshot.
 A diverging run ends with status ``diverged`` and keeps its curve so far.
 
+A classroom shares one server, so training is admitted through one
+process-wide ``TrainingQueue``: at most ``MAMLVIZ_MAX_TRAINING`` runs train at
+once (default: one fewer than the CPU cores, at least one), the others wait in
+line and their snapshots say their place in it, so the pages stay responsive.
+A run whose page stops asking for snapshots (the tab was closed) for
+``idle_timeout`` seconds stops itself and frees its place.
+
 This module never imports streamlit.
 """
 
@@ -20,7 +27,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +37,8 @@ from .config import TrainConfig
 from .inner import Params
 from .train import Record, Trainer
 
-# Per-algorithm states: waiting -> starting -> running -> done | diverged | stopped | failed.
+# Per-algorithm states: waiting -> (queued) -> starting -> running -> done | diverged | stopped
+# | failed.
 FINISHED = ("done", "diverged", "stopped", "failed")
 # Keep memory bounded on long runs: beyond this many records, every other one is dropped.
 MAX_RECORDS = 20_000
@@ -61,6 +69,8 @@ class Snapshot:
     started_at: float
     first_record_s: float | None  # seconds from start() to the first record of any algorithm
     version: int  # grows with every new record: a page can skip redrawing an unchanged frame
+    queue_position: int = 0  # > 0 while waiting for a free training slot
+    notes: tuple[str, ...] = ()  # e.g. "GPU out of memory: meta-batch halved to 8"
 
     @property
     def running(self) -> bool:
@@ -87,7 +97,69 @@ class _Slot:
     evals: list[EvalPoint] = field(default_factory=list)
     status: str = "waiting"
     error: str = ""
-    stream: Iterator[Record] | None = None
+    stream: Generator[Record, None, None] | None = None
+
+
+class TrainingQueue:
+    """First come, first served admission of training runs: ``capacity`` at a time."""
+
+    def __init__(self, capacity: int):
+        self.capacity = max(1, int(capacity))
+        self._cond = threading.Condition()
+        self._running: set[int] = set()
+        self._waiting: list[int] = []
+
+    def enter(self, ticket: int, cancelled: Callable[[], bool]) -> bool:
+        """Block until admitted (True) or until ``cancelled()`` while waiting (False)."""
+        with self._cond:
+            self._waiting.append(ticket)
+            try:
+                while not (len(self._running) < self.capacity and self._waiting[0] == ticket):
+                    if cancelled():
+                        return False
+                    self._cond.wait(timeout=0.1)
+                self._running.add(ticket)
+                return True
+            finally:
+                self._waiting.remove(ticket)
+                self._cond.notify_all()
+
+    def leave(self, ticket: int) -> None:
+        with self._cond:
+            self._running.discard(ticket)
+            self._cond.notify_all()
+
+    def position(self, ticket: int) -> int:
+        """1 for the next in line, 2 after that...; 0 when not waiting."""
+        with self._cond:
+            return self._waiting.index(ticket) + 1 if ticket in self._waiting else 0
+
+    @property
+    def running(self) -> int:
+        with self._cond:
+            return len(self._running)
+
+    @property
+    def waiting(self) -> int:
+        with self._cond:
+            return len(self._waiting)
+
+
+def _default_capacity() -> int:
+    value = os.environ.get("MAMLVIZ_MAX_TRAINING")
+    if value and value.isdigit() and int(value) > 0:
+        return int(value)
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
+TRAINING_QUEUE = TrainingQueue(_default_capacity())
+_tickets = iter(range(1, 2**62))
+_tickets_lock = threading.Lock()
+
+
+def _next_ticket() -> int:
+    with _tickets_lock:
+        return next(_tickets)
 
 
 def process_rss_bytes() -> int:
@@ -117,7 +189,8 @@ class LiveRun:
                  omniglot: Any = None, phis: Mapping[str, Params] | None = None,
                  iterations: int | None = None, evaluator: Evaluator | None = None,
                  evaluate_every: int = 0,
-                 trainer_factory: Callable[..., Trainer] = Trainer):
+                 trainer_factory: Callable[..., Trainer] = Trainer,
+                 queue: TrainingQueue | None = None, idle_timeout: float | None = None):
         if not configs:
             raise ValueError("LiveRun needs at least one configuration")
         self._slots = {name: _Slot(config) for name, config in configs.items()}
@@ -137,6 +210,11 @@ class LiveRun:
         self._started_at = 0.0
         self._first_record_s: float | None = None
         self._version = 0
+        self._queue = queue or TRAINING_QUEUE
+        self._ticket = _next_ticket()
+        self._idle_timeout = idle_timeout
+        self._last_seen = time.monotonic()
+        self.stop_reason = ""
 
     # -- control --------------------------------------------------------------------------------
 
@@ -173,7 +251,22 @@ class LiveRun:
 
     # -- reading --------------------------------------------------------------------------------
 
+    def touch(self) -> None:
+        """The page is still watching (snapshot() touches too)."""
+        self._last_seen = time.monotonic()
+
+    def _abandoned(self) -> bool:
+        if self._idle_timeout is None:
+            return False
+        if time.monotonic() - self._last_seen > self._idle_timeout:
+            self.stop_reason = f"nobody watched for {self._idle_timeout:.0f} s (tab closed?)"
+            self._stop.set()
+            return True
+        return False
+
     def snapshot(self) -> Snapshot:
+        self.touch()
+        position = self._queue.position(self._ticket)
         with self._lock:
             records = {n: list(s.records) for n, s in self._slots.items()}
             status = {n: s.status for n, s in self._slots.items()}
@@ -191,6 +284,9 @@ class LiveRun:
                 started_at=self._started_at,
                 first_record_s=self._first_record_s,
                 version=self._version,
+                queue_position=position,
+                notes=tuple(note for s in self._slots.values() if s.trainer is not None
+                            for note in s.trainer.notes),
             )
 
     def status(self) -> dict[str, str]:
@@ -235,6 +331,22 @@ class LiveRun:
             self._version += 1
 
     def _work(self) -> None:
+        with self._lock:
+            for slot in self._slots.values():
+                slot.status = "queued"
+        admitted = self._queue.enter(self._ticket,
+                                     lambda: self._stop.is_set() or self._abandoned())
+        try:
+            if admitted:
+                self._train()
+            else:
+                for slot in self._slots.values():
+                    self._set(slot, status="stopped")
+        finally:
+            if admitted:
+                self._queue.leave(self._ticket)
+
+    def _train(self) -> None:
         for slot in self._slots.values():  # build every trainer first: cheap, and errors show early
             if self._stop.is_set():
                 break
@@ -251,7 +363,7 @@ class LiveRun:
             if slot.trainer is not None and self._evaluate_every:
                 self._evaluate(name, slot)
         active = [(n, s) for n, s in self._slots.items() if s.stream is not None]
-        while active and not self._stop.is_set():
+        while active and not self._stop.is_set() and not self._abandoned():
             for name, slot in list(active):
                 if self._stop.is_set():
                     break

@@ -15,7 +15,7 @@ import math
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import asdict, dataclass
 from functools import partial
 from typing import Any
@@ -145,6 +145,7 @@ class Trainer:
         self.config = config
         self.device = device if isinstance(device, torch.device) else pick_device(device)
         self.device_name = describe(self.device)
+        self._omniglot = omniglot
         self.problem = problem or problem_from_config(config, self.device, omniglot=omniglot)
         self.model = self.problem.model.to(self.device)
         if phi is None:
@@ -159,6 +160,7 @@ class Trainer:
         self.step = 0
         self.elapsed_s = 0.0
         self.status = "ready"
+        self.notes: list[str] = []  # what the trainer changed on its own, said to the user
 
     def _build(self, implementation: str) -> MetaStep:
         step_fn = build_step(implementation, self.config.algorithm, self.loop)
@@ -168,16 +170,41 @@ class Trainer:
                         ) -> tuple[Params, OptState, torch.Tensor]:
         try:
             return self._meta_step(self.phi, self.opt_state, *batch)
+        except torch.cuda.OutOfMemoryError:
+            raise  # handled by the caller, which can shrink the meta-batch
         except Exception:
             if self.implementation != "compiled":
                 raise
             # A machine without a working C++ toolchain: trace instead of compiling.
             self.implementation = "traced"
             self._meta_step = self._build("traced")
+            self.notes.append("torch.compile failed here; using the traced implementation")
             return self._meta_step(self.phi, self.opt_state, *batch)
 
+    def _recover_from_oom(self) -> None:
+        """GPU out of memory: halve the meta-batch, and below one task move to the CPU."""
+        if self.device.type == "cuda":
+            torch.cuda.empty_cache()
+        if self.config.meta_batch_size > 1:
+            self.config = self.config.replace(meta_batch_size=self.config.meta_batch_size // 2)
+            self.notes.append(f"out of memory on {self.device_name}: meta-batch halved to "
+                              f"{self.config.meta_batch_size}")
+            return
+        if self.device.type == "cpu":
+            raise MemoryError("out of memory even with one task per meta-batch on the CPU")
+        cpu = torch.device("cpu")
+        self.notes.append(f"out of memory on {self.device_name} with one task: moved to the CPU")
+        self.device, self.device_name = cpu, describe(cpu)
+        self.model = self.model.to(cpu)
+        self.phi = {k: v.to(cpu) for k, v in self.phi.items()}
+        self.opt_state = {k: v.to(cpu) for k, v in self.opt_state.items()}
+        self.problem = problem_from_config(self.config, cpu, omniglot=self._omniglot)
+        self.generator = torch.Generator(cpu).manual_seed(self.config.seed + self.step)
+        self.implementation = "loop" if self.config.problem == "omniglot" else "traced"
+        self._meta_step = self._build(self.implementation)
+
     def run(self, iterations: int | None = None,
-            max_seconds: float | None = None) -> Iterator[Record]:
+            max_seconds: float | None = None) -> Generator[Record, None, None]:
         """Meta-train for ``iterations`` more steps (default: up to ``config.iterations``).
 
         ``max_seconds`` ends the run early, with a ``done`` record, once that much wall
@@ -193,7 +220,11 @@ class Trainer:
         self.status = "running"
         while self.step < target:
             batch = self.problem.sample(self.config.meta_batch_size, self.generator).tensors()
-            new_phi, new_state, stats = self._call_meta_step(batch)
+            try:
+                new_phi, new_state, stats = self._call_meta_step(batch)
+            except torch.cuda.OutOfMemoryError:
+                self._recover_from_oom()
+                continue
             before, after, finite = stats.tolist()
             now = time.perf_counter()
             self.elapsed_s = elapsed_at_start + (now - started)

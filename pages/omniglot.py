@@ -26,7 +26,7 @@ from mamlviz.figures.omniglot import (
 )
 from mamlviz.live import LiveRun, process_rss_bytes
 from mamlviz.newtask import omniglot_adapt, omniglot_evaluator, random_conv4_phi
-from pages import _ui
+from pages import _classroom, _ui
 from pages._live_chart import live_chart
 
 ALGORITHMS = ("maml", "fomaml", "reptile", "pretrain")
@@ -331,6 +331,7 @@ def _live_panel(t: dict[str, str], names: dict[str, str], n_way: int) -> None:
         st.info(t["idle"])
         return
     snap = run.snapshot()
+    _classroom.queue_status(snap)
     fig = live_training_figure(snap.records, snap.evals, names, n_way,
                                labels=_fig_labels("live"))
     live_chart(fig, key="omni_live_chart", height=440)
@@ -537,6 +538,7 @@ inner_lr = l4.number_input(t["inner_lr"], 0.0, 100.0, 0.4 if live_n == 5 else 0.
                            key=f"omni_live_lr_{live_n}", disabled=running)
 meta_lr = l4.number_input(t["meta_lr"], 0.0, 100.0, 0.001, step=0.001, format="%.4f",
                           key="omni_live_meta_lr", disabled=running)
+_classroom.capacity_note()
 
 c1, c2, c3, _ = st.columns([1, 1, 2, 4])
 if c1.button(t["train"], type="primary", key="omni_train", disabled=running):
@@ -562,6 +564,7 @@ if c1.button(t["train"], type="primary", key="omni_train", disabled=running):
             if live_run is not None:
                 live_run.stop()
             st.session_state[RUN_KEY] = LiveRun(configs, device=None, omniglot=data,
+                                                idle_timeout=_classroom.IDLE_TIMEOUT_S,
                                                 evaluator=evaluator,
                                                 evaluate_every=10).start()
             st.session_state["omni_was_running"] = True

@@ -21,7 +21,7 @@ from mamlviz.live import LiveRun, process_rss_bytes
 from mamlviz.newtask import sinusoid_fits, sinusoid_task_mse
 from mamlviz.runs import evaluate_phi
 from mamlviz.tasks.sinusoid import SinusoidTask, support_from_points
-from pages import _ui
+from pages import _classroom, _ui
 from pages._live_chart import live_chart
 
 ALGORITHMS = ("maml", "fomaml", "reptile", "pretrain")
@@ -248,6 +248,7 @@ def _live_panel(t: dict[str, str], names: dict[str, str]) -> None:
         st.info(t["idle"])
         return
     snap = run.snapshot()
+    _classroom.queue_status(snap)
     live_chart(training_figure(snap.records, names, labels=_fig_labels("training")),
                key="sin_live_chart", height=460)
     _meter(t, snap, names)
@@ -292,6 +293,7 @@ if "reptile" in chosen:
 else:
     values["reptile_steps"], values["reptile_eps"] = 5, 0.1
 st.caption(t["defaults"])
+_classroom.capacity_note()
 
 b1, b2, b3, _ = st.columns([1, 1, 2, 4])
 if b1.button(t["train"], type="primary", key="sin_train", disabled=running):
@@ -305,7 +307,8 @@ if b1.button(t["train"], type="primary", key="sin_train", disabled=running):
         else:
             if run is not None:
                 run.stop()
-            st.session_state[RUN_KEY] = LiveRun(configs, device=None).start()
+            st.session_state[RUN_KEY] = LiveRun(
+                configs, device=None, idle_timeout=_classroom.IDLE_TIMEOUT_S).start()
             st.session_state["sin_was_running"] = True
             running = True
             st.rerun()

@@ -1,0 +1,47 @@
+"""What the live pages say about sharing one server with a classroom.
+
+Training is admitted by the engine's process-wide queue (``mamlviz.live``): at
+most ``TRAINING_QUEUE.capacity`` runs train at once so the pages stay
+responsive; the rest wait in line. A run whose page stops polling (the tab was
+closed) for ``IDLE_TIMEOUT_S`` stops itself and frees its place.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from mamlviz.live import TRAINING_QUEUE, Snapshot
+from pages import _ui
+
+IDLE_TIMEOUT_S = 30.0
+
+TEXT = {
+    "en": {
+        "queued": "Waiting for a free training slot: number {n} in line. This server trains "
+                  "{cap} run(s) at a time so that every page stays responsive.",
+        "cap": "One server, many students: at most {cap} training run(s) at once; others wait "
+               "in line (now {waiting} waiting). A run whose tab is closed stops after "
+               "{idle:.0f} s.",
+    },
+    "zh": {
+        "queued": "正在等待空闲的训练名额：排在第 {n} 位。本服务器同时最多训练 {cap} 个任务，"
+                  "以保证每个页面都能流畅响应。",
+        "cap": "一台服务器，全班共用：同时最多 {cap} 个训练任务，其余排队"
+               "（当前 {waiting} 个在等）。关闭标签页后，其训练会在 {idle:.0f} 秒后自动停止。",
+    },
+}
+
+
+def queue_status(snap: Snapshot) -> None:
+    """Place in line while queued, and whatever the trainer changed on its own."""
+    t = _ui.texts(TEXT)
+    if snap.queue_position > 0:
+        st.info(t["queued"].format(n=snap.queue_position, cap=TRAINING_QUEUE.capacity))
+    for note in snap.notes:
+        st.info(note)
+
+
+def capacity_note() -> None:
+    t = _ui.texts(TEXT)
+    st.caption(t["cap"].format(cap=TRAINING_QUEUE.capacity, waiting=TRAINING_QUEUE.waiting,
+                               idle=IDLE_TIMEOUT_S))

@@ -1,0 +1,114 @@
+"""A classroom on one server: training is queued, abandoned runs free their place,
+and a GPU running out of memory falls back instead of crashing."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import torch
+
+from mamlviz.config import TrainConfig
+from mamlviz.live import LiveRun, TrainingQueue
+from mamlviz.train import Trainer
+
+
+def _config(**overrides) -> TrainConfig:
+    values = {"iterations": 40, "meta_batch_size": 4, "implementation": "vmap", **overrides}
+    return TrainConfig.for_algorithm("maml", **values)
+
+
+def _wait_for(predicate, timeout: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_queue_admits_capacity_runs_and_keeps_order():
+    queue = TrainingQueue(capacity=1)
+    never = lambda: False  # noqa: E731
+    assert queue.enter(1, never)
+    admitted = []
+    threads = [threading.Thread(target=lambda t=t: admitted.append(t) if queue.enter(t, never)
+                                else None) for t in (2, 3)]
+    threads[0].start()
+    assert _wait_for(lambda: queue.position(2) == 1)
+    threads[1].start()
+    assert _wait_for(lambda: queue.position(3) == 2)
+    assert queue.running == 1 and queue.waiting == 2
+    queue.leave(1)
+    assert _wait_for(lambda: admitted == [2])
+    assert queue.position(3) == 1
+    queue.leave(2)
+    assert _wait_for(lambda: admitted == [2, 3])
+    queue.leave(3)
+    for t in threads:
+        t.join(5)
+    assert queue.running == 0 and queue.waiting == 0
+
+
+def test_second_run_waits_with_a_visible_place_in_line_then_completes():
+    queue = TrainingQueue(capacity=1)
+    first = LiveRun({"maml": _config(iterations=10**6)}, queue=queue).start()
+    assert _wait_for(lambda: first.snapshot().status["maml"] == "running")
+    second = LiveRun({"maml": _config(iterations=5)}, queue=queue).start()
+    assert _wait_for(lambda: second.snapshot().queue_position == 1)
+    snap = second.snapshot()
+    assert snap.status["maml"] == "queued" and not snap.records["maml"]
+    first.stop()
+    assert first.join(30)
+    assert second.join(60)
+    done = second.snapshot()
+    assert done.status["maml"] == "done" and done.queue_position == 0
+    assert [r.step for r in done.records["maml"]] == [1, 2, 3, 4, 5]
+
+
+def test_stopping_a_queued_run_leaves_the_queue():
+    queue = TrainingQueue(capacity=1)
+    first = LiveRun({"maml": _config(iterations=10**6)}, queue=queue).start()
+    assert _wait_for(lambda: first.snapshot().status["maml"] == "running")
+    second = LiveRun({"maml": _config()}, queue=queue).start()
+    assert _wait_for(lambda: second.snapshot().queue_position == 1)
+    second.stop()
+    assert second.join(10)
+    assert second.snapshot().status["maml"] == "stopped"
+    assert queue.waiting == 0
+    first.stop()
+    assert first.join(30)
+
+
+def test_a_run_nobody_watches_stops_and_frees_its_place():
+    queue = TrainingQueue(capacity=1)
+    run = LiveRun({"maml": _config(iterations=10**6)}, queue=queue, idle_timeout=0.5).start()
+    assert _wait_for(lambda: run.snapshot().status["maml"] == "running")
+    # The page (the tab) goes away: no more snapshots.
+    assert run.join(30)
+    assert "nobody watched" in run.stop_reason
+    assert queue.running == 0
+    # What it trained before stopping is kept.
+    assert run.phis()["maml"]
+
+
+class _OutOfMemoryOnce:
+    """Wraps a meta-step so its first call with a large meta-batch runs out of memory."""
+
+    def __init__(self, trainer: Trainer, limit: int):
+        self.trainer, self.limit, self.inner = trainer, limit, trainer._meta_step
+
+    def __call__(self, phi, state, *batch):
+        if batch[0].shape[0] > self.limit:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return self.inner(phi, state, *batch)
+
+
+def test_out_of_memory_halves_the_meta_batch_and_says_so():
+    trainer = Trainer(_config(meta_batch_size=16, iterations=3))
+    trainer._meta_step = _OutOfMemoryOnce(trainer, limit=5)
+    records = list(trainer.run())
+    assert [r.step for r in records] == [1, 2, 3] and records[-1].status == "done"
+    assert trainer.config.meta_batch_size == 4
+    assert trainer.notes == ["out of memory on cpu: meta-batch halved to 8",
+                             "out of memory on cpu: meta-batch halved to 4"]
