@@ -15,6 +15,28 @@ from typing import Any
 import plotly.graph_objects as go
 import streamlit as st
 
+
+def _leave_legacy_pages_mode() -> None:
+    """Run every chapter through the router, even a fresh server's first visitor's.
+
+    With a ``pages/`` folder beside the main script, Streamlit starts in its
+    legacy multipage mode: until some session has called ``st.navigation``, a
+    visit runs ``pages/<chapter>.py`` on its own, without streamlit_app.py (no
+    language, no sidebar; helper modules listed as pages). Every page imports
+    this module first, so switch that mode off and rerun the same URL through
+    the router (same page: Streamlit hashes pages by their URL path).
+    """
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # a Streamlit without the legacy mode
+        return
+    if getattr(PagesManager, "uses_pages_directory", False):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+_leave_legacy_pages_mode()
+
 ROOT = Path(__file__).resolve().parents[1]
 CHECKPOINTS = ROOT / "assets" / "checkpoints"
 LANGS = {"en": "English", "zh": "中文"}
@@ -42,9 +64,12 @@ def presentation() -> bool:
 def style_figure(fig: go.Figure) -> go.Figure:
     """Readable on a projector: bigger fonts and lines in presentation mode."""
     big = presentation()
+    # Margins only where the figure sets none: a short figure (a row of Omniglot
+    # images) keeps its own, or the default 130 px would leave its plot no height.
+    margin = {side: px for side, px in {"l": 60, "r": 20, "t": 70, "b": 60}.items()
+              if getattr(fig.layout.margin, side) is None}
     fig.update_layout(font={"size": 22 if big else 15},
-                      legend={"font": {"size": 18 if big else 13}},
-                      margin={"l": 60, "r": 20, "t": 70, "b": 60})
+                      legend={"font": {"size": 18 if big else 13}}, margin=margin)
     if big:
         fig.update_traces(selector={"type": "scatter"}, line={"width": 4})
     return fig

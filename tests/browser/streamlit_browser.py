@@ -1,0 +1,253 @@
+"""Drive the real app in a real browser: a Streamlit server and Debian's chromium via Playwright.
+
+Shared by the browser tests (``tests/browser``) and the responsiveness benchmark
+(``benchmarks/bench_responsiveness.py``). The browser is the system's
+``/usr/bin/chromium`` (Debian package ``chromium``, installed by ``.ci/run`` from
+``.ci/browser-packages``); Playwright never downloads one.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("MAMLVIZ_CHROMIUM", "/usr/bin/chromium")
+# Root in a container, a closed network: no sandbox, no GPU, no calls home.
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+VIEWPORT = {"width": 1400, "height": 900}
+LANGS = ("en", "zh")
+DEFAULT_PAGE = "home.py"  # st.Page(..., default=True) in streamlit_app.py
+
+# Streamlit's DOM (data-testid attributes are its public test hooks).
+MAIN = '[data-testid="stMain"]'
+MAIN_ELEMENT = '[data-testid="stMainBlockContainer"] [data-testid="stElementContainer"]'
+EXCEPTION = '[data-testid="stException"]'
+ERROR_ALERT = '[data-testid="stAlertContentError"]'
+PLOTLY = '[data-testid="stPlotlyChart"]'
+SLIDER_INPUT = '[data-testid="stMain"] [data-testid="stSlider"] input[type="range"]'
+
+
+@dataclass(frozen=True)
+class Chapter:
+    file: str
+    en: str
+    zh: str
+
+    @property
+    def name(self) -> str:
+        return self.file.removesuffix(".py")
+
+    @property
+    def url_path(self) -> str:
+        """The page's URL path: the default page (home) lives at the root."""
+        return "" if self.file == DEFAULT_PAGE else self.name
+
+
+def chapters(root: Path = ROOT) -> list[Chapter]:
+    """The router's pages, read from ``CHAPTERS`` in streamlit_app.py (files that exist only).
+
+    Parsed, not imported: importing the app would start Streamlit. New chapters
+    are covered as soon as their file lands.
+    """
+    tree = ast.parse((root / "streamlit_app.py").read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        target = (node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1
+                  else node.target if isinstance(node, ast.AnnAssign) else None)
+        if isinstance(target, ast.Name) and target.id == "CHAPTERS":
+            rows = ast.literal_eval(node.value)  # type: ignore[arg-type]
+            return [Chapter(file, en, zh) for file, en, zh, *_ in rows
+                    if (root / "pages" / file).exists()]
+    raise LookupError("streamlit_app.py has no CHAPTERS list")
+
+
+def missing_browser() -> str | None:
+    """Why the browser tests cannot run here, or None when they can."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return ("Python package 'playwright' is not installed "
+                "(pip install -e '.[test]'; never run 'playwright install')")
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        return (f"{CHROMIUM} not found: install Debian's chromium "
+                "(apt-get install -y $(cat .ci/browser-packages))")
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class AppServer:
+    """``streamlit run streamlit_app.py`` on a free port, as a student's machine runs it."""
+
+    def __init__(self, port: int | None = None, log_dir: Path | None = None) -> None:
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        log_dir = log_dir or Path(tempfile.mkdtemp(prefix="mamlviz-server-"))
+        self.log_path = log_dir / f"streamlit-{self.port}.log"
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 180.0) -> AppServer:
+        env = dict(os.environ)
+        env.setdefault("MAMLVIZ_OMNIGLOT", str(ROOT.parent / "shared" / "omniglot"))
+        env.setdefault("OMP_NUM_THREADS", "1")
+        env["PYTHONUNBUFFERED"] = "1"
+        log = self.log_path.open("wb")
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+             "--server.port", str(self.port), "--server.address", "127.0.0.1",
+             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited with {self._proc.returncode}:\n{self.log()}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as resp:
+                    if resp.status == 200:
+                        return self
+            except OSError:
+                pass
+            time.sleep(0.25)
+        self.stop()
+        raise TimeoutError(f"streamlit did not serve within {timeout:.0f} s:\n{self.log()}")
+
+    def stop(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+        self._proc = None
+
+    def log(self, tail: int = 4000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-tail:]
+        except OSError:
+            return ""
+
+    def page_url(self, chapter: Chapter | str, lang: str = "en") -> str:
+        path = chapter.url_path if isinstance(chapter, Chapter) else chapter
+        return f"{self.url}/{path}" + ("?lang=zh" if lang == "zh" else "")
+
+
+@contextmanager
+def app_server(**kwargs: Any) -> Iterator[AppServer]:
+    server = AppServer(**kwargs).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def launch_browser(playwright: Any) -> Any:
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+# ----------------------------------------------------------------------------- in the page
+
+# Records in the page when Streamlit's script state last went to "running" and back.
+WATCH_RUNS_JS = """() => {
+  const app = document.querySelector('[data-test-script-state]');
+  window.__mvRuns = {started: 0, finished: 0};
+  if (window.__mvObserver) window.__mvObserver.disconnect();
+  window.__mvObserver = new MutationObserver(() => {
+    const state = app.getAttribute('data-test-script-state');
+    if (state === 'running') window.__mvRuns.started += 1;
+    else if (window.__mvRuns.started > window.__mvRuns.finished) window.__mvRuns.finished += 1;
+  });
+  window.__mvObserver.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
+
+RUN_FINISHED_JS = """() => window.__mvRuns && window.__mvRuns.started > 0
+  && document.querySelector('[data-test-script-state]')
+             .getAttribute('data-test-script-state') !== 'running'"""
+
+# The page has content, its script is not running any more, and no element is
+# still a skeleton (Streamlit shows one while an element's code loads: charts, widgets).
+SETTLED_JS = """() => {
+  const app = document.querySelector('[data-test-script-state]');
+  return !!app && app.getAttribute('data-test-script-state') === 'notRunning'
+    && !!document.querySelector('""" + MAIN_ELEMENT + """')
+    && !document.querySelector('[data-testid="stMain"] [data-testid="stSkeleton"]');
+}"""
+
+# Every Plotly chart element in the main area has drawn its SVG.
+CHARTS_DRAWN_JS = ("() => [...document.querySelectorAll('" + PLOTLY + "')]"
+                   ".every(el => el.querySelector('.js-plotly-plot .main-svg'))")
+
+# What the first chart draws: its traces' paths and markers, as a string.
+FIGURE_SIGNATURE_JS = """(index) => {
+  const gd = document.querySelectorAll('""" + PLOTLY + """ .js-plotly-plot')[index || 0];
+  if (!gd) return null;
+  const parts = [...gd.querySelectorAll('.scatterlayer path, .scatterlayer .point, .annotation')]
+    .map(el => el.getAttribute('d') || el.getAttribute('transform') || el.textContent);
+  return parts.join('|');
+}"""
+
+
+def wait_settled(page: Any, timeout_ms: float = 120_000) -> None:
+    """Main content is there and the script has finished its run."""
+    page.wait_for_selector(MAIN_ELEMENT, timeout=timeout_ms)
+    page.wait_for_function(SETTLED_JS, timeout=timeout_ms)
+
+
+def wait_charts(page: Any, timeout_ms: float = 60_000) -> int:
+    """Wait until every Plotly chart on the page has drawn; their number."""
+    page.wait_for_function(CHARTS_DRAWN_JS, timeout=timeout_ms)
+    return page.locator(PLOTLY).count()
+
+
+def problems(page: Any) -> list[str]:
+    """Exceptions and error alerts shown on the page, as text."""
+    found = []
+    for selector, kind in ((EXCEPTION, "exception"), (ERROR_ALERT, "error alert")):
+        for element in page.locator(selector).all():
+            found.append(f"{kind}: {element.inner_text()[:500]}")
+    for dialog in page.locator('[role="dialog"]').all():
+        text = dialog.inner_text()
+        if "Page not found" in text:
+            found.append(f"dialog: {text[:200]}")
+    return found
+
+
+def screenshot(page: Any, path: Path | str, max_height: int = 12_000) -> None:
+    """The whole page in one PNG.
+
+    Streamlit scrolls inside its main area, not the document, so a "full page"
+    screenshot would stop at the window: grow the window to the content first.
+    """
+    height = int(page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll("
+        "'[data-testid=\"stMain\"], [data-testid=\"stSidebarContent\"]')]"
+        ".map(el => el.scrollHeight))"))
+    size = page.viewport_size or VIEWPORT
+    page.set_viewport_size({"width": size["width"], "height": min(max(height, size["height"]),
+                                                                  max_height)})
+    try:
+        page.wait_for_timeout(300)  # charts follow the new size (Plotly's resize handler)
+        wait_charts(page)
+        page.screenshot(path=str(path))
+    finally:
+        page.set_viewport_size(size)

@@ -1,0 +1,80 @@
+"""Every chapter in a real browser: it renders, a slider reruns it, nothing breaks.
+
+For each page of the router (read from ``CHAPTERS``, so new chapters are
+covered) and each language: open its URL, wait for the content and the charts,
+move the first slider one step, wait for the rerun and the charts again, find no
+exception, no error alert and no JavaScript error, and save a full-page
+screenshot (``$MAMLVIZ_SCREENSHOTS`` or ``artifacts/screenshots``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import streamlit_browser as sb
+
+pytestmark = pytest.mark.browser
+
+CHAPTERS = sb.chapters()
+
+
+def move_first_slider(page: Any) -> str | None:
+    """Press one arrow key on the main area's first slider; its new value, or None."""
+    sliders = page.locator(sb.SLIDER_INPUT)
+    if sliders.count() == 0:
+        return None
+    slider = sliders.first
+    before = slider.get_attribute("value")
+    at_max = before == slider.get_attribute("max")
+    page.evaluate(sb.WATCH_RUNS_JS)
+    slider.focus()
+    page.keyboard.press("ArrowLeft" if at_max else "ArrowRight")
+    page.wait_for_function(sb.RUN_FINISHED_JS, timeout=120_000)
+    after = slider.get_attribute("value") if sliders.count() else None
+    assert after != before, f"the slider did not move (value {before})"
+    return after
+
+
+@pytest.mark.parametrize("lang", sb.LANGS)
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.name for c in CHAPTERS])
+def test_page_renders_and_reruns(server: sb.AppServer, page: Any, screenshot_dir: Path,
+                                 chapter: sb.Chapter, lang: str) -> None:
+    page.goto(server.page_url(chapter, lang))
+    sb.wait_settled(page)
+    title = chapter.zh if lang == "zh" else chapter.en
+    # The router ran: the sidebar lists the chapter under its title in this language.
+    sidebar = page.locator('[data-testid="stSidebarNav"]')
+    assert title in sidebar.inner_text(), f"sidebar does not list {title!r}"
+    charts = sb.wait_charts(page)
+
+    moved = move_first_slider(page)
+    if moved is not None:
+        sb.wait_settled(page)
+        assert sb.wait_charts(page) >= charts, "a chart disappeared after the slider moved"
+
+    sb.screenshot(page, screenshot_dir / f"{chapter.name}-{lang}.png")
+    shown = sb.problems(page)
+    assert not shown, f"{chapter.file} ({lang}) shows: {shown}\nserver log:\n{server.log()}"
+    assert not page.js_errors, f"JavaScript errors: {page.js_errors}"
+
+
+def test_first_visit_to_a_chapter_url_goes_through_the_router(browser_available: None,
+                                                            page: Any,
+                                                            tmp_path: Path) -> None:
+    """A fresh server's first visitor, straight to a chapter's URL, gets the app's shell.
+
+    Streamlit runs ``pages/*.py`` on their own (its legacy multipage mode) until
+    some session has called ``st.navigation``; the shell leaves that mode.
+    """
+    chapter = next(c for c in CHAPTERS if c.file != "home.py")
+    with sb.app_server(log_dir=tmp_path) as fresh:
+        page.goto(fresh.page_url(chapter))
+        sb.wait_settled(page)
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=\"stSidebar\"]')"
+            ".innerText.includes('Language / 语言')", timeout=60_000)
+        nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+        assert chapter.en in nav and "ui" not in nav.split(), nav
+        assert not sb.problems(page)
