@@ -43,18 +43,17 @@ def time_meta_steps(algorithm: str, implementation: str, iterations: int, warmup
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     trainer = Trainer(config, device=device, omniglot=omniglot)
-    started = time.perf_counter()
-    for _ in trainer.run(warmup):
-        pass
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    warmup_s = time.perf_counter() - started
-    started = time.perf_counter()
-    for _ in trainer.run(iterations):
-        pass
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    seconds = time.perf_counter() - started
+
+    def timed(steps: int) -> float:
+        started = time.perf_counter()
+        for _ in trainer.run(steps):
+            pass
+        if device.type == "cuda":  # kernels run asynchronously: wait before reading the clock
+            torch.cuda.synchronize(device)
+        return time.perf_counter() - started
+
+    warmup_s = timed(warmup)
+    seconds = timed(iterations)
     return {"problem": config.problem, "algorithm": algorithm,
             "implementation": trainer.implementation, "it_s": iterations / seconds,
             "warmup_s": warmup_s, "iterations": iterations, "device": describe(device),

@@ -11,6 +11,15 @@ from dataclasses import dataclass
 
 import torch
 
+from ..errors import ConfigError
+
+
+def check_counts(n_tasks: int, k_shot: int, n_query: int) -> None:
+    """A meta-batch needs at least one task, one support and one query example each."""
+    for field, value in (("meta_batch_size", n_tasks), ("k_shot", k_shot), ("n_query", n_query)):
+        if value < 1:
+            raise ConfigError(field, f"must be at least 1, got {value}")
+
 
 @dataclass(frozen=True)
 class TaskBatch:

@@ -25,7 +25,7 @@ import torch
 from ..data.omniglot import IMAGE_SIZE, N_ROTATIONS, OmniglotSplit
 from ..data.omniglot_source import N_DRAWERS
 from ..errors import ConfigError
-from .base import TaskBatch
+from .base import TaskBatch, check_counts
 
 
 def _rotation_index(device: torch.device) -> torch.Tensor:
@@ -105,12 +105,7 @@ class OmniglotTasks:
     def episodes(self, n_tasks: int, k_shot: int, n_query: int, *,
                  generator: torch.Generator | None = None) -> OmniglotEpisodes:
         """Like :meth:`sample`, plus each image's alphabet, character, drawer and rotation."""
-        if n_tasks < 1:
-            raise ConfigError("meta_batch_size", f"must be at least 1, got {n_tasks}")
-        if k_shot < 1:
-            raise ConfigError("k_shot", f"must be at least 1, got {k_shot}")
-        if n_query < 1:
-            raise ConfigError("n_query", f"must be at least 1, got {n_query}")
+        check_counts(n_tasks, k_shot, n_query)
         if k_shot + n_query > N_DRAWERS:
             raise ConfigError("n_query", f"k_shot + n_query must be at most {N_DRAWERS} (each "
                               f"character has {N_DRAWERS} drawings), got {k_shot} + {n_query}")

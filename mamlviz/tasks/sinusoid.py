@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 
 from ..errors import ConfigError
-from .base import TaskBatch
+from .base import TaskBatch, check_counts
 
 PAPER_AMPLITUDE = (0.1, 5.0)
 PAPER_PHASE = (0.0, math.pi)
@@ -93,12 +93,7 @@ class SinusoidTasks:
         Tensors are created on the generator's device (so a CUDA generator samples on
         the GPU). ``amplitude``/``phase`` fix the tasks instead of drawing them.
         """
-        if n_tasks < 1:
-            raise ConfigError("meta_batch_size", f"must be at least 1, got {n_tasks}")
-        if k_shot < 1:
-            raise ConfigError("k_shot", f"must be at least 1, got {k_shot}")
-        if n_query < 1:
-            raise ConfigError("n_query", f"must be at least 1, got {n_query}")
+        check_counts(n_tasks, k_shot, n_query)
         if amplitude is None or phase is None:
             amplitude, phase = self.draw(n_tasks, generator)
         device = amplitude.device
