@@ -3,17 +3,30 @@
 Training is admitted by the engine's process-wide queue (``mamlviz.live``): at
 most ``TRAINING_QUEUE.capacity`` runs train at once so the pages stay
 responsive; the rest wait in line. A run whose page stops polling (the tab was
-closed) for ``IDLE_TIMEOUT_S`` stops itself and frees its place.
+closed) for ``IDLE_TIMEOUT_S`` (``$MAMLVIZ_IDLE_TIMEOUT``, default 30 s) stops
+itself and frees its place.
 """
 
 from __future__ import annotations
+
+import os
 
 import streamlit as st
 
 from mamlviz.live import TRAINING_QUEUE, Snapshot
 from pages import _ui
 
-IDLE_TIMEOUT_S = 30.0
+
+def _idle_timeout(default: float = 30.0) -> float:
+    """``$MAMLVIZ_IDLE_TIMEOUT`` seconds (a positive number), else 30 s."""
+    try:
+        value = float(os.environ.get("MAMLVIZ_IDLE_TIMEOUT", default))
+    except ValueError:
+        return default
+    return value if 0 < value < float("inf") else default
+
+
+IDLE_TIMEOUT_S = _idle_timeout()
 
 TEXT = {
     "en": {

@@ -8,6 +8,8 @@ once per server with ``st.cache_resource``, never rebuilt per rerun.
 from __future__ import annotations
 
 import inspect
+import os
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -32,13 +34,33 @@ def _leave_legacy_pages_mode() -> None:
         return
     if getattr(PagesManager, "uses_pages_directory", False):
         PagesManager.uses_pages_directory = False
-        st.rerun()
+        # The router imports this module right before st.navigation: nothing to rerun.
+        # Raising st.rerun() inside that import would abort it half-done, and a second
+        # session importing at the same moment (a class opening the app at once) got
+        # "ImportError: cannot import name '_ui' from 'pages'" (found by the load test).
+        if not _imported_by_router():
+            st.rerun()
+
+
+def _imported_by_router() -> bool:
+    """Whether streamlit_app.py (the router) is on the call stack, importing this module."""
+    router = Path(__file__).resolve().parents[1] / "streamlit_app.py"
+    frame = sys._getframe(1)
+    while frame is not None:
+        try:
+            if Path(frame.f_code.co_filename).resolve() == router:
+                return True
+        except (OSError, ValueError):
+            pass
+        frame = frame.f_back  # type: ignore[assignment]
+    return False
 
 
 _leave_legacy_pages_mode()
 
 ROOT = Path(__file__).resolve().parents[1]
-CHECKPOINTS = ROOT / "assets" / "checkpoints"
+# The shipped checkpoints; MAMLVIZ_CHECKPOINTS points elsewhere (another set, or a test's folder).
+CHECKPOINTS = Path(os.environ.get("MAMLVIZ_CHECKPOINTS") or ROOT / "assets" / "checkpoints")
 LANGS = {"en": "English", "zh": "中文"}
 
 
@@ -96,15 +118,27 @@ def device_name() -> str:
     return describe(pick_device())
 
 
-@st.cache_resource(show_spinner=False)
+def checkpoints_dir() -> Path:
+    """The checkpoint folder now: ``$MAMLVIZ_CHECKPOINTS`` if set, else the shipped one."""
+    value = os.environ.get("MAMLVIZ_CHECKPOINTS")
+    return Path(value) if value else CHECKPOINTS
+
+
 def sinusoid_checkpoints() -> dict[str, Any]:
-    """The shipped sinusoid models, loaded once per server: algorithm -> (config, phi) or error."""
+    """The shipped sinusoid models: algorithm -> (config, phi), or the error saying why not."""
+    return _sinusoid_checkpoints(str(checkpoints_dir()))
+
+
+@st.cache_resource(show_spinner=False)
+def _sinusoid_checkpoints(folder: str) -> dict[str, Any]:
+    """Loaded once per server and folder (the folder is the cache key, so a changed
+    ``MAMLVIZ_CHECKPOINTS`` is never answered from another folder's cache)."""
     from mamlviz.errors import MamlvizError
     from mamlviz.runs import load_sinusoid
 
     loaded: dict[str, Any] = {}
     for algorithm in ("maml", "fomaml", "reptile", "pretrain"):
-        path = CHECKPOINTS / f"sinusoid_{algorithm}.pt"
+        path = Path(folder) / f"sinusoid_{algorithm}.pt"
         try:
             loaded[algorithm] = load_sinusoid(path)
         except MamlvizError as exc:

@@ -1,0 +1,127 @@
+"""A classroom at once: N concurrent browser sessions on one server. A benchmark, not a test.
+
+Goal (issue "A classroom at once"), on the 2-core machine: N = 30 sessions,
+every session's training run completes, widget response p95 under 1 s, no error
+in any session, server memory bounded.
+
+For each N (default 5, 15, 30) a fresh ``streamlit run streamlit_app.py`` is
+started on 127.0.0.1 and one headless chromium drives N browser contexts at once
+(one Streamlit session each, Playwright's asyncio API). Each session opens the
+home page, moves the "inner learning rate ε" slider of "MAML versus
+pre-training", then on the sinusoid page keeps MAML only, sets ``--iterations``
+meta-iterations, presses Train, moves the amplitude slider while its run is in
+line or training, and waits for the status ``done``. What a session does and how
+it is timed: ``tests/browser/streamlit_load.py``.
+
+Measured per N: sessions whose run completed; widget response (keydown to the
+first frame with the chart redrawn) p50/p95/max; errors per session (exception
+elements, error alerts, "Page not found" dialogs, JavaScript errors, a session
+that got stuck); server RSS (``/proc/<pid>/status``: idle, sampled peak, VmHWM,
+after the sessions closed). Training is admitted by the server's queue
+(``MAMLVIZ_MAX_TRAINING``, default cores - 1).
+
+Usage: python benchmarks/bench_load.py [--sessions 5 15 30] [--iterations 200]
+       [--moves 3] [--timeout 900] [--json FILE]
+Bounded: each N stops after ``--timeout`` seconds; all traffic is local.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "browser"))
+
+import streamlit_browser as sb  # noqa: E402
+import streamlit_load as sl  # noqa: E402
+
+
+def load_average() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
+
+
+def one_classroom(n: int, args: argparse.Namespace, log_dir: Path) -> dict[str, Any]:
+    started = time.monotonic()
+    with sb.app_server(log_dir=log_dir) as server:
+        summary = sl.run_classroom(server, n, iterations=args.iterations, moves=args.moves,
+                                   stagger_s=args.stagger, overall_timeout_s=args.timeout)
+        if summary["errors"]:
+            summary["server_log_tail"] = server.log(3000)
+    summary["load_average_after"] = load_average()
+    summary["total_s"] = round(time.monotonic() - started, 1)
+    return summary
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    head = ("N", "completed", "errors (sessions)", "p50 ms", "p95 ms", "max ms",
+            "idle MiB", "peak MiB", "peak - idle", "per session", "wall s")
+    lines = [" | ".join(head)]
+    for r in results:
+        rss = r["server_rss_mib"]
+        grow = rss["peak_hwm"] - rss["idle"]
+        lines.append(" | ".join(str(x) for x in (
+            r["sessions"], f"{r['completed']}/{r['sessions']}",
+            f"{r['errors']} ({r['sessions_with_errors']})", r["latency"]["p50_ms"],
+            r["latency"]["p95_ms"], r["latency"]["max_ms"], rss["idle"], rss["peak_hwm"],
+            round(grow, 1), round(grow / r["sessions"], 1), r["wall_s"])))
+        for kind, s in r["latency_by_kind"].items():
+            lines.append(f"    {kind}: p50 {s['p50_ms']} ms, p95 {s['p95_ms']} ms, "
+                         f"max {s['max_ms']} ms ({s['count']} changes)")
+        lines.append(f"    run from Train to done: median {r['run_wait_s']['median']} s, "
+                     f"max {r['run_wait_s']['max']} s; load average after: "
+                     f"{r['load_average_after']}")
+        for d in r["sessions_detail"]:
+            if d["errors"]:
+                lines.append(f"    session {d['index']}: {d['failure']} {d['problems'][:2]} "
+                             f"{d['js_errors'][:2]}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sessions", type=int, nargs="+", default=[5, 15, 30])
+    parser.add_argument("--iterations", type=int, default=200)
+    parser.add_argument("--moves", type=int, default=3, help="slider changes per page")
+    parser.add_argument("--stagger", type=float, default=0.1,
+                        help="seconds between two sessions' starts")
+    parser.add_argument("--timeout", type=float, default=900.0, help="seconds per N")
+    parser.add_argument("--json", type=Path, default=ROOT / "artifacts" / "load.json")
+    args = parser.parse_args(argv)
+    missing = sb.missing_browser()
+    if missing:
+        print(missing, file=sys.stderr)
+        return 2
+    log_dir = ROOT / "artifacts" / "load-logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    report: dict[str, Any] = {
+        "when": datetime.datetime.now().isoformat(timespec="seconds"),
+        "machine": f"{os.cpu_count()} cores, {platform.machine()}, {platform.platform()}",
+        "load_average_before": load_average(),
+        "max_training": os.environ.get("MAMLVIZ_MAX_TRAINING", "default (cores - 1)"),
+        "iterations": args.iterations, "moves": args.moves, "results": [],
+    }
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    for n in args.sessions:
+        print(f"== {n} sessions at once (load average {load_average()})", flush=True)
+        report["results"].append(one_classroom(n, args, log_dir))
+        args.json.write_text(json.dumps(report, indent=1))
+        print(table(report["results"][-1:]), flush=True)
+    print("\n" + table(report["results"]))
+    print(f"\nwrote {args.json}")
+    ok = all(r["completed"] == r["sessions"] and not r["errors"] for r in report["results"])
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
