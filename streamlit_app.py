@@ -51,8 +51,20 @@ if _ui.presentation():
 
 pages = [
     st.Page(str(PAGES_DIR / file), title=zh_title if _ui.lang() == "zh" else en_title, icon=icon,
-            default=(file == "home.py"), url_path=file.removesuffix(".py"))
+            default=(file == "home.py"),
+            # The home page is served at "/" but still reserves its url_path: keep "home"
+            # free for the alias below.
+            url_path="index" if file == "home.py" else file.removesuffix(".py"))
     for file, en_title, zh_title, icon in CHAPTERS
     if (PAGES_DIR / file).exists()  # chapters still being written are not listed
 ]
+
+
+def _home_alias() -> None:
+    """``/home`` (the home page's file name) goes to the home page, served at ``/``."""
+    st.switch_page(pages[0])
+
+
+# The default page's URL is always the root; without this, /home says "Page not found".
+pages.append(st.Page(_home_alias, title=pages[0].title, url_path="home", visibility="hidden"))
 st.navigation(pages).run()

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -325,8 +325,12 @@ def optimum(objective: Objective, grid: np.ndarray | torch.Tensor, dim: int = 1,
             break
         h = h_fn(phi)
         # Newton where the curvature is positive, else plain gradient descent.
-        step = (torch.linalg.solve(h, gradient) if torch.linalg.eigvalsh(h).min() > 0
-                else gradient)
+        newton = bool(torch.linalg.eigvalsh(h).min() > 0)
+        step = torch.linalg.solve(h, gradient) if newton else gradient
+        if newton and float(step.norm()) <= 1e-13 * (1.0 + float(phi.norm())):
+            # Converged to rounding: the gradient's own rounding noise (which can
+            # exceed 1e-13) would otherwise keep the loop backtracking in place.
+            break
         for _ in range(40):  # backtrack until the objective does not increase
             candidate = torch.clamp(phi - step, lo, hi)
             value = objective(candidate)
@@ -496,8 +500,12 @@ class Landscape1D:
 
 def landscape_1d(tasks: Sequence[TaskLoss], inner_lr: float, steps: int,
                  phi: float | None = None, lo: float = -3.0, hi: float = 6.0,
-                 n_points: int = 901) -> Landscape1D:
-    """The data of the lecture's 1-D picture; ``phi`` defaults to the MAML optimum."""
+                 n_points: int = 901, pretrain_phi: float | None = None) -> Landscape1D:
+    """The data of the lecture's 1-D picture; ``phi`` defaults to the MAML optimum.
+
+    ``pretrain_phi``: the pre-training optimum on this same grid, when the
+    caller has it already (it does not depend on ``inner_lr`` or ``steps``).
+    """
     if _check_tasks(tasks) != 1:
         raise ConfigError("tasks", "the 1-D landscape needs 1-D tasks")
     _check_inner(inner_lr, steps)
@@ -506,25 +514,56 @@ def landscape_1d(tasks: Sequence[TaskLoss], inner_lr: float, steps: int,
     if n_points < 3:
         raise ConfigError("n_points", f"needs at least 3 points, got {n_points}")
     grid = np.linspace(lo, hi, n_points)
-    pre_opt = float(pretrain_optimum(tasks, grid)[0])
+    pre_opt = (float(pretrain_optimum(tasks, grid)[0]) if pretrain_phi is None
+               else float(pretrain_phi))
     maml_opt = float(maml_optimum(tasks, grid, inner_lr, steps)[0])
-    p = as_phi(maml_opt if phi is None else phi, 1)
-    theta = torch.stack([adapted(t, p, inner_lr, steps) for t in tasks])
-    return Landscape1D(
+    data = Landscape1D(
         grid=grid,
         task_losses=task_curves(tasks, grid),
         pretrain=objective_curve(tasks, grid, "pretrain"),
         maml=objective_curve(tasks, grid, "maml", inner_lr, steps),
         pretrain_optimum=pre_opt,
         maml_optimum=maml_opt,
-        phi=float(p[0]),
-        theta_hat=theta[:, 0].detach().numpy(),
-        loss_at_phi=np.array([float(t(p)) for t in tasks]),
-        loss_at_theta_hat=np.array([float(t(th)) for t, th in zip(tasks, theta)]),
+        phi=maml_opt,
+        theta_hat=np.array([]),
+        loss_at_phi=np.array([]),
+        loss_at_theta_hat=np.array([]),
         task_names=tuple(t.name or f"task {i + 1}" for i, t in enumerate(tasks)),
         inner_lr=float(inner_lr),
         steps=int(steps),
     )
+    return adapted_from(data, tasks, maml_opt if phi is None else phi)
+
+
+def adapted_from(data: Landscape1D, tasks: Sequence[TaskLoss], phi: float) -> Landscape1D:
+    """The same landscape with its adaptation drawn from another ``phi``.
+
+    Only theta_hat and the losses at phi and theta_hat change; the curves and
+    optima (the expensive part) are reused.
+    """
+    p = as_phi(phi, 1)
+    theta = torch.stack([adapted(t, p, data.inner_lr, data.steps) for t in tasks])
+    return replace(
+        data,
+        phi=float(p[0]),
+        theta_hat=theta[:, 0].detach().numpy(),
+        loss_at_phi=np.array([float(t(p)) for t in tasks]),
+        loss_at_theta_hat=np.array([float(t(th)) for t, th in zip(tasks, theta)]),
+    )
+
+
+def max_curvature(tasks: Sequence[TaskLoss], grid: np.ndarray | torch.Tensor) -> float:
+    """The largest second derivative of any 1-D task loss on the grid.
+
+    Plain gradient descent with step ``inner_lr`` overshoots a minimum whose
+    curvature exceeds ``2 / inner_lr``: the inner steps then bounce around in
+    the well instead of settling into it.
+    """
+    if _check_tasks(tasks) != 1:
+        raise ConfigError("tasks", "the curvature check needs 1-D tasks")
+    flat = as_grid(grid, 1).reshape(-1, 1)
+    # reverse over reverse, as in ``optimum``: forward mode would pull in torch.jit
+    return max(float(vmap(jacrev(grad(t)))(flat).max()) for t in tasks)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ depends on it and an unchanged trajectory is never recomputed.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -17,9 +18,16 @@ import streamlit as st
 from mamlviz import landscape as ls
 from pages import _ui
 
-# The 1-D grid: fine enough for the optima's basins, small enough to redraw fast.
-LO_1D, HI_1D, N_1D = -3.0, 6.0, 501
-N_2D = 101
+# The 1-D grid: fine enough for the optima's basins and a smooth line ~900 px wide,
+# small enough to redraw fast on every slider change.
+LO_1D, HI_1D, N_1D = -3.0, 6.0, 401
+# The direction field's grid is finer: with large inner steps Reptile's curve is
+# genuinely steep in places (up to a slope of ~500 at the default settings), and
+# a coarse grid would draw a zigzag of its own instead of the real curve.
+N_FIELD = 2001
+# The 2-D region: the phi sliders' range (-3..5, -3..4) with half a unit around it,
+# so a phi at a slider's end and its arrows are not cut by the plot's edge.
+X_2D, Y_2D, N_2D = (-3.5, 5.5), (-3.5, 4.5), 101
 
 METHOD_NAMES = {
     "en": {"pretrain": "pre-training", "maml": "MAML", "fomaml": "first-order MAML",
@@ -127,23 +135,45 @@ def grid_1d() -> np.ndarray:
     return np.linspace(LO_1D, HI_1D, N_1D)
 
 
+def field_grid_1d() -> np.ndarray:
+    return np.linspace(LO_1D, HI_1D, N_FIELD)
+
+
 # ----------------------------------------------------------------------------- cached engine
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def pretrain_optimum_1d(spec: tuple) -> float:
+    """Pre-training's optimum: it depends on the tasks only, not on the inner loop."""
+    with np.errstate(all="ignore"):
+        return float(ls.pretrain_optimum(tasks_1d(spec), grid_1d())[0])
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _landscape_1d_at_maml(spec: tuple, inner_lr: float, steps: int) -> ls.Landscape1D:
+    with np.errstate(all="ignore"):
+        return ls.landscape_1d(tasks_1d(spec), inner_lr, steps, lo=LO_1D, hi=HI_1D,
+                               n_points=N_1D, pretrain_phi=pretrain_optimum_1d(spec))
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def landscape_1d(spec: tuple, inner_lr: float, steps: int, anchor: str = "maml",
                  phi: float | None = None) -> ls.Landscape1D:
     """The 1-D picture's data; theta_hat drawn from the MAML optimum, the pre-training
-    optimum (``anchor``) or a chosen ``phi``."""
-    tasks = tasks_1d(spec)
-    with np.errstate(all="ignore"):
-        data = ls.landscape_1d(tasks, inner_lr, steps, lo=LO_1D, hi=HI_1D, n_points=N_1D)
-        if anchor == "pretrain":
-            phi = data.pretrain_optimum
-        if anchor != "maml" and phi is not None:
-            data = ls.landscape_1d(tasks, inner_lr, steps, phi=phi, lo=LO_1D, hi=HI_1D,
-                                   n_points=N_1D)
+    optimum (``anchor``) or a chosen ``phi``. Curves and optima are computed once per
+    (tasks, inner_lr, steps); moving the anchor only redoes the adaptation."""
+    data = _landscape_1d_at_maml(spec, inner_lr, steps)
+    if anchor == "pretrain":
+        phi = data.pretrain_optimum
+    if anchor != "maml" and phi is not None:
+        with np.errstate(all="ignore"):
+            data = ls.adapted_from(data, tasks_1d(spec), phi)
     return data
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def max_curvature_1d(spec: tuple) -> float:
+    return ls.max_curvature(tasks_1d(spec), grid_1d())
 
 
 def overshoots(data: ls.Landscape1D) -> bool:
@@ -189,14 +219,15 @@ def trajectories_1d(spec: tuple, inner_lr: float, steps: int, phi0: float, meta_
 def direction_field_1d(spec: tuple, inner_lr: float, steps: int,
                        reptile_steps: int) -> dict[str, np.ndarray]:
     with np.errstate(all="ignore"):
-        return ls.direction_field(tasks_1d(spec), grid_1d(), inner_lr, steps, reptile_steps)
+        return ls.direction_field(tasks_1d(spec), field_grid_1d(), inner_lr, steps,
+                                  reptile_steps)
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
 def landscape_2d(preset: str, phi: tuple[float, float], inner_lr: float, steps: int,
                  reptile_steps: int) -> ls.Landscape2D:
     return ls.landscape_2d(ls.PRESETS_2D[preset], phi, inner_lr, steps, reptile_steps,
-                           n_points=N_2D)
+                           x_range=X_2D, y_range=Y_2D, n_points=N_2D)
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
@@ -236,9 +267,15 @@ def objectives_at_1d(spec: tuple, inner_lr: float, steps: int,
                 ls.objective_curve(tasks, grid, "maml", inner_lr, steps))
 
 
-def frame_buttons(key: str, n_frames: int, labels: dict[str, str]) -> int:
-    """Reset / back / step / end buttons over a session-state frame counter; the frame."""
+def frame_buttons(key: str, n_frames: int, labels: dict[str, str],
+                  on_press: Callable[[], None] | None = None) -> int:
+    """Reset / back / step / end buttons over a session-state frame counter; the frame.
+
+    ``on_press`` runs first on any press (e.g. to start computing the animation).
+    """
     def move(to: int | None = None, by: int = 0) -> None:
+        if on_press is not None:
+            on_press()
         now = int(st.session_state.get(key, 0))
         st.session_state[key] = int(min(max((now if to is None else to) + by, 0),
                                         n_frames - 1))

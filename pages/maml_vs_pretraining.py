@@ -8,6 +8,7 @@ Reptile from the same start. All numbers come from ``mamlviz.landscape``.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -85,6 +86,11 @@ TEXT = {
                     "(or ε).",
         "source": "Engine code behind the figure: mamlviz.landscape.landscape_1d",
         "source_traj": "Engine code behind the animation: mamlviz.landscape.trajectory",
+        "run": "▶ run meta-training",
+        "run_help": (
+            "Every method starts at φ₀. Press **run meta-training** (or step) to compute "
+            "the four paths for the settings above, then ▶ play in the figure. Changing the "
+            "task shapes, ε or the inner steps asks for a new run."),
     },
     "zh": {
         "title": "MAML 与 Model Pre-training",
@@ -149,6 +155,10 @@ TEXT = {
         "diverged": "{method} 在第 {step} 次更新时发散了：请调小 meta 学习率（或 ε）。",
         "source": "画图背后的引擎代码：mamlviz.landscape.landscape_1d",
         "source_traj": "动画背后的引擎代码：mamlviz.landscape.trajectory",
+        "run": "▶ 运行 meta-training",
+        "run_help": (
+            "所有方法都从 φ₀ 出发。按 **运行 meta-training**（或“下一步”）计算上面设定下四种方法"
+            "的路径，再按图里的 ▶ 播放。改变 task 的形状、ε 或 update 次数以后需要重新运行。"),
     },
 }
 
@@ -230,17 +240,41 @@ def meta_training(spec: tuple, inner_lr: float, steps: int, data: ls.Landscape1D
     eps = cols[2].slider(t["reptile_eps"], 0.05, 1.0, 0.5, step=0.05, key="mvp_eps")
     k = cols[3].slider(t["reptile_k"], 1, 10, 5, key="mvp_k")
     n_steps = cols[4].slider(t["n_steps"], 10, 80, 40, step=10, key="mvp_n")
-    try:
-        runs, after = lui.trajectories_1d(spec, inner_lr, steps, float(phi0), float(meta_lr),
-                                          float(eps), int(k), int(n_steps))
-    except MamlvizError as exc:
-        st.warning(t["bad"] + str(exc))
+
+    # Meta-training is computed only once asked for (run / step), and again only
+    # when the landscape above changes and the student asks again: a slider above
+    # then redraws the landscape without waiting for four trajectories.
+    landscape = (spec, inner_lr, steps)
+
+    def request() -> None:
+        st.session_state["mvp_traj_for"] = landscape
+
+    live = st.session_state.get("mvp_traj_for") == landscape
+    runs, after = [], {}
+    if live:
+        try:
+            runs, after = lui.trajectories_1d(spec, inner_lr, steps, float(phi0),
+                                              float(meta_lr), float(eps), int(k), int(n_steps))
+        except MamlvizError as exc:
+            st.warning(t["bad"] + str(exc))
+            return
+        for run in runs:
+            if run.diverged:
+                st.warning(t["diverged"].format(method=names[run.method], step=len(run.phis)))
+    n_frames = max(len(run.phis) for run in runs) if runs else int(n_steps) + 1
+    if not live:
+        st.button(t["run"], key="mvp_run", on_click=request, type="primary")
+    frame = lui.frame_buttons("mvp_frame", n_frames, lui.button_labels(), on_press=request)
+    if not live:
+        st.caption(t["run_help"])
+        # Every method at the start, nothing computed yet: a one-point "trajectory".
+        runs = [ls.Trajectory(m, np.array([[float(phi0)]])) for m in ls.METHODS]
+        fig = trajectories_1d_figure(lui.drawable(data), runs,
+                                     labels=lui.figure_labels("trajectory"))
+        if overshoot:
+            lui.clip_y(fig, data)
+        _ui.show_figure(fig, "maml-vs-pretraining-training", key="mvp_traj")
         return
-    for run in runs:
-        if run.diverged:
-            st.warning(t["diverged"].format(method=names[run.method], step=len(run.phis)))
-    n_frames = max(len(run.phis) for run in runs)
-    frame = lui.frame_buttons("mvp_frame", n_frames, lui.button_labels())
     st.caption(t["frame"].format(k=frame, n=n_frames - 1))
     fig = trajectories_1d_figure(lui.drawable(data), runs, labels=lui.figure_labels("trajectory"))
     if overshoot:

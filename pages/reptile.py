@@ -39,6 +39,18 @@ TEXT = {
             "their objectives; Reptile minimises no simple objective of its own, but its "
             "curve says where it goes. Change k: at k = 1 Reptile's curve is ε times "
             "pre-training's."),
+        "jagged": (
+            "**Why Reptile's curve is so jagged here: it is real, not a drawing artefact.** "
+            "Gradient descent with step ε = {lr:g} cannot settle at the bottom of a well that "
+            "curves more sharply than 2/ε = {limit:.2f} (each step jumps past the bottom by "
+            "more than it started from), and these wells curve up to {c:.2f}. So the k = {k} "
+            "inner steps bounce from wall to wall inside the wells, and where θ̃ lands after "
+            "k bounces changes quickly, and back and forth, as φ moves: each extra step folds "
+            "the map φ → θ̃ once more. (The curve is computed exactly on {n} points; at the "
+            "largest ε and k the bouncing turns chaotic and the curve has detail finer than "
+            "any grid.) Lower ε or k and it turns smooth; with k = 1 it is exactly ε times "
+            "pre-training's smooth curve. Pre-training and MAML take at most one inner step "
+            "here, so their curves stay smooth."),
         "preset": "Task shapes",
         "inner_lr": "inner learning rate ε",
         "reptile_k": "Reptile's inner steps k",
@@ -98,6 +110,15 @@ TEXT = {
             "的地方。预训练和 MAML 的零点是它们 loss 的极小值；Reptile 没有一个简单的 loss，"
             "但它的曲线告诉我们它会去哪里。调一下 k：k = 1 时 Reptile 的曲线正好是预训练的 "
             "ε 倍。"),
+        "jagged": (
+            "**为什么 Reptile 的曲线这么锯齿：这是真的，不是画图的误差。** 步长 ε = {lr:g} 的 "
+            "gradient descent 停不进弯曲程度（二次微分）超过 2/ε = {limit:.2f} 的谷底：每一步"
+            "冲过谷底的距离比出发时离谷底还远。这里的谷最弯的地方达到 {c:.2f}，所以 k = {k} 步"
+            "内层更新在谷里来回弹跳；φ 稍微一动，弹跳 k 次以后 θ̃ 落在哪里就变化得很快、忽前"
+            "忽后：每多一步，φ → θ̃ 的映射就多折叠一次。（曲线是在 {n} 个点上精确算出来的；"
+            "ε 和 k 最大时弹跳变成混沌，曲线的细节比任何网格都细。）调小 ε 或 k，曲线就会变"
+            "平滑；k = 1 时它正好是预训练平滑曲线的 ε 倍。预训练和 MAML 在这里最多只走一步"
+            "内层更新，所以它们的曲线是平滑的。"),
         "preset": "task 的形状",
         "inner_lr": "内层学习率 ε",
         "reptile_k": "Reptile 的 update 次数 k",
@@ -177,8 +198,13 @@ except MamlvizError as exc:
     st.warning(t["bad"] + str(exc))
     st.stop()
 st.caption(t["one_d_help"])
-_ui.show_figure(direction_field_figure(lui.grid_1d(), field, labels=lui.figure_labels("field")),
+_ui.show_figure(direction_field_figure(lui.field_grid_1d(), field,
+                                       labels=lui.figure_labels("field")),
                 "reptile-direction-field", key="rp_field")
+curvature = lui.max_curvature_1d(spec)
+if int(k) >= 2 and float(inner_lr) * curvature > 2:
+    st.info(t["jagged"].format(lr=inner_lr, k=k, limit=2 / float(inner_lr), c=curvature,
+                               n=lui.N_FIELD))
 _ui.show_source(ls.direction_field, t["source"])
 
 st.markdown(f"**{t['paths_1d']}**")

@@ -92,6 +92,11 @@ TEXT = {
         "maml": "meta-learned init (MAML)",
         "fomaml": "meta-learned init (first-order MAML)",
         "reptile": "meta-learned init (Reptile)",
+        "short_random": "random",
+        "short_pretrain": "pre-trained",
+        "short_maml": "MAML",
+        "short_fomaml": "first-order<br>MAML",
+        "short_reptile": "Reptile",
         "missing_checkpoint": "{name} is not shown: {error}",
         "step3": "Step 3: find the best learning algorithm F*",
         "step3_body": (
@@ -184,6 +189,11 @@ TEXT = {
         "maml": "元学习的初始化（MAML）",
         "fomaml": "元学习的初始化（一阶近似 MAML）",
         "reptile": "元学习的初始化（Reptile）",
+        "short_random": "随机",
+        "short_pretrain": "预训练",
+        "short_maml": "MAML",
+        "short_fomaml": "一阶近似<br>MAML",
+        "short_reptile": "Reptile",
         "missing_checkpoint": "{name} 暂不显示：{error}",
         "step3": "第三步：找出最好的 learning algorithm F*",
         "step3_body": (
@@ -228,8 +238,8 @@ FIG_TEXT = {
                   "query": "Query set（测试数据）"},
         "goodness": {"title": "每个 learning algorithm F：L(F) = 各 task 的 lⁿ 之和",
                      "x": "learning algorithm F（它的初始化参数 φ）",
-                     "y": "query set 上的 loss（MSE），按 task 堆叠",
-                     "task": "l^{n}（task {n}）", "total": "L(F) = {value:.2f}",
+                     "y": "L(F)：query set 上的 loss（MSE），按 task 堆叠",
+                     "task": "l<sup>{n}</sup>（task {n}）", "total": "{value:.2f}",
                      "best": "最好"},
         "fit": {"title": "task {n}：每个 F 从 support set 学到的函数",
                 "truth": "真实函数", "support": "Support set", "query": "Query set"},
@@ -362,6 +372,8 @@ inner_lr = s2.select_slider(t["inner_lr"], INNER_LRS, value=0.01, key="ts_inner_
 keys = tuple(candidates)
 scores_train, scores_test = _scores(n_tasks, k_shot, seed, inner_lr, steps, keys)
 names = {k: t[k] for k in keys}
+# The bars' tick labels: short enough to stay horizontal under half-width charts.
+short_names = {k: t[f"short_{k}"] for k in keys}
 
 diverged = [names[k] for k in keys
             if not (scores_train[k].finite and scores_test[k].finite)]
@@ -378,12 +390,14 @@ g1, g2 = st.columns(2)
 with g1:
     _ui.show_figure(goodness_figure(scores_train, names,
                                     labels={**_fig_labels("goodness"),
-                                            "title": t["train_title"]}),
+                                            "title": t["train_title"]},
+                                    short_names=short_names),
                     "goodness-training", key="ts_goodness_train")
 with g2:
     _ui.show_figure(goodness_figure(scores_test, names,
                                     labels={**_fig_labels("goodness"),
-                                            "title": t["test_title"]}),
+                                            "title": t["test_title"]},
+                                    short_names=short_names),
                     "goodness-testing", key="ts_goodness_test")
 best_train, best_test = best(scores_train), best(scores_test)
 if best_train is None:

@@ -15,6 +15,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..landscape import METHODS, Landscape1D, Landscape2D, Trajectory
+from .sinusoid import GRID, LIGHT
 
 FONT_SIZE = 16
 TASK_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b")
@@ -71,11 +72,31 @@ def _task_name(lab: Mapping[str, str], i: int) -> str:
 
 
 def _layout(fig: go.Figure, lab: Mapping[str, str]) -> go.Figure:
+    # plotly_white by hand (LIGHT, GRID): naming the template deep-copies it, a
+    # sizeable part of the cost of a figure rebuilt on every slider change.
     fig.update_layout(
         title=lab["title"], xaxis_title=lab["x"], yaxis_title=lab["y"],
         font={"size": FONT_SIZE}, legend={"orientation": "h", "y": -0.18},
-        template="plotly_white", margin={"t": 60, "l": 60, "r": 20, "b": 40},
+        margin={"t": 60, "l": 60, "r": 20, "b": 40}, **LIGHT,
     )
+    fig.update_xaxes(automargin=True, **GRID)
+    fig.update_yaxes(automargin=True, **GRID)
+    return fig
+
+
+# A legend in a column right of the plot: nothing below the plot competes with
+# an animation's slider or squeezes a plot drawn to scale.
+LEGEND_RIGHT = {"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top"}
+
+
+def _plane(fig: go.Figure, xs: np.ndarray, ys: np.ndarray) -> go.Figure:
+    """Axes on exactly the computed region, to scale (one unit of phi_1 is one of
+    phi_2); the plot area shrinks to that shape ('domain') rather than the axes
+    widening past the data, so the contours fill the plot."""
+    fig.update_xaxes(range=[float(xs[0]), float(xs[-1])], constrain="domain")
+    fig.update_yaxes(range=[float(ys[0]), float(ys[-1])], scaleanchor="x", scaleratio=1,
+                     constrain="domain")
+    fig.update_layout(legend=LEGEND_RIGHT, height=620)
     return fig
 
 
@@ -176,9 +197,7 @@ def landscape_2d_figure(data: Landscape2D, labels: Mapping[str, str] | None = No
     fig.add_trace(go.Scatter(x=[phi[0]], y=[phi[1]], mode="markers+text", name=lab["phi"],
                              meta="phi", text=[lab["phi"]], textposition="bottom left",
                              marker={"size": 13, "color": "black"}))
-    fig.update_xaxes(range=[data.xs[0], data.xs[-1]])
-    fig.update_yaxes(range=[data.ys[0], data.ys[-1]], scaleanchor="x", scaleratio=1)
-    return _layout(fig, lab)
+    return _plane(_layout(fig, lab), data.xs, data.ys)
 
 
 def trajectories_1d_figure(data: Landscape1D, trajectories: Sequence[Trajectory],
@@ -188,7 +207,9 @@ def trajectories_1d_figure(data: Landscape1D, trajectories: Sequence[Trajectory]
 
     Each method's phi moves along its own row below the curves (its x is phi),
     so the methods never hide one another; a run that diverged stops and is
-    marked in its legend entry.
+    marked in its legend entry. The legend sits right of the plot and the play
+    button and slider below it, in a margin of their own; trajectories of one
+    point (nothing to animate yet) get neither.
     """
     lab = _labels(LABELS_TRAJECTORY, labels)
     fig = go.Figure()
@@ -210,21 +231,31 @@ def trajectories_1d_figure(data: Landscape1D, trajectories: Sequence[Trajectory]
                                  meta=t.method, marker={"size": 14,
                                                         "color": METHOD_COLORS[t.method]}))
     first = len(fig.data) - len(trajectories)
-    fig.frames = [
-        go.Frame(name=str(k), traces=list(range(first, first + len(trajectories))),
-                 data=[go.Scatter(x=[at(t, k)], y=[rows[t.method]]) for t in trajectories])
-        for k in range(n_frames)
-    ]
-    fig.update_layout(
-        updatemenus=[{"type": "buttons", "showactive": False, "x": 0, "y": 1.12,
-                      "buttons": [{"label": lab["play"], "method": "animate",
-                                   "args": [None, {"frame": {"duration": frame_ms},
-                                                   "fromcurrent": True}]}]}],
-        sliders=[{"currentvalue": {"prefix": lab["step"] + " "},
-                  "steps": [{"label": str(k), "method": "animate",
-                             "args": [[str(k)], {"mode": "immediate",
-                                                 "frame": {"duration": 0}}]}
-                            for k in range(n_frames)]}],
-    )
+    animated = n_frames > 1
+    if animated:
+        fig.frames = [
+            go.Frame(name=str(k), traces=list(range(first, first + len(trajectories))),
+                     data=[go.Scatter(x=[at(t, k)], y=[rows[t.method]]) for t in trajectories])
+            for k in range(n_frames)
+        ]
+        # Below the x axis title: the play button on the left, the slider beside it.
+        fig.update_layout(
+            updatemenus=[{"type": "buttons", "showactive": False, "direction": "left",
+                          "x": 0, "xanchor": "left", "y": 0, "yanchor": "top",
+                          "pad": {"t": 92, "r": 10},
+                          "buttons": [{"label": lab["play"], "method": "animate",
+                                       "args": [None, {"frame": {"duration": frame_ms},
+                                                       "fromcurrent": True}]}]}],
+            sliders=[{"x": 0.12, "len": 0.88, "xanchor": "left", "y": 0, "yanchor": "top",
+                      "pad": {"t": 62, "b": 10},
+                      "currentvalue": {"prefix": lab["step"] + " "},
+                      "steps": [{"label": str(k), "method": "animate",
+                                 "args": [[str(k)], {"mode": "immediate",
+                                                     "frame": {"duration": 0}}]}
+                                for k in range(n_frames)]}],
+        )
     fig.update_yaxes(range=[min(rows.values(), default=0.0) - 0.08 * top, top * 1.05])
-    return _layout(fig, lab)
+    _layout(fig, lab)
+    fig.update_layout(legend=LEGEND_RIGHT, height=580 if animated else 460,
+                      margin={"t": 60, "l": 60, "r": 20, "b": 170 if animated else 50})
+    return fig

@@ -16,7 +16,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..landscape import METHODS, Landscape2D, Trajectory
-from .landscape import LABELS_2D, METHOD_COLORS, TASK_COLORS, _layout
+from .landscape import LABELS_2D, METHOD_COLORS, TASK_COLORS, _layout, _plane
 
 LABELS_FIELD: dict[str, str] = {
     "title": "Update direction at every phi (where it crosses 0 going down, the method settles)",
@@ -137,6 +137,4 @@ def trajectories_2d_figure(data: Landscape2D, trajectories: Sequence[Trajectory]
                                  name=lab["start"], meta="start", text=[lab["start"]],
                                  textposition="bottom left",
                                  marker={"size": 13, "color": "black", "symbol": "x"}))
-    fig.update_xaxes(range=[data.xs[0], data.xs[-1]])
-    fig.update_yaxes(range=[data.ys[0], data.ys[-1]], scaleanchor="x", scaleratio=1)
-    return _layout(fig, lab)
+    return _plane(_layout(fig, lab), data.xs, data.ys)

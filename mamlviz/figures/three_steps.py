@@ -8,6 +8,7 @@ Pure functions: data from ``mamlviz.three_steps`` (or an Omniglot episode) in,
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import plotly.graph_objects as go
@@ -17,6 +18,7 @@ from plotly.subplots import make_subplots
 from ..three_steps import CURVE_POINTS, Goodness, SinusoidTaskSet
 
 FONT_SIZE = 15
+FIT_Y_LIMIT = 6.0  # amplitudes are at most 5: the fit figure's y axis never goes past ±6
 TASK_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
                "#bcbd22", "#17becf", "#ff7f0e", "#393b79", "#637939")
 CANDIDATE_COLORS = {"random": "#7f7f7f", "pretrain": "#8c564b", "maml": "#ff7f0e",
@@ -36,9 +38,9 @@ LABELS_TASKS: dict[str, str] = {
 LABELS_GOODNESS: dict[str, str] = {
     "title": "L(F) = sum over tasks of l^n, for each learning algorithm F",
     "x": "learning algorithm F (its initialisation phi)",
-    "y": "query loss (MSE), stacked over tasks",
-    "task": "l^{n} (task {n})",
-    "total": "L(F) = {value:.2f}",
+    "y": "L(F): query loss (MSE), stacked over tasks",
+    "task": "l<sup>{n}</sup> (task {n})",
+    "total": "{value:.2f}",
     "best": "best",
 }
 
@@ -111,16 +113,21 @@ def tasks_figure(training: SinusoidTaskSet, testing: SinusoidTaskSet,
 
 
 def goodness_figure(scores: Mapping[str, Goodness], names: Mapping[str, str] | None = None,
-                    labels: Mapping[str, str] | None = None) -> go.Figure:
+                    labels: Mapping[str, str] | None = None,
+                    short_names: Mapping[str, str] | None = None) -> go.Figure:
     """One stacked bar per candidate F: its per-task losses l^n add up to L(F).
 
     ``scores`` maps a candidate's key ("random", "pretrain", "maml", ...) to its
-    Goodness; ``names`` gives each key's display name. Non-finite losses are not
-    drawn (the page warns about them); the best finite L(F) is marked.
+    Goodness; ``names`` gives each key's display name (the bars' x values and
+    their hover text), ``short_names`` the tick labels under the bars (default:
+    the display names): they stay horizontal, so keep them short, ``<br>``
+    breaks lines. Non-finite losses are not drawn (the page warns about them);
+    the best finite L(F) is marked.
     """
     lab = _labels(LABELS_GOODNESS, labels)
     keys = list(scores)
     display = [(names or {}).get(k, k) for k in keys]
+    ticks = [(short_names or {}).get(k, d) for k, d in zip(keys, display)]
     n_tasks = max((len(g.per_task) for g in scores.values()), default=0)
     fig = go.Figure()
     for n in range(n_tasks):
@@ -133,17 +140,20 @@ def goodness_figure(scores: Mapping[str, Goodness], names: Mapping[str, str] | N
     finite = {k: g.total for k, g in scores.items() if g.finite}
     best = min(finite, key=finite.__getitem__) if finite else None
     totals = [finite.get(k) for k in keys]
-    text = [lab["total"].format(value=t) + (f" ★ {lab['best']}" if k == best else "")
+    # Short text over each bar (two lines for the best), never wider than a bar.
+    text = [(f"★ {lab['best']}<br>" if k == best else "") + lab["total"].format(value=t)
             if t is not None else "—" for k, t in zip(keys, totals)]
     fig.add_trace(go.Scatter(x=display, y=[t if t is not None else 0 for t in totals],
                              mode="text", text=text, textposition="top center",
-                             textfont={"size": FONT_SIZE + 1}, showlegend=False, meta="total",
-                             hoverinfo="skip"))
+                             textfont={"size": FONT_SIZE}, showlegend=False, meta="total",
+                             hoverinfo="skip", cliponaxis=False))
     top = max(finite.values(), default=1.0)
     fig.update_layout(barmode="stack", title=lab["title"], xaxis_title=lab["x"],
                       yaxis_title=lab["y"], font={"size": FONT_SIZE}, template="plotly_white",
-                      legend={"orientation": "v", "traceorder": "normal"}, height=460,
-                      yaxis={"range": [0, top * 1.15 if top > 0 else 1]})
+                      legend={"orientation": "v", "traceorder": "normal"}, height=480,
+                      yaxis={"range": [0, top * 1.3 if top > 0 else 1]})
+    fig.update_xaxes(tickmode="array", tickvals=display, ticktext=ticks, tickangle=0,
+                     automargin=True)
     return fig
 
 
@@ -173,12 +183,25 @@ def fit_figure(tasks: SinusoidTaskSet, n: int, fits: Mapping[str, tuple[list[flo
                              mode="markers", name=lab["query"], meta="query",
                              marker={"color": "black", "size": 8, "symbol": "x-thin",
                                      "line": {"color": "black", "width": 2}}))
-    amp = float(tasks.amplitude[n])
     fig.update_layout(title=lab["title"].format(n=n + 1), xaxis_title=lab["x"],
                       yaxis_title=lab["y"], font={"size": FONT_SIZE}, template="plotly_white",
                       legend={"orientation": "h", "y": -0.2}, height=430,
-                      yaxis={"range": [-1.6 * max(amp, 1.0), 1.6 * max(amp, 1.0)]})
+                      yaxis={"range": fit_y_range(fig)})
     return fig
+
+
+def fit_y_range(fig: go.Figure, limit: float = FIT_Y_LIMIT) -> list[float]:
+    """A y range that shows every curve and point, padded, but never beyond ±``limit``.
+
+    Tasks have amplitude at most 5, so ±6 shows any true curve and its points
+    whole; a fit that flies further off is clipped at the edge rather than
+    squashing the task into a thin line.
+    """
+    ys = [float(y) for tr in fig.data for y in (tr.y or ()) if y is not None
+          and math.isfinite(float(y))]
+    lo, hi = (min(ys), max(ys)) if ys else (-1.0, 1.0)
+    pad = max(0.08 * (hi - lo), 0.1)
+    return [max(lo - pad, -limit), min(hi + pad, limit)]
 
 
 def episode_figure(support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor,
