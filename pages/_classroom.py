@@ -13,7 +13,7 @@ import os
 
 import streamlit as st
 
-from mamlviz.live import TRAINING_QUEUE, Snapshot
+from mamlviz.live import TRAINING_QUEUE, LiveRun, Snapshot
 from pages import _ui
 
 
@@ -45,9 +45,25 @@ TEXT = {
 }
 
 
-def queue_status(snap: Snapshot) -> None:
-    """Place in line while queued, and whatever the trainer changed on its own."""
+def poll_interval(run: LiveRun | None) -> float | None:
+    """How often a live panel reruns: 4x a second while training, once a second while
+    waiting in line (nothing changes there), never when idle."""
+    if run is None or not run.alive:
+        return None
+    return 1.0 if run.snapshot().queue_position > 0 else 0.25
+
+
+def queue_status(snap: Snapshot, key: str) -> None:
+    """Place in line while queued, and whatever the trainer changed on its own.
+
+    When the run leaves the line the whole page reruns once, so its live panel
+    switches from polling once a second to four times a second.
+    """
     t = _ui.texts(TEXT)
+    was_queued = st.session_state.get(f"_queued_{key}", False)
+    st.session_state[f"_queued_{key}"] = snap.queue_position > 0
+    if was_queued and snap.queue_position == 0:
+        st.rerun(scope="app")
     if snap.queue_position > 0:
         st.info(t["queued"].format(n=snap.queue_position, cap=TRAINING_QUEUE.capacity))
     for note in snap.notes:

@@ -10,11 +10,13 @@ copied next to the HTML at start-up: no CDN, so it works offline.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import plotly
 import plotly.graph_objects as go
+import streamlit as st
 import streamlit.components.v1 as components
 
 COMPONENT_DIR = Path(__file__).resolve().parent / "_components" / "live_chart"
@@ -35,9 +37,22 @@ ensure_plotly_js()
 _component = components.declare_component("live_chart", path=str(COMPONENT_DIR))
 
 
-def live_chart(fig: go.Figure, key: str, height: int = 450) -> Any:
-    """Show ``fig``; later calls with the same ``key`` update the same chart in place."""
+def live_chart(fig: go.Figure | Callable[[], go.Figure], key: str, height: int = 450,
+               version: int | None = None) -> Any:
+    """Show ``fig``; later calls with the same ``key`` update the same chart in place.
+
+    ``fig`` may be a function that builds the figure; with a ``version`` (the live
+    run's record count) it is only built and serialised when the version changed,
+    so polling an unchanged run four times a second costs next to nothing.
+    """
+    memo_key = f"_live_chart_spec_{key}"
+    memo = st.session_state.get(memo_key)
+    if version is not None and memo is not None and memo[0] == version:
+        spec = memo[1]
+    else:
+        spec = (fig() if callable(fig) else fig).to_json()
+        st.session_state[memo_key] = (version, spec)
     config = {"displaylogo": False,
               "toImageButtonOptions": {"format": "png", "filename": f"mamlviz-{key}",
                                        "scale": 3}}
-    return _component(spec=fig.to_json(), height=height, config=config, key=key, default=None)
+    return _component(spec=spec, height=height, config=config, key=key, default=None)

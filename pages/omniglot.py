@@ -331,10 +331,10 @@ def _live_panel(t: dict[str, str], names: dict[str, str], n_way: int) -> None:
         st.info(t["idle"])
         return
     snap = run.snapshot()
-    _classroom.queue_status(snap)
-    fig = live_training_figure(snap.records, snap.evals, names, n_way,
-                               labels=_fig_labels("live"))
-    live_chart(fig, key="omni_live_chart", height=440)
+    _classroom.queue_status(snap, "omni")
+    live_chart(lambda: live_training_figure(snap.records, snap.evals, names, n_way,
+                                            labels=_fig_labels("live")),
+               key="omni_live_chart", height=440, version=snap.version)
     c1, c2, c3 = st.columns(3)
     c1.metric(t["its"], f"{sum(snap.it_per_s.values()) if snap.running else 0.0:.2f}")
     c2.metric(t["device"], snap.device or _ui.device_name())
@@ -579,5 +579,5 @@ if live_run is not None and not running and c3.button(t["clear"], key="omni_clea
     del st.session_state[RUN_KEY]
     st.rerun()
 
-st.fragment(run_every=0.25 if running else None)(_live_panel)(
+st.fragment(run_every=_classroom.poll_interval(live_run))(_live_panel)(
     t, names, live_run.configs[next(iter(live_run.configs))].n_way if live_run else live_n)

@@ -248,9 +248,9 @@ def _live_panel(t: dict[str, str], names: dict[str, str]) -> None:
         st.info(t["idle"])
         return
     snap = run.snapshot()
-    _classroom.queue_status(snap)
-    live_chart(training_figure(snap.records, names, labels=_fig_labels("training")),
-               key="sin_live_chart", height=460)
+    _classroom.queue_status(snap, "sin")
+    live_chart(lambda: training_figure(snap.records, names, labels=_fig_labels("training")),
+               key="sin_live_chart", height=460, version=snap.version)
     _meter(t, snap, names)
     was_running = st.session_state.get("sin_was_running", False)
     st.session_state["sin_was_running"] = snap.running
@@ -322,7 +322,7 @@ if run is not None and not running and b3.button(t["clear"], key="sin_clear"):
     del st.session_state[RUN_KEY]
     st.rerun()
 
-st.fragment(run_every=0.25 if running else None)(_live_panel)(t, names)
+st.fragment(run_every=_classroom.poll_interval(run))(_live_panel)(t, names)
 
 # -- 2. a new task -------------------------------------------------------------------------------
 st.header(t["new_head"])
