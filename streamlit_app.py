@@ -13,24 +13,13 @@ import streamlit as st
 import torch
 
 from pages import _ui
+from pages._chapters import CHAPTERS
 
 # Two cores serve the web server, the browsers and training: one thread each.
 torch.set_num_threads(1)
 
 st.set_page_config(page_title="mamlviz", page_icon="🧠", layout="wide")
 
-# (file, English title, Chinese title, icon), in the lecture's order.
-CHAPTERS = [
-    ("home.py", "Learning to learn", "学习如何学习", "🏠"),
-    ("three_steps.py", "The three steps", "元学习三步骤", "🪜"),
-    ("omniglot.py", "Omniglot, live", "Omniglot 实战", "🔤"),
-    ("maml_vs_pretraining.py", "MAML versus pre-training", "MAML 与预训练", "⛰️"),
-    ("sinusoid.py", "Toy example: sinusoids, live", "玩具示例：正弦曲线", "〰️"),
-    ("first_order.py", "Warning of math: first order", "数学警告：一阶近似", "🧮"),
-    ("update_directions.py", "Real implementation", "实际实现：更新方向", "🧭"),
-    ("reptile.py", "Reptile", "Reptile", "🦎"),
-    ("more.py", "More to think about", "更多思考", "💡"),
-]
 
 PAGES_DIR = Path(__file__).parent / "pages"
 

@@ -11,21 +11,10 @@ import streamlit as st
 
 from mamlviz.figures.concepts import learning_to_learn_figure
 from pages import _ui
+from pages._chapters import CHAPTERS
 
 PAGES = Path(__file__).resolve().parent
 
-# (file, English title, Chinese title, icon), in the lecture's order. The router's
-# CHAPTERS cannot be imported (importing streamlit_app runs the router).
-CHAPTERS = [
-    ("three_steps.py", "The three steps", "元学习三步骤", "🪜"),
-    ("omniglot.py", "Omniglot, live", "Omniglot 实战", "🔤"),
-    ("maml_vs_pretraining.py", "MAML versus pre-training", "MAML 与预训练", "⛰️"),
-    ("sinusoid.py", "Toy example: sinusoids, live", "玩具示例：正弦曲线", "〰️"),
-    ("first_order.py", "Warning of math: first order", "数学警告：一阶近似", "🧮"),
-    ("update_directions.py", "Real implementation", "实际实现：更新方向", "🧭"),
-    ("reptile.py", "Reptile", "Reptile", "🦎"),
-    ("more.py", "More to think about", "更多思考", "💡"),
-]
 
 TEXT = {
     "en": {
@@ -106,7 +95,7 @@ st.subheader(t["lll_title"])
 st.markdown(t["lll"])
 
 st.subheader(t["chapters"])
-for file, en_title, zh_title, icon in CHAPTERS:
+for file, en_title, zh_title, icon in CHAPTERS[1:]:  # every chapter after this one
     title = zh_title if zh else en_title
     if not (PAGES / file).exists():
         continue  # a chapter still being written is not linked

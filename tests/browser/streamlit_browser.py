@@ -61,12 +61,12 @@ class Chapter:
 
 
 def chapters(root: Path = ROOT) -> list[Chapter]:
-    """The router's pages, read from ``CHAPTERS`` in streamlit_app.py (files that exist only).
+    """The router's pages, read from ``CHAPTERS`` in pages/_chapters.py (files that exist only).
 
     Parsed, not imported: importing the app would start Streamlit. New chapters
     are covered as soon as their file lands.
     """
-    tree = ast.parse((root / "streamlit_app.py").read_text(encoding="utf-8"))
+    tree = ast.parse((root / "pages" / "_chapters.py").read_text(encoding="utf-8"))
     for node in ast.walk(tree):
         target = (node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1
                   else node.target if isinstance(node, ast.AnnAssign) else None)
@@ -74,7 +74,7 @@ def chapters(root: Path = ROOT) -> list[Chapter]:
             rows = ast.literal_eval(node.value)  # type: ignore[arg-type]
             return [Chapter(file, en, zh) for file, en, zh, *_ in rows
                     if (root / "pages" / file).exists()]
-    raise LookupError("streamlit_app.py has no CHAPTERS list")
+    raise LookupError("pages/_chapters.py has no CHAPTERS list")
 
 
 def missing_browser() -> str | None:
