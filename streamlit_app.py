@@ -12,13 +12,14 @@ from pathlib import Path
 import streamlit as st
 import torch
 
-from pages import _ui
+from pages import _classroom, _ui
 from pages._chapters import CHAPTERS
 
 # Two cores serve the web server, the browsers and training: one thread each.
 torch.set_num_threads(1)
 
 st.set_page_config(page_title="mamlviz", page_icon="🧠", layout="wide")
+_classroom.warm_up_training()  # once per server, in the background
 
 
 PAGES_DIR = Path(__file__).parent / "pages"

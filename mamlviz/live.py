@@ -19,6 +19,10 @@ line and their snapshots say their place in it, so the pages stay responsive.
 A run whose page stops asking for snapshots (the tab was closed) for
 ``idle_timeout`` seconds stops itself and frees its place.
 
+``backend="process"`` trains in a child process (``mamlviz.live_process``)
+instead of the worker thread, so a busy server cannot starve training of the
+interpreter lock; the worker thread then only relays the child's records.
+
 This module never imports streamlit.
 """
 
@@ -98,6 +102,8 @@ class _Slot:
     status: str = "waiting"
     error: str = ""
     stream: Generator[Record, None, None] | None = None
+    result_phi: Params | None = None  # the latest weights a child process sent
+    notes: list[str] = field(default_factory=list)
 
 
 class TrainingQueue:
@@ -190,7 +196,14 @@ class LiveRun:
                  iterations: int | None = None, evaluator: Evaluator | None = None,
                  evaluate_every: int = 0,
                  trainer_factory: Callable[..., Trainer] = Trainer,
-                 queue: TrainingQueue | None = None, idle_timeout: float | None = None):
+                 queue: TrainingQueue | None = None, idle_timeout: float | None = None,
+                 backend: str = "thread"):
+        if backend not in ("thread", "process"):
+            raise ValueError(f"backend must be 'thread' or 'process', got {backend!r}")
+        if backend == "process" and (evaluator is not None or omniglot is not None
+                                     or trainer_factory is not Trainer):
+            raise ValueError("the process backend trains sinusoid runs without callbacks")
+        self._backend = backend
         if not configs:
             raise ValueError("LiveRun needs at least one configuration")
         self._slots = {name: _Slot(config) for name, config in configs.items()}
@@ -285,8 +298,8 @@ class LiveRun:
                 first_record_s=self._first_record_s,
                 version=self._version,
                 queue_position=position,
-                notes=tuple(note for s in self._slots.values() if s.trainer is not None
-                            for note in s.trainer.notes),
+                notes=tuple(note for s in self._slots.values()
+                            for note in (s.trainer.notes if s.trainer is not None else s.notes)),
             )
 
     def status(self) -> dict[str, str]:
@@ -300,7 +313,7 @@ class LiveRun:
         out: dict[str, Params] = {}
         with self._lock:
             for name, slot in self._slots.items():
-                source = slot.trainer.phi if slot.trainer is not None else None
+                source = slot.trainer.phi if slot.trainer is not None else slot.result_phi
                 if source is not None and (slot.records or slot.status in FINISHED):
                     out[name] = {k: v.detach().cpu().clone() for k, v in source.items()}
         return out
@@ -338,13 +351,81 @@ class LiveRun:
                                      lambda: self._stop.is_set() or self._abandoned())
         try:
             if admitted:
-                self._train()
+                self._train() if self._backend == "thread" else self._relay_child()
             else:
                 for slot in self._slots.values():
                     self._set(slot, status="stopped")
         finally:
             if admitted:
                 self._queue.leave(self._ticket)
+
+    def _relay_child(self) -> None:
+        """Start a child process that trains; copy its messages into the slots."""
+        from . import live_process
+
+        ctx = live_process.context()
+        receive, send = ctx.Pipe(duplex=False)
+        stop = ctx.Event()
+        configs = {name: slot.config.to_dict() for name, slot in self._slots.items()}
+        phis = {name: {k: v.detach().cpu().numpy() for k, v in slot.phi.items()}
+                for name, slot in self._slots.items() if slot.phi is not None}
+        for slot in self._slots.values():
+            self._set(slot, status="starting")
+        child = ctx.Process(target=live_process.train_in_child, daemon=True,
+                            args=(send, stop, configs, phis,
+                                  None if self._device is None else str(self._device),
+                                  self._iterations))
+        child.start()
+        send.close()  # the child holds the writing end now
+        try:
+            while True:
+                if self._stop.is_set() or self._abandoned():
+                    stop.set()
+                try:
+                    if not receive.poll(0.05):
+                        if not child.is_alive() and not receive.poll(0):
+                            raise EOFError
+                        continue
+                    message = receive.recv()
+                except (EOFError, OSError):
+                    for slot in self._slots.values():
+                        if slot.status not in FINISHED:
+                            self._set(slot, status="failed",
+                                      error="the training process ended unexpectedly")
+                    break
+                if message[0] == "end":
+                    break
+                self._apply(message)
+        finally:
+            stop.set()
+            child.join(10)
+            if child.is_alive():
+                child.kill()
+            receive.close()
+
+    def _apply(self, message: tuple[Any, ...]) -> None:
+        kind = message[0]
+        if kind == "note":
+            next(iter(self._slots.values())).notes.append(message[1])
+            return
+        slot = self._slots[message[1]]
+        if kind == "running":
+            self._device_name = message[2]
+            self._set(slot, status="running")
+        elif kind == "records":
+            with self._lock:
+                slot.records.extend(message[2])
+                if len(slot.records) > MAX_RECORDS:
+                    slot.records[:] = slot.records[::2]
+                if self._first_record_s is None:
+                    self._first_record_s = time.perf_counter() - self._started_at
+                self._version += 1
+        elif kind == "status":
+            self._set(slot, status=message[2])
+        elif kind == "error":
+            self._set(slot, status="failed", error=message[2])
+        elif kind == "phi":
+            self._set(slot, result_phi={k: torch.from_numpy(v) for k, v in message[2].items()})
 
     def _train(self) -> None:
         for slot in self._slots.values():  # build every trainer first: cheap, and errors show early

@@ -4,12 +4,17 @@ Training is admitted by the engine's process-wide queue (``mamlviz.live``): at
 most ``TRAINING_QUEUE.capacity`` runs train at once so the pages stay
 responsive; the rest wait in line. A run whose page stops polling (the tab was
 closed) for ``IDLE_TIMEOUT_S`` (``$MAMLVIZ_IDLE_TIMEOUT``, default 30 s) stops
-itself and frees its place.
+itself and frees its place. Sinusoid runs train in a child process
+(``training_backend()``, ``$MAMLVIZ_TRAINING_BACKEND``: "process", the default,
+or "thread"), so a server busy with many pages cannot starve them of the
+interpreter lock; the fork server behind those processes starts in the
+background when the app starts.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 
 import streamlit as st
 
@@ -43,6 +48,24 @@ TEXT = {
                "（当前 {waiting} 个在等）。关闭标签页后，其训练会在 {idle:.0f} 秒后自动停止。",
     },
 }
+
+
+def training_backend() -> str:
+    """Where sinusoid runs train: "process" (default) or "thread" ($MAMLVIZ_TRAINING_BACKEND)."""
+    chosen = os.environ.get("MAMLVIZ_TRAINING_BACKEND", "").strip().lower()
+    return "thread" if chosen == "thread" else "process"
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up_training() -> threading.Thread | None:
+    """Once per server, in the background: start the fork server (it imports torch)."""
+    if training_backend() != "process":
+        return None
+    from mamlviz import live_process
+
+    thread = threading.Thread(target=live_process.warm_up, name="mamlviz-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def poll_interval(run: LiveRun | None) -> float | None:

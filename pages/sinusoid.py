@@ -308,7 +308,8 @@ if b1.button(t["train"], type="primary", key="sin_train", disabled=running):
             if run is not None:
                 run.stop()
             st.session_state[RUN_KEY] = LiveRun(
-                configs, device=None, idle_timeout=_classroom.IDLE_TIMEOUT_S).start()
+                configs, device=None, idle_timeout=_classroom.IDLE_TIMEOUT_S,
+                backend=_classroom.training_backend()).start()
             st.session_state["sin_was_running"] = True
             running = True
             st.rerun()

@@ -112,3 +112,34 @@ def test_out_of_memory_halves_the_meta_batch_and_says_so():
     assert trainer.config.meta_batch_size == 4
     assert trainer.notes == ["out of memory on cpu: meta-batch halved to 8",
                              "out of memory on cpu: meta-batch halved to 4"]
+
+
+def test_process_backend_streams_records_and_returns_weights():
+    run = LiveRun({"maml": _config(iterations=8), "pretrain": _config(iterations=8)},
+                  backend="process").start()
+    assert run.join(120)
+    snap = run.snapshot()
+    assert snap.status == {"maml": "done", "pretrain": "done"}
+    assert [r.step for r in snap.records["maml"]] == list(range(1, 9))
+    assert snap.device == "cpu"
+    phis = run.phis()
+    assert set(phis) == {"maml", "pretrain"}
+    assert all(bool(torch.isfinite(v).all()) for v in phis["maml"].values())
+
+
+def test_process_backend_stop_keeps_what_was_trained():
+    run = LiveRun({"maml": _config(iterations=10**6)}, backend="process").start()
+    assert _wait_for(lambda: len(run.snapshot().records["maml"]) >= 5, timeout=120)
+    run.stop()
+    assert run.join(60)
+    snap = run.snapshot()
+    assert snap.status["maml"] == "stopped" and not snap.errors
+    assert run.phis()["maml"]
+
+
+def test_process_backend_reports_a_diverging_run():
+    run = LiveRun({"maml": _config(inner_lr=1e8, iterations=200)}, backend="process").start()
+    assert run.join(120)
+    snap = run.snapshot()
+    assert snap.status["maml"] == "diverged"
+    assert snap.records["maml"][-1].status == "diverged"

@@ -215,6 +215,8 @@ def test_diverging_training_says_diverged_and_keeps_its_curve() -> None:
 def test_a_failing_worker_reports_its_error_on_the_page(monkeypatch: pytest.MonkeyPatch) -> None:
     from mamlviz.train import Trainer
 
+    # The failure is injected into this process, so train in a thread here.
+    monkeypatch.setenv("MAMLVIZ_TRAINING_BACKEND", "thread")
     real_run = Trainer.run
 
     def failing_run(self: Trainer, *args: Any, **kwargs: Any) -> Any:
