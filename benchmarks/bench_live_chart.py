@@ -42,6 +42,7 @@ def main() -> None:
             page = context.new_page()
             stats = train_and_watch(page, server.page_url("sinusoid"), watch_s=args.watch)
             page.get_by_role("button", name="Stop", exact=True).click()
+            sb.wait_settled(page)  # the stop reached the server before the tab closes
             context.close()
             results.append(asdict(stats))
             print(f"run {run + 1}: {stats.updates_per_s:.2f} updates/s, "

@@ -375,7 +375,7 @@ class LiveRun:
                             args=(send, stop, configs, phis,
                                   None if self._device is None else str(self._device),
                                   self._iterations))
-        child.start()
+        live_process.start(child)
         send.close()  # the child holds the writing end now
         try:
             while True:

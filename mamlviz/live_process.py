@@ -17,8 +17,12 @@ Messages from the child, each a tuple:
 from __future__ import annotations
 
 import multiprocessing
+import sys
+import threading
 import time
-from collections.abc import Mapping
+import types
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -39,16 +43,42 @@ def context() -> Any:
     global _context
     if _context is None:
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["mamlviz.live_process"])
+        ctx.set_forkserver_preload(["mamlviz.live_process", "mamlviz.live_prewarm"])
         _context = ctx
     return _context
 
 
+_main_lock = threading.Lock()
+
+
+@contextmanager
+def plain_main() -> Iterator[None]:
+    """Hide the page script from multiprocessing while a process starts.
+
+    multiprocessing re-runs ``__main__`` in new processes (and in the fork server),
+    and under Streamlit ``__main__`` is whichever page script is running. Starting a
+    process would run the app again inside it. For the few milliseconds of a start,
+    ``__main__`` is a blank module.
+    """
+    with _main_lock:
+        saved = sys.modules.get("__main__")
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            if saved is not None:
+                sys.modules["__main__"] = saved
+
+
+def start(process: Any) -> None:
+    with plain_main():
+        process.start()
+
+
 def warm_up() -> None:
     """Start the fork server now (imports torch once), so the first run starts fast."""
-    ctx = context()
-    proc = ctx.Process(target=_noop, daemon=True)
-    proc.start()
+    proc = context().Process(target=_noop, daemon=True)
+    start(proc)
     proc.join(60)
 
 

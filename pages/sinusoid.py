@@ -246,6 +246,9 @@ def _live_panel(t: dict[str, str], names: dict[str, str]) -> None:
     run: LiveRun | None = st.session_state.get(RUN_KEY)
     if run is None:
         st.info(t["idle"])
+        # The empty chart loads plotly.js now, so the first curve point shows at once.
+        live_chart(lambda: training_figure({}, names, labels=_fig_labels("training")),
+                   key="sin_live_chart", height=460, version=-1)
         return
     snap = run.snapshot()
     _classroom.queue_status(snap, "sin")
