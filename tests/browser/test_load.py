@@ -1,8 +1,10 @@
 """Five students at once on a fresh server: every run completes, no session sees an error.
 
-The small version of ``benchmarks/bench_load.py`` (which holds the goal numbers:
-N = 30, p95 under 1 s). Here the latency bound is generous (CI machines are
-shared and slow); the figures are printed for the log.
+The small version of ``benchmarks/bench_load.py``, which holds the speed goals
+(N = 30, p95 under 1 s): speed goals live in benchmarks, never in timed tests.
+This test asserts what must hold on any machine: every session's run completes,
+every slider move is answered, no session sees an error, memory stays bounded.
+The latencies are printed for the log.
 """
 
 from __future__ import annotations
@@ -35,5 +37,4 @@ def test_a_small_classroom_at_once(browser_available: None, tmp_path: Path) -> N
     assert not failed, f"sessions with trouble: {failed}\nserver log:\n{log}"
     assert summary["completed"] == SESSIONS
     assert summary["latency"]["count"] == SESSIONS * 2 * 2
-    assert summary["latency"]["p95_ms"] < 5000, brief
     assert 0 < summary["server_rss_mib"]["peak_hwm"] < 4096, brief
