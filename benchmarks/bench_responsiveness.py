@@ -72,24 +72,6 @@ window.__mvMarks = {content: null, chart: null};
 
 SIGNATURE = sb.FIGURE_SIGNATURE_JS
 
-# Arm before a key press: keydown time, then the first frame whose chart differs.
-ARM_JS = """() => {
-  const signature = SIGNATURE_FN;
-  const before = signature(0);
-  const w = window;
-  w.__mvKey = null;
-  w.__mvDrawn = null;
-  document.addEventListener('keydown', () => {
-    if (w.__mvKey === null) w.__mvKey = performance.now();
-  }, {capture: true, once: true});
-  (function tick() {
-    if (w.__mvKey !== null) {
-      const now = signature(0);
-      if (now !== null && now !== before) { w.__mvDrawn = performance.now(); return; }
-    }
-    requestAnimationFrame(tick);
-  })();
-}""".replace("SIGNATURE_FN", SIGNATURE)
 
 
 # Arm before a click on the sidebar: the click time, then the first frame with the
@@ -193,7 +175,7 @@ def slider_latencies(browser: Any, server: sb.AppServer, chapter: sb.Chapter, la
             page.wait_for_timeout(300)  # a person's pause between key presses
             before = slider.get_attribute("value")
             page.evaluate(sb.WATCH_RUNS_JS)
-            page.evaluate(ARM_JS)
+            page.evaluate(sb.ARM_JS)
             slider.focus()
             page.keyboard.press("ArrowRight")
             page.wait_for_function("() => window.__mvDrawn !== null", timeout=60_000)

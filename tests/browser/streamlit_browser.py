@@ -207,6 +207,29 @@ FIGURE_SIGNATURE_JS = """(index) => {
 }"""
 
 
+# Arm before a key press: the keydown time, then the first frame whose first chart differs.
+ARM_JS = """() => {
+  const signature = SIGNATURE_FN;
+  const before = signature(0);
+  const w = window;
+  w.__mvKey = null;
+  w.__mvDrawn = null;
+  document.addEventListener('keydown', () => {
+    if (w.__mvKey === null) w.__mvKey = performance.now();
+  }, {capture: true, once: true});
+  (function tick() {
+    if (w.__mvKey !== null) {
+      const now = signature(0);
+      if (now !== null && now !== before) { w.__mvDrawn = performance.now(); return; }
+    }
+    requestAnimationFrame(tick);
+  })();
+}""".replace("SIGNATURE_FN", FIGURE_SIGNATURE_JS)
+
+# After the chart redrew: milliseconds from the key press to that frame.
+LATENCY_JS = "() => window.__mvDrawn - window.__mvKey"
+
+
 def wait_settled(page: Any, timeout_ms: float = 120_000) -> None:
     """Main content is there and the script has finished its run."""
     page.wait_for_selector(MAIN_ELEMENT, timeout=timeout_ms)

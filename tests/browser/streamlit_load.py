@@ -43,27 +43,8 @@ ITERATIONS_INPUT = '[data-testid="stNumberInput"] input[aria-label="meta-iterati
 DROP_TAG = '[data-testid="stMultiSelect"] [data-tag][aria-label="pre-training"]'
 FINISHED_WORDS = ("done", "diverged", "stopped", "failed")
 
-# Arm before a key press: the keydown time, then the first frame whose first chart differs.
-ARM_JS = """() => {
-  const signature = SIGNATURE_FN;
-  const before = signature(0);
-  const w = window;
-  w.__mvKey = null;
-  w.__mvDrawn = null;
-  document.addEventListener('keydown', () => {
-    if (w.__mvKey === null) w.__mvKey = performance.now();
-  }, {capture: true, once: true});
-  (function tick() {
-    if (w.__mvKey !== null) {
-      const now = signature(0);
-      if (now !== null && now !== before) { w.__mvDrawn = performance.now(); return; }
-    }
-    requestAnimationFrame(tick);
-  })();
-}""".replace("SIGNATURE_FN", sb.FIGURE_SIGNATURE_JS)
 
 DRAWN_JS = "() => window.__mvDrawn !== null && window.__mvKey !== null"
-LATENCY_JS = "() => window.__mvDrawn - window.__mvKey"
 
 # The run's word in the status table of the sinusoid page ("done", "running", ...).
 RUN_STATE_JS = """() => {
@@ -171,11 +152,11 @@ async def _problems(page: Any) -> list[str]:
 async def _move(page: Any, slider_selector: str, timeout_ms: float) -> float:
     """One ArrowRight on a slider; milliseconds from keydown to the first chart redrawn."""
     slider = page.locator(slider_selector).first
-    await page.evaluate(ARM_JS)
+    await page.evaluate(sb.ARM_JS)
     await slider.focus()
     await page.keyboard.press("ArrowRight")
     await page.wait_for_function(DRAWN_JS, timeout=timeout_ms)
-    return float(await page.evaluate(LATENCY_JS))
+    return float(await page.evaluate(sb.LATENCY_JS))
 
 
 async def drive_session(browser: Any, url: str, index: int, iterations: int = 200,
