@@ -15,7 +15,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .sinusoid import GRID, LIGHT, _array, _color, decimate, smooth
+from .sinusoid import GRID, LIGHT, _color, loss_traces
 
 PAD = 4
 RIGHT, WRONG = "#2ca02c", "#d62728"
@@ -123,14 +123,8 @@ def live_training_figure(records: Mapping[str, Sequence[Any]],
         name = names.get(key, key)
         color = _color(key, i)
         finite = [r for r in recs if r.status != "diverged"]
-        steps = [r.step for r in finite]
-        for part, field, dash in (("after", "query_loss_after", "solid"),
-                                  ("before", "query_loss_before", "dot")):
-            xs, ys = decimate(steps, smooth([getattr(r, field) for r in finite], window))
-            fig.add_trace(go.Scatter(x=np.asarray(xs, dtype=np.int64), y=_array(ys), mode="lines",
-                                     name=lab[part].format(name=name),
-                                     line={"color": color, "dash": dash}, legendgroup=key,
-                                     meta=f"{key}:{part}"), row=1, col=1)
+        for trace in loss_traces(key, finite, name, color, lab, window):
+            fig.add_trace(trace, row=1, col=1)
         points = list(evals.get(key, []))
         fig.add_trace(go.Scatter(x=[p.step for p in points], y=[100 * p.value for p in points],
                                  mode="lines+markers", name=lab["acc"].format(name=name),

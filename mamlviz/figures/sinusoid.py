@@ -90,6 +90,25 @@ def _array(values: Sequence[float | None]) -> np.ndarray:
     return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
 
 
+def loss_traces(key: str, finite: Sequence[Any], name: str, color: str,
+                labels: Mapping[str, str], window: int, show_before: bool = True,
+                width: float | None = None) -> list[go.Scatter]:
+    """One algorithm's smoothed query-loss curves: after (solid) and before (dotted)
+    adaptation, decimated for a live chart. ``labels["after"]``/``["before"]`` name them."""
+    steps = [r.step for r in finite]
+    traces = []
+    for part, field, dash in (("after", "query_loss_after", "solid"),
+                              ("before", "query_loss_before", "dot")):
+        if part == "before" and not show_before:
+            continue
+        xs, ys = decimate(steps, smooth([getattr(r, field) for r in finite], window))
+        line = {"color": color, "dash": dash} | ({} if width is None else {"width": width})
+        traces.append(go.Scatter(x=np.asarray(xs, dtype=np.int64), y=_array(ys), mode="lines",
+                                 name=labels[part].format(name=name), line=line,
+                                 meta=f"{key}:{part}", legendgroup=key))
+    return traces
+
+
 def training_figure(records: Mapping[str, Sequence[Any]], names: Mapping[str, str],
                     labels: Mapping[str, str] = LABELS_TRAINING, window: int = 25,
                     show_before: bool = True) -> go.Figure:
@@ -104,17 +123,8 @@ def training_figure(records: Mapping[str, Sequence[Any]], names: Mapping[str, st
         name = names.get(key, key)
         color = _color(key, i)
         finite = [r for r in recs if r.status != "diverged"]
-        steps = [r.step for r in finite]
-        for part, field, dash in (("after", "query_loss_after", "solid"),
-                                  ("before", "query_loss_before", "dot")):
-            if part == "before" and not show_before:
-                continue
-            ys = smooth([getattr(r, field) for r in finite], window)
-            xs, ys = decimate(steps, ys)
-            fig.add_trace(go.Scatter(x=np.asarray(xs, dtype=np.int64), y=_array(ys), mode="lines",
-                                     name=lab[part].format(name=name),
-                                     line={"color": color, "dash": dash, "width": 2.5},
-                                     meta=f"{key}:{part}", legendgroup=key))
+        for trace in loss_traces(key, finite, name, color, lab, window, show_before, width=2.5):
+            fig.add_trace(trace)
         if recs and recs[-1].status == "diverged":
             y_last = next((v for v in reversed(smooth(
                 [r.query_loss_after for r in finite], window)) if v is not None), 1.0)
