@@ -5,56 +5,9 @@ sidebar holds the language, the device that trains, and presentation mode.
 Run with ``streamlit run streamlit_app.py``.
 """
 
-from __future__ import annotations
+# The processes that train live runs (mamlviz.live_process) re-run the main script
+# under the name "__mp_main__", as multiprocessing does; only the server builds the app.
+if __name__ != "__mp_main__":
+    from pages import _router
 
-from pathlib import Path
-
-import streamlit as st
-import torch
-
-from pages import _classroom, _ui
-from pages._chapters import CHAPTERS
-
-# Two cores serve the web server, the browsers and training: one thread each.
-torch.set_num_threads(1)
-
-st.set_page_config(page_title="mamlviz", page_icon="🧠", layout="wide")
-_classroom.warm_up_training()  # once per server, in the background
-
-
-PAGES_DIR = Path(__file__).parent / "pages"
-
-if "lang" not in st.session_state:
-    st.session_state["lang"] = "zh" if st.query_params.get("lang") == "zh" else "en"
-
-with st.sidebar:
-    st.radio("Language / 语言", list(_ui.LANGS), key="lang", format_func=_ui.LANGS.get,
-             horizontal=True)
-    zh = _ui.lang() == "zh"
-    st.toggle("演示模式（大字体）" if zh else "Presentation mode (large fonts)",
-              key="presentation")
-    st.caption(("训练设备：" if zh else "Training device: ") + _ui.device_name())
-
-if _ui.presentation():
-    st.markdown("<style>html, .stMarkdown p, .stMarkdown li {font-size: 1.35rem;}</style>",
-                unsafe_allow_html=True)
-
-pages = [
-    st.Page(str(PAGES_DIR / file), title=zh_title if _ui.lang() == "zh" else en_title, icon=icon,
-            default=(file == "home.py"),
-            # The home page is served at "/" but still reserves its url_path: keep "home"
-            # free for the alias below.
-            url_path="index" if file == "home.py" else file.removesuffix(".py"))
-    for file, en_title, zh_title, icon in CHAPTERS
-    if (PAGES_DIR / file).exists()  # chapters still being written are not listed
-]
-
-
-def _home_alias() -> None:
-    """``/home`` (the home page's file name) goes to the home page, served at ``/``."""
-    st.switch_page(pages[0])
-
-
-# The default page's URL is always the root; without this, /home says "Page not found".
-pages.append(st.Page(_home_alias, title=pages[0].title, url_path="home", visibility="hidden"))
-st.navigation(pages).run()
+    _router.run()

@@ -58,7 +58,9 @@ def plain_main() -> Iterator[None]:
     multiprocessing re-runs ``__main__`` in new processes (and in the fork server),
     and under Streamlit ``__main__`` is whichever page script is running. Starting a
     process would run the app again inside it. For the few milliseconds of a start,
-    ``__main__`` is a blank module.
+    ``__main__`` is a blank module. Streamlit sets ``__main__`` from other sessions'
+    threads too, so this is not airtight: ``streamlit_app.py`` also builds nothing
+    when it is run under multiprocessing's name for it, ``__mp_main__``.
     """
     with _main_lock:
         saved = sys.modules.get("__main__")
