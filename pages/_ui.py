@@ -107,8 +107,13 @@ def show_figure(fig: go.Figure, name: str, key: str | None = None, **kwargs: Any
 
 def show_source(func: Callable[..., Any], label: str) -> None:
     """The engine function that computed a figure, as the page's footnote."""
-    with st.expander(label):
-        st.code(inspect.getsource(func), language="python")
+    # Lazy: the code (and the browser's 1.5 MB syntax-highlighter chunk) is only
+    # sent when a student opens the expander, so it never delays a page's first paint.
+    box = st.expander(label, key=f"source-{func.__module__}.{func.__qualname__}",
+                      on_change="rerun")
+    if box.open:
+        with box:
+            st.code(inspect.getsource(func), language="python")
 
 
 @st.cache_resource(show_spinner=False)

@@ -215,7 +215,7 @@ st.caption(t["explain"].format(steps=steps, lr=inner_lr))
 
 optima = (data.pretrain_optimum, data.maml_optimum)
 now, after = lui.objectives_at_1d(spec, float(inner_lr), int(steps), optima)
-st.dataframe(pd.DataFrame({
+st.table(pd.DataFrame({
     t["table_where"]: [names["pretrain"], names["maml"]],
     t["table_phi"]: [lui.fmt(x) for x in optima],
     t["table_now"]: [lui.fmt(float(x)) for x in now],
@@ -285,7 +285,7 @@ def meta_training(spec: tuple, inner_lr: float, steps: int, data: ls.Landscape1D
         i = min(frame, len(run.phis) - 1)
         rows.append({t["method"]: names[run.method], t["table_phi"]: lui.fmt(run.phis[i, 0]),
                      t["table_after"]: lui.fmt(float(after[run.method][i]))})
-    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    st.table(pd.DataFrame(rows), hide_index=True)
     _ui.show_source(ls.trajectory, t["source_traj"])
 
 

@@ -222,7 +222,7 @@ def results(runs: list[ls.Trajectory], after: dict) -> None:
         rows.append({t["method"]: names[run.method],
                      t["final_phi"]: ", ".join(lui.fmt(float(x)) for x in run.phis[-1]),
                      t["after"]: lui.fmt(float(after[run.method][-1]))})
-    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    st.table(pd.DataFrame(rows), hide_index=True)
 
 
 runs, after = lui.trajectories_1d(spec, float(inner_lr), 1, float(phi0), float(meta_lr),

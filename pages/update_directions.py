@@ -135,14 +135,14 @@ for m, v in vectors.items():
     rows.append({t["method"]: names[m], t["dx"]: round(float(v[0]), 4),
                  t["dy"]: round(float(v[1]), 4), t["length"]: round(float(np.linalg.norm(v)), 4),
                  t["angle"]: round(float(np.degrees(np.arctan2(v[1], v[0]))), 1)})
-st.dataframe(pd.DataFrame(rows), hide_index=True)
+st.table(pd.DataFrame(rows), hide_index=True)
 
 st.markdown(f"**{t['cosine']}**")
 unit = {m: v / n if (n := np.linalg.norm(v)) > 0 else v for m, v in vectors.items()}
 cosine = pd.DataFrame([[round(float(unit[a] @ unit[b]), 3) for b in ls.METHODS]
                        for a in ls.METHODS],
                       index=[names[m] for m in ls.METHODS], columns=[names[m] for m in ls.METHODS])
-st.dataframe(cosine)
+st.table(cosine)
 
 st.markdown(f"**{t['formulas']}**")
 st.latex(r"\hat\theta^m=\phi-\epsilon\nabla_\phi l^m(\phi)")

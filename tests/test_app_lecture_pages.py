@@ -155,10 +155,10 @@ def test_2d_sliders_move_phi_and_arrows_follow_the_engine() -> None:
         want = getattr(d, method)
         np.testing.assert_allclose(drawn / np.linalg.norm(drawn), want / np.linalg.norm(want),
                                    atol=1e-9)
-    table = at.dataframe[0].value
+    table = at.table[0].value
     np.testing.assert_allclose(table.iloc[:, 1].to_numpy(float),
                                [round(float(getattr(d, m)[0]), 4) for m in ls.METHODS])
-    cosine = at.dataframe[1].value.to_numpy(float)
+    cosine = at.table[1].value.to_numpy(float)
     np.testing.assert_allclose(np.diag(cosine), 1.0, atol=1e-3)
 
 
@@ -188,3 +188,17 @@ def test_direction_field_matches_update_directions() -> None:
         d = ls.update_directions(tasks, p, 0.7, 2, 4)
         for method in ls.METHODS:
             np.testing.assert_allclose(field[method][i], getattr(d, method), atol=1e-10)
+
+
+def test_engine_source_is_sent_only_when_its_expander_is_opened() -> None:
+    """The source footnote is lazy: a closed expander sends no code (nor makes the
+    browser load its syntax highlighter); opening it shows the engine function."""
+    import inspect
+
+    at = page("maml_vs_pretraining.py")
+    assert not at.code
+    assert "mamlviz.landscape.landscape_1d" in at.expander[-1].label
+    at.session_state["source-mamlviz.landscape.landscape_1d"] = True
+    at.run()
+    assert not at.exception
+    assert at.code[0].value.strip() == inspect.getsource(ls.landscape_1d).strip()
