@@ -228,6 +228,7 @@ class LiveRun:
         self._idle_timeout = idle_timeout
         self._last_seen = time.monotonic()
         self.stop_reason = ""
+        self.child_pid: int | None = None  # the training process, with backend="process"
 
     # -- control --------------------------------------------------------------------------------
 
@@ -376,6 +377,7 @@ class LiveRun:
                                   None if self._device is None else str(self._device),
                                   self._iterations))
         live_process.start(child)
+        self.child_pid = child.pid
         send.close()  # the child holds the writing end now
         try:
             while True:

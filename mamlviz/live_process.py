@@ -17,6 +17,7 @@ Messages from the child, each a tuple:
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sys
 import threading
 import time
@@ -88,6 +89,18 @@ def _noop() -> None:
     return None
 
 
+def _lower_priority(increment: int = 10) -> None:
+    """Training takes whatever CPU the pages leave, not the other way round.
+
+    On a small machine the server, the browsers and training share the cores; a
+    nice child yields to a page redraw at once and still gets every idle cycle.
+    """
+    try:
+        os.nice(increment)
+    except (AttributeError, OSError):  # no nice() on this platform or not allowed
+        pass
+
+
 def _plain(phi: Params) -> dict[str, Any]:
     """Weights as numpy arrays: pickled by value. (Tensors sent through a pipe travel as
     shared-memory handles, which vanish when this process exits.)"""
@@ -99,6 +112,7 @@ def train_in_child(conn: Connection, stop: Any, configs: Mapping[str, dict[str, 
                    iterations: int | None) -> None:
     """The child's whole life: build the trainers, step them in turn, stream, stop."""
     torch.set_num_threads(1)
+    _lower_priority()
     trainers: dict[str, Trainer] = {}
     streams: dict[str, Any] = {}
     pending: dict[str, list[Any]] = {}

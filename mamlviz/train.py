@@ -79,12 +79,14 @@ class TracedStep:
 
     Tracing takes about a second and removes most of vmap's Python overhead,
     without the C++ build of ``torch.compile``. A new graph is traced for each
-    new batch shape.
+    new batch shape, on the *second* call with that shape: the first call runs
+    the same step eagerly (the same maths, a few milliseconds), so a live run's
+    first curve point does not wait for the tracer.
     """
 
     def __init__(self, step: Callable[..., Any]):
         self.step = step
-        self.graphs: dict[tuple[Any, ...], Callable[..., Any]] = {}
+        self.graphs: dict[tuple[Any, ...], Callable[..., Any] | None] = {}
 
     def __call__(self, *args: Any) -> Any:
         from torch.fx.experimental.proxy_tensor import make_fx
@@ -92,8 +94,12 @@ class TracedStep:
 
         key = tuple((tuple(t.shape), t.dtype, t.device) for t in tree_leaves(args))
         if key not in self.graphs:
-            self.graphs[key] = make_fx(self.step)(*args)
-        return self.graphs[key](*args)
+            self.graphs[key] = None  # seen once: eager now, traced next time
+            return self.step(*args)
+        graph = self.graphs[key]
+        if graph is None:
+            graph = self.graphs[key] = make_fx(self.step)(*args)
+        return graph(*args)
 
 
 def build_step(implementation: str, algorithm: str, loop: InnerLoop) -> StepFn:

@@ -261,6 +261,60 @@ def _live_panel(t: dict[str, str], names: dict[str, str]) -> None:
         st.rerun()  # the run ended: redraw the page once (models, no more polling)
 
 
+# Training settings: widget key and default (the paper's) per setting. The Train
+# button's callback reads them from the session state.
+SETTINGS: dict[str, tuple[str, Any]] = {
+    "k_shot": ("sin_k", 10), "inner_lr": ("sin_inner_lr", 0.01),
+    "inner_steps": ("sin_inner_steps", 1), "meta_batch_size": ("sin_meta_batch", 25),
+    "meta_lr": ("sin_meta_lr", 0.001), "iterations": ("sin_iterations", 2_000),
+    "seed": ("sin_seed", 0), "reptile_steps": ("sin_rep_steps", 5),
+    "reptile_eps": ("sin_rep_eps", 0.1),
+}
+
+
+def _setting(name: str) -> Any:
+    key, default = SETTINGS[name]
+    return st.session_state.get(key, default)
+
+
+def _start_training(t: dict[str, str]) -> None:
+    """Train's callback. It runs before the script, so the very run it triggers already
+    shows the run (settings disabled, chart polling): no second rerun before the
+    first curve point."""
+    chosen = st.session_state.get("sin_algorithms") or []
+    if not chosen:
+        st.session_state["sin_message"] = ("warning", t["no_algorithm"])
+        return
+    values = {name: _setting(name) for name in SETTINGS}
+    if "reptile" not in chosen:  # Reptile's own settings are only shown when it is chosen
+        values["reptile_steps"], values["reptile_eps"] = (SETTINGS["reptile_steps"][1],
+                                                         SETTINGS["reptile_eps"][1])
+    values["iterations"], values["seed"] = int(values["iterations"]), int(values["seed"])
+    try:
+        configs = _configs(t, chosen, values)
+    except MamlvizError as exc:
+        st.session_state["sin_message"] = ("error", t["bad_setting"].format(error=exc))
+        return
+    old: LiveRun | None = st.session_state.get(RUN_KEY)
+    if old is not None:
+        old.stop()
+    st.session_state[RUN_KEY] = LiveRun(
+        configs, device=None, idle_timeout=_classroom.IDLE_TIMEOUT_S,
+        backend=_classroom.training_backend()).start()
+    st.session_state["sin_was_running"] = True
+
+
+def _stop_training() -> None:
+    run: LiveRun | None = st.session_state.get(RUN_KEY)
+    if run is not None:
+        run.stop()
+        run.join(timeout=5)
+
+
+def _clear_training() -> None:
+    st.session_state.pop(RUN_KEY, None)
+
+
 t = _ui.texts(TEXT)
 names = {a: t[a] for a in ALGORITHMS}
 st.title(t["title"])
@@ -271,60 +325,43 @@ run: LiveRun | None = st.session_state.get(RUN_KEY)
 running = run is not None and run.alive
 chosen = st.multiselect(t["algorithms"], ALGORITHMS, default=["maml", "pretrain"],
                         format_func=names.get, key="sin_algorithms", disabled=running)
+
+
+def _default(name: str) -> Any:
+    return SETTINGS[name][1]
+
+
 c = st.columns(4)
-values: dict[str, Any] = {
-    "k_shot": c[0].slider(t["k_shot"], 1, 40, 10, key="sin_k", disabled=running),
-    "inner_lr": c[1].number_input(t["inner_lr"], 0.0, 100.0, 0.01, step=0.005, format="%.4f",
-                                  key="sin_inner_lr", disabled=running),
-    "inner_steps": c[2].slider(t["inner_steps"], 1, 10, 1, key="sin_inner_steps",
-                               disabled=running),
-    "meta_batch_size": c[3].slider(t["meta_batch"], 1, 100, 25, key="sin_meta_batch",
-                                   disabled=running),
-}
+c[0].slider(t["k_shot"], 1, 40, _default("k_shot"), key="sin_k", disabled=running)
+c[1].number_input(t["inner_lr"], 0.0, 100.0, _default("inner_lr"), step=0.005, format="%.4f",
+                  key="sin_inner_lr", disabled=running)
+c[2].slider(t["inner_steps"], 1, 10, _default("inner_steps"), key="sin_inner_steps",
+            disabled=running)
+c[3].slider(t["meta_batch"], 1, 100, _default("meta_batch_size"), key="sin_meta_batch",
+            disabled=running)
 c = st.columns(4)
-values["meta_lr"] = c[0].number_input(t["meta_lr"], 0.0, 100.0, 0.001, step=0.001, format="%.4f",
-                                      key="sin_meta_lr", disabled=running)
-values["iterations"] = int(c[1].number_input(t["iterations"], 1, 70_000, 2_000, step=500,
-                                             key="sin_iterations", disabled=running))
-values["seed"] = int(c[2].number_input(t["seed"], 0, 1_000_000, 0, key="sin_seed",
-                                       disabled=running))
+c[0].number_input(t["meta_lr"], 0.0, 100.0, _default("meta_lr"), step=0.001, format="%.4f",
+                  key="sin_meta_lr", disabled=running)
+c[1].number_input(t["iterations"], 1, 70_000, _default("iterations"), step=500,
+                  key="sin_iterations", disabled=running)
+c[2].number_input(t["seed"], 0, 1_000_000, _default("seed"), key="sin_seed", disabled=running)
 if "reptile" in chosen:
-    values["reptile_steps"] = c[3].slider(t["reptile_steps"], 1, 20, 5, key="sin_rep_steps",
-                                          disabled=running)
-    values["reptile_eps"] = c[3].number_input(t["reptile_eps"], 0.0, 10.0, 0.1, step=0.05,
-                                              key="sin_rep_eps", disabled=running)
-else:
-    values["reptile_steps"], values["reptile_eps"] = 5, 0.1
+    c[3].slider(t["reptile_steps"], 1, 20, _default("reptile_steps"), key="sin_rep_steps",
+                disabled=running)
+    c[3].number_input(t["reptile_eps"], 0.0, 10.0, _default("reptile_eps"), step=0.05,
+                      key="sin_rep_eps", disabled=running)
 st.caption(t["defaults"])
 _classroom.capacity_note()
 
 b1, b2, b3, _ = st.columns([1, 1, 2, 4])
-if b1.button(t["train"], type="primary", key="sin_train", disabled=running):
-    if not chosen:
-        st.warning(t["no_algorithm"])
-    else:
-        try:
-            configs = _configs(t, chosen, values)
-        except MamlvizError as exc:
-            st.error(t["bad_setting"].format(error=exc))
-        else:
-            if run is not None:
-                run.stop()
-            st.session_state[RUN_KEY] = LiveRun(
-                configs, device=None, idle_timeout=_classroom.IDLE_TIMEOUT_S,
-                backend=_classroom.training_backend()).start()
-            st.session_state["sin_was_running"] = True
-            running = True
-            st.rerun()
-if b2.button(t["stop"], key="sin_stop", disabled=not running):
-    if run is not None:
-        run.stop()
-        run.join(timeout=5)
-    running = False
-    st.rerun()
-if run is not None and not running and b3.button(t["clear"], key="sin_clear"):
-    del st.session_state[RUN_KEY]
-    st.rerun()
+b1.button(t["train"], type="primary", key="sin_train", disabled=running,
+          on_click=_start_training, args=(t,))
+b2.button(t["stop"], key="sin_stop", disabled=not running, on_click=_stop_training)
+if run is not None and not running:
+    b3.button(t["clear"], key="sin_clear", on_click=_clear_training)
+message = st.session_state.pop("sin_message", None)
+if message is not None:
+    getattr(st, message[0])(message[1])
 
 st.fragment(run_every=_classroom.poll_interval(run))(_live_panel)(t, names)
 

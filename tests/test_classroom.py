@@ -137,9 +137,41 @@ def test_process_backend_stop_keeps_what_was_trained():
     assert run.phis()["maml"]
 
 
+def test_the_training_process_yields_the_cpu_to_the_pages():
+    """The child trains at a lower priority (nice + 10) than the server that made it."""
+    import os
+
+    run = LiveRun({"maml": _config(iterations=10**6)}, backend="process").start()
+    try:
+        assert _wait_for(lambda: len(run.snapshot().records["maml"]) >= 1, timeout=120)
+        assert run.child_pid is not None
+        own = os.getpriority(os.PRIO_PROCESS, 0)
+        assert os.getpriority(os.PRIO_PROCESS, run.child_pid) == min(own + 10, 19)
+    finally:
+        run.stop()
+        assert run.join(60)
+
+
 def test_process_backend_reports_a_diverging_run():
     run = LiveRun({"maml": _config(inner_lr=1e8, iterations=200)}, backend="process").start()
     assert run.join(120)
     snap = run.snapshot()
     assert snap.status["maml"] == "diverged"
     assert snap.records["maml"][-1].status == "diverged"
+
+
+def test_server_config_keeps_reruns_cheap():
+    """One server, many sessions: no full garbage collection after every (fragment)
+    rerun (120+ ms each with torch loaded), and no file watcher walking torch."""
+    from pathlib import Path
+
+    settings, section = {}, ""
+    for line in (Path(__file__).resolve().parents[1] / ".streamlit" / "config.toml").open():
+        line = line.split("#", 1)[0].strip()
+        if line.startswith("["):
+            section = line.strip("[]")
+        elif "=" in line:
+            key, value = (part.strip() for part in line.split("=", 1))
+            settings[f"{section}.{key}"] = value  # tomllib is Python 3.11+; we support 3.10
+    assert settings["runner.postScriptGC"] == "false"
+    assert settings["server.fileWatcherType"] == '"none"'

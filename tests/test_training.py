@@ -58,6 +58,28 @@ def test_implementations_agree(algorithm):
             assert torch.allclose(phi[k], runs["loop"][1][k], atol=1e-5)
 
 
+def test_traced_step_runs_eagerly_first_and_traces_on_the_second_call():
+    """A live run's first record must not wait for make_fx: call 1 is eager, call 2
+    traces, and the graph computes what the eager step computes."""
+    from mamlviz.train import TracedStep
+
+    calls = []
+
+    def step(x: torch.Tensor) -> torch.Tensor:
+        calls.append(type(x).__name__)  # under make_fx the argument is a proxy tensor
+        return torch.sin(x) * 2
+
+    traced = TracedStep(step)
+    x = torch.linspace(0, 1, 5)
+    assert torch.equal(traced(x), torch.sin(x) * 2)
+    assert list(traced.graphs.values()) == [None] and calls == ["Tensor"]
+    assert torch.allclose(traced(x), torch.sin(x) * 2)
+    assert traced.graphs[next(iter(traced.graphs))] is not None
+    n_calls = len(calls)
+    assert torch.allclose(traced(x + 1), torch.sin(x + 1) * 2)  # same shape: the graph
+    assert len(calls) == n_calls
+
+
 def test_diverging_run_ends_with_a_diverged_record_and_keeps_finite_weights():
     trainer = Trainer(small(inner_lr=1e8, iterations=50))
     records = list(trainer.run())
