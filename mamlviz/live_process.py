@@ -126,7 +126,9 @@ def train_in_child(conn: Connection, stop: Any, configs: Mapping[str, dict[str, 
             continue
         trainers[name], streams[name], pending[name] = trainer, trainer.run(iterations), []
         conn.send(("running", name, trainer.device_name))
-    sent_at = phi_at = time.monotonic()
+    phi_at = time.monotonic()
+    sent_at = -BATCH_EVERY_S  # the first records go out at once: the curve's first point
+
     notes_sent = 0
 
     def flush(final: bool = False) -> None:
