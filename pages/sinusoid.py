@@ -179,12 +179,34 @@ def _fig_labels(name: str) -> dict[str, str]:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _shipped_curve(algorithm: str, k_shot: int, steps: int) -> tuple[list[float], list[float]]:
+def _shipped_curve(folder: str, algorithm: str, k_shot: int, steps: int
+                   ) -> tuple[list[float], list[float]]:
     """Mean query MSE and 95% CI of a shipped model: computed once per server, shared."""
     config, phi = _ui.sinusoid_checkpoints()[algorithm]
     result = evaluate_phi(config, phi, tasks=EVAL_TASKS, k_shot=k_shot, steps=steps,
                           device="cpu")
     return result["mse_by_step"], result["ci95_by_step"]
+
+
+def _new_task(config: TrainConfig, phi: dict[str, torch.Tensor], support_x: torch.Tensor,
+              support_y: torch.Tensor, query_x: torch.Tensor, query_y: torch.Tensor
+              ) -> tuple[dict[str, Any], list[float]]:
+    """One model on the new task: its fits after FIT_STEPS and its query MSE by step."""
+    fits = sinusoid_fits(phi, config.inner_lr, support_x, support_y, FIT_STEPS)
+    curve = sinusoid_task_mse(phi, config.inner_lr, support_x, support_y, query_x, query_y,
+                              CURVE_STEPS)
+    return fits, curve
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _shipped_new_task(folder: str, algorithm: str, *xy: tuple[float, ...]
+                      ) -> tuple[dict[str, Any], list[float]]:
+    """A shipped model on a new task, once per server: a class moving the same sliders
+    shares the results. ``xy``: support x, support y, query x, query y as plain tuples
+    (the cache key, with the checkpoints' ``folder``)."""
+    config, phi = _ui.sinusoid_checkpoints()[algorithm]
+    support_x, support_y, query_x, query_y = (torch.tensor(v) for v in xy)
+    return _new_task(config, phi, support_x, support_y, query_x, query_y)
 
 
 def _curve(config: TrainConfig, phi: dict[str, torch.Tensor], k_shot: int,
@@ -374,7 +396,10 @@ for key, value in _ui.sinusoid_checkpoints().items():
     if not isinstance(value, BaseException):
         shipped[key] = value
 session_models: dict[str, tuple[TrainConfig, dict[str, torch.Tensor]]] = {}
-if run is not None:
+if run is not None and not running:
+    # The session's own models once its run has ended: while it trains, its phi
+    # changes every second and each change of the task would re-adapt and
+    # re-evaluate them (per session, on a server shared by the class).
     configs = run.configs
     session_models = {k: (configs[k], phi) for k, phi in run.phis().items()}
 
@@ -423,9 +448,13 @@ elif points_ok:
     fits: dict[str, Any] = {}
     task_curves: dict[str, list[float]] = {}
     for key, (config, phi) in models.items():
-        fits[key] = sinusoid_fits(phi, config.inner_lr, support_x, support_y, FIT_STEPS)
-        task_curves[key] = sinusoid_task_mse(phi, config.inner_lr, support_x, support_y,
-                                             query_x, query_y, CURVE_STEPS)
+        if source == "shipped":
+            fits[key], task_curves[key] = _shipped_new_task(
+                str(_ui.checkpoints_dir()), key,
+                *(tuple(v.flatten().tolist()) for v in (support_x, support_y, query_x, query_y)))
+        else:
+            fits[key], task_curves[key] = _new_task(config, phi, support_x, support_y,
+                                                    query_x, query_y)
         if any(v is None for v in fits[key]["fits"].values()):
             st.warning(t["fit_diverged"].format(name=names.get(key, key)))
     truth = (grid.tolist(), task(grid).tolist())
@@ -440,7 +469,8 @@ elif points_ok:
     for key, (config, phi) in models.items():
         try:
             if source == "shipped":
-                curves[key] = _shipped_curve(key, k_eval, CURVE_STEPS)
+                curves[key] = _shipped_curve(str(_ui.checkpoints_dir()), key, k_eval,
+                                             CURVE_STEPS)
             else:
                 curves[key] = _curve(config, phi, k_eval, CURVE_STEPS)
         except MamlvizError as exc:
