@@ -5,23 +5,33 @@ every session's training run completes, widget response p95 under 1 s, no error
 in any session, server memory bounded.
 
 For each N (default 5, 15, 30) a fresh ``streamlit run streamlit_app.py`` is
-started on 127.0.0.1 and one headless chromium drives N browser contexts at once
-(one Streamlit session each, Playwright's asyncio API). Each session opens the
-home page, moves the "inner learning rate ε" slider of "MAML versus
-pre-training", then on the sinusoid page keeps MAML only, sets ``--iterations``
-meta-iterations, presses Train, moves the amplitude slider while its run is in
-line or training, and waits for the status ``done``. What a session does and how
-it is timed: ``tests/browser/streamlit_load.py``.
+started on 127.0.0.1 and N students use it at once. Two drivers:
 
-Measured per N: sessions whose run completed; widget response (keydown to the
-first frame with the chart redrawn) p50/p95/max; errors per session (exception
-elements, error alerts, "Page not found" dialogs, JavaScript errors, a session
-that got stuck); server RSS (``/proc/<pid>/status``: idle, sampled peak, VmHWM,
-after the sessions closed). Training is admitted by the server's queue
+- ``--driver ws`` (default): N sessions over Streamlit's own websocket protocol
+  from one Python process (``tests/browser/streamlit_ws.py``). In a classroom each
+  student's browser runs on the student's laptop and only the server is shared;
+  thirty Chromium tabs on this 2-core machine would measure the browsers, not the
+  server. Widget response: from sending the rerun to the arrival of the new chart
+  (a browser adds its own drawing, on its own machine). Students pause
+  ``--think`` seconds (x 0.5 to 1.5, seeded) between actions.
+- ``--driver browser``: N headless Chromium contexts (Playwright), keydown to the
+  first frame with the chart redrawn (``tests/browser/streamlit_load.py``); honest
+  up to N = 5 here, where the browsers take most of the CPU.
+
+Each session opens the home page, moves the "inner learning rate ε" slider of
+"MAML versus pre-training" ``--moves`` times (one step right each time), then on
+the sinusoid page sets ``--iterations`` meta-iterations, presses Train, moves the
+new task's amplitude slider while its run is in line or training, and waits for
+the status ``done``.
+
+Measured per N: sessions whose run completed; widget response p50/p95/max; errors
+per session (exception elements, error alerts, "Page not found", a session that
+got stuck); server RSS (``/proc/<pid>/status``: idle, sampled peak, VmHWM, after
+the sessions closed). Training is admitted by the server's queue
 (``MAMLVIZ_MAX_TRAINING``, default cores - 1).
 
-Usage: python benchmarks/bench_load.py [--sessions 5 15 30] [--iterations 200]
-       [--moves 3] [--timeout 900] [--json FILE]
+Usage: python benchmarks/bench_load.py [--driver ws|browser] [--sessions 5 15 30]
+       [--iterations 200] [--moves 3] [--think 1.0] [--timeout 900] [--json FILE]
 Bounded: each N stops after ``--timeout`` seconds; all traffic is local.
 """
 
@@ -42,6 +52,7 @@ sys.path.insert(0, str(ROOT / "tests" / "browser"))
 
 import streamlit_browser as sb  # noqa: E402
 import streamlit_load as sl  # noqa: E402
+import streamlit_ws as sw  # noqa: E402
 
 
 def load_average() -> str:
@@ -54,8 +65,15 @@ def load_average() -> str:
 def one_classroom(n: int, args: argparse.Namespace, log_dir: Path) -> dict[str, Any]:
     started = time.monotonic()
     with sb.app_server(log_dir=log_dir) as server:
-        summary = sl.run_classroom(server, n, iterations=args.iterations, moves=args.moves,
-                                   stagger_s=args.stagger, overall_timeout_s=args.timeout)
+        if args.driver == "ws":
+            summary = sw.run_ws_classroom(server, n, iterations=args.iterations,
+                                          moves=args.moves, think_s=args.think,
+                                          stagger_s=args.stagger,
+                                          overall_timeout_s=args.timeout)
+        else:
+            summary = sl.run_classroom(server, n, iterations=args.iterations,
+                                       moves=args.moves, stagger_s=args.stagger,
+                                       overall_timeout_s=args.timeout)
         if summary["errors"]:
             summary["server_log_tail"] = server.log(3000)
     summary["load_average_after"] = load_average()
@@ -78,19 +96,25 @@ def table(results: list[dict[str, Any]]) -> str:
         for kind, s in r["latency_by_kind"].items():
             lines.append(f"    {kind}: p50 {s['p50_ms']} ms, p95 {s['p95_ms']} ms, "
                          f"max {s['max_ms']} ms ({s['count']} changes)")
+        if "page_open" in r:
+            lines.append(f"    page opens: p50 {r['page_open']['p50_ms']} ms, "
+                         f"p95 {r['page_open']['p95_ms']} ms ({r['page_open']['count']})")
         lines.append(f"    run from Train to done: median {r['run_wait_s']['median']} s, "
                      f"max {r['run_wait_s']['max']} s; load average after: "
                      f"{r['load_average_after']}")
         for d in r["sessions_detail"]:
             if d["errors"]:
-                lines.append(f"    session {d['index']}: {d['failure']} {d['problems'][:2]} "
-                             f"{d['js_errors'][:2]}")
+                lines.append(f"    session {d['index']}: {d['failure'][:200]} "
+                             f"{[p[:200] for p in d['problems'][:2]]} {d['js_errors'][:2]}")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--driver", choices=["ws", "browser"], default="ws")
     parser.add_argument("--sessions", type=int, nargs="+", default=[5, 15, 30])
+    parser.add_argument("--think", type=float, default=1.0,
+                        help="seconds a student pauses between actions (ws driver)")
     parser.add_argument("--iterations", type=int, default=200)
     parser.add_argument("--moves", type=int, default=3, help="slider changes per page")
     parser.add_argument("--stagger", type=float, default=0.1,
@@ -98,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per N")
     parser.add_argument("--json", type=Path, default=ROOT / "artifacts" / "load.json")
     args = parser.parse_args(argv)
-    missing = sb.missing_browser()
+    missing = sb.missing_browser() if args.driver == "browser" else None
     if missing:
         print(missing, file=sys.stderr)
         return 2
@@ -109,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": f"{os.cpu_count()} cores, {platform.machine()}, {platform.platform()}",
         "load_average_before": load_average(),
         "max_training": os.environ.get("MAMLVIZ_MAX_TRAINING", "default (cores - 1)"),
+        "driver": args.driver, "think_s": args.think,
         "iterations": args.iterations, "moves": args.moves, "results": [],
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)

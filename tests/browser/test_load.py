@@ -38,3 +38,26 @@ def test_a_small_classroom_at_once(browser_available: None, tmp_path: Path) -> N
     assert summary["completed"] == SESSIONS
     assert summary["latency"]["count"] == SESSIONS * 2 * 2
     assert 0 < summary["server_rss_mib"]["peak_hwm"] < 4096, brief
+
+
+def test_a_classroom_over_streamlits_protocol(tmp_path: Path) -> None:
+    """The driver behind the N = 30 benchmark (no browser: Streamlit's websocket
+    protocol), five students at once: it sees every page, every slider's new chart
+    and every run to "done", and the server reports no error to anyone."""
+    import streamlit_ws as sw
+
+    with sb.app_server(log_dir=tmp_path) as server:
+        summary = sw.run_ws_classroom(server, SESSIONS, iterations=100, moves=2, think_s=0.3,
+                                      overall_timeout_s=600)
+        log = server.log(6000)
+    brief = {k: summary[k] for k in ("completed", "errors", "latency", "latency_by_kind",
+                                     "page_open", "run_wait_s", "server_rss_mib", "wall_s")}
+    print(json.dumps(brief, indent=1))
+    failed = [(d["index"], d["failure"], d["problems"]) for d in summary["sessions_detail"]
+              if d["errors"] or not d["completed"]]
+    assert not failed, f"sessions with trouble: {failed}\nserver log:\n{log}"
+    kinds = summary["latency_by_kind"]
+    assert kinds["landscape"]["count"] == kinds["sinusoid_training"]["count"] == SESSIONS * 2
+    assert kinds["train"]["count"] == SESSIONS
+    assert summary["page_open"]["count"] == SESSIONS * 3
+    assert 0 < summary["server_rss_mib"]["peak_hwm"] < 4096, brief
