@@ -50,6 +50,39 @@ TEXT = {
 }
 
 
+# The live chapters' shared words: algorithm names, the Train/Stop controls and the
+# run-status table, in both languages (each page's own TEXT adds to these).
+LIVE_TEXT = {
+    "en": {
+        "bad_setting": "This setting is not valid: {error}", "clear": "Forget this run",
+        "device": "device", "failed": "{name} stopped with an error: {error}",
+        "first_point": "first curve point after {s:.1f} s", "fomaml": "first-order MAML",
+        "inner_lr": "inner learning rate α", "iterations": "meta-iterations", "its": "it/s",
+        "maml": "MAML", "memory": "memory (process RSS)",
+        "no_algorithm": "Choose at least one algorithm.", "pretrain": "pre-training",
+        "reptile": "Reptile", "state_diverged": "diverged", "state_done": "done",
+        "state_failed": "failed", "state_running": "running", "state_starting": "starting",
+        "state_stopped": "stopped", "state_waiting": "waiting", "status": "status",
+        "stop": "Stop", "train": "Train",
+    },
+    "zh": {
+        "bad_setting": "该设置无效：{error}", "clear": "清除本次训练", "device": "设备",
+        "failed": "{name} 出错停止：{error}", "first_point": "{s:.1f} 秒后出现第一个曲线点",
+        "fomaml": "一阶 MAML", "inner_lr": "内层学习率 α", "iterations": "元迭代次数",
+        "its": "迭代/秒", "maml": "MAML", "memory": "内存（进程 RSS）",
+        "no_algorithm": "请至少选择一个算法。", "pretrain": "模型预训练", "reptile": "Reptile",
+        "state_diverged": "发散", "state_done": "完成", "state_failed": "出错",
+        "state_running": "训练中", "state_starting": "启动中", "state_stopped": "已停止",
+        "state_waiting": "等待", "status": "状态", "stop": "停止", "train": "训练",
+    },
+}
+
+
+def live_texts(table: dict[str, dict[str, str]]) -> dict[str, str]:
+    """A live page's strings in the current language: ``LIVE_TEXT`` plus its own."""
+    return {**_ui.texts(LIVE_TEXT), **_ui.texts(table)}
+
+
 def training_backend() -> str:
     """Where sinusoid runs train: "process" (default) or "thread" ($MAMLVIZ_TRAINING_BACKEND)."""
     chosen = os.environ.get("MAMLVIZ_TRAINING_BACKEND", "").strip().lower()

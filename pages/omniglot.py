@@ -86,8 +86,6 @@ TEXT = {
         "bad_checkpoint": "{name}: the checkpoint cannot be used: {error}",
         "random_init": "untrained (random φ)",
         "session_model": "{name} (trained in this session)",
-        "maml": "MAML", "fomaml": "first-order MAML", "reptile": "Reptile",
-        "pretrain": "pre-training",
         "pred": "→ {p}",
         "table_head": "Against the paper (Table 1 of the MAML paper, arXiv 1703.03400)",
         "model": "model", "paper_col": "paper (%)", "ours_col": "ours, 600 testing tasks (%)",
@@ -111,22 +109,11 @@ TEXT = {
         ),
         "algorithms": "algorithms",
         "meta_batch": "meta-batch",
-        "inner_lr": "inner learning rate α",
         "meta_lr": "meta learning rate β",
-        "iterations": "meta-iterations",
-        "train": "Train", "stop": "Stop", "clear": "Forget this run",
-        "bad_setting": "This setting is not valid: {error}",
-        "no_algorithm": "Choose at least one algorithm.",
         "idle": "Press Train to meta-train on Omniglot; the curves stream here.",
-        "its": "it/s", "device": "device", "memory": "memory (process RSS)", "status": "status",
         "step_col": "steps", "acc_col": "testing accuracy (%)",
-        "first_point": "first curve point after {s:.1f} s",
-        "state_running": "running", "state_done": "done", "state_stopped": "stopped",
-        "state_diverged": "diverged", "state_failed": "failed", "state_waiting": "waiting",
-        "state_starting": "starting",
         "diverged": ("{name} diverged at step {step}: its loss became infinite. The curve so far "
                      "is kept; lower the learning rates."),
-        "failed": "{name} stopped with an error: {error}",
     },
     "zh": {
         "title": "Omniglot 实战",
@@ -172,7 +159,6 @@ TEXT = {
         "bad_checkpoint": "{name}：检查点无法使用：{error}",
         "random_init": "未训练（随机 φ）",
         "session_model": "{name}（本会话训练）",
-        "maml": "MAML", "fomaml": "一阶 MAML", "reptile": "Reptile", "pretrain": "模型预训练",
         "pred": "→ {p}",
         "table_head": "与论文对比（MAML 论文表 1，arXiv 1703.03400）",
         "model": "模型", "paper_col": "论文 (%)", "ours_col": "我们，600 个测试任务 (%)",
@@ -194,21 +180,10 @@ TEXT = {
         ),
         "algorithms": "算法",
         "meta_batch": "元批量",
-        "inner_lr": "内层学习率 α",
         "meta_lr": "元学习率 β",
-        "iterations": "元迭代次数",
-        "train": "训练", "stop": "停止", "clear": "清除本次训练",
-        "bad_setting": "该设置无效：{error}",
-        "no_algorithm": "请至少选择一个算法。",
         "idle": "按“训练”在 Omniglot 上元训练；曲线会实时显示在这里。",
-        "its": "迭代/秒", "device": "设备", "memory": "内存（进程 RSS）", "status": "状态",
         "step_col": "步数", "acc_col": "测试正确率 (%)",
-        "first_point": "{s:.1f} 秒后出现第一个曲线点",
-        "state_running": "训练中", "state_done": "完成", "state_stopped": "已停止",
-        "state_diverged": "发散", "state_failed": "出错", "state_waiting": "等待",
-        "state_starting": "启动中",
         "diverged": "{name} 在第 {step} 步发散：损失变成无穷大。已保留之前的曲线；请降低学习率。",
-        "failed": "{name} 出错停止：{error}",
     },
 }
 
@@ -359,7 +334,7 @@ def _live_panel(t: dict[str, str], names: dict[str, str], n_way: int) -> None:
         st.rerun()
 
 
-t = _ui.texts(TEXT)
+t = _classroom.live_texts(TEXT)
 names = {a: t[a] for a in ALGORITHMS}
 st.title(t["title"])
 st.markdown(t["intro"])

@@ -42,32 +42,19 @@ TEXT = {
         ),
         "train_head": "1. Meta-train, live",
         "algorithms": "algorithms (side by side)",
-        "maml": "MAML", "fomaml": "first-order MAML", "reptile": "Reptile",
-        "pretrain": "pre-training",
         "k_shot": "K (support points per task)",
-        "inner_lr": "inner learning rate α",
         "inner_steps": "inner steps",
         "meta_batch": "meta-batch (tasks per step)",
         "meta_lr": "meta learning rate β (Adam)",
-        "iterations": "meta-iterations",
         "seed": "seed",
         "reptile_steps": "Reptile: inner steps",
         "reptile_eps": "Reptile: step size ε",
         "defaults": ("Paper defaults (Finn et al. 2017, 5.1): K = 10, α = 0.01, one inner step, "
                      "meta-batch 25, Adam β = 0.001, 70,000 iterations. A live run is shorter: "
                      "press Stop whenever the curves have made their point."),
-        "train": "Train", "stop": "Stop", "clear": "Forget this run",
-        "no_algorithm": "Choose at least one algorithm.",
-        "bad_setting": "This setting is not valid: {error}",
-        "status": "status", "steps": "steps", "its": "it/s",
-        "device": "device", "memory": "memory (process RSS)",
-        "first_point": "first curve point after {s:.1f} s",
-        "state_running": "running", "state_done": "done", "state_stopped": "stopped",
-        "state_diverged": "diverged", "state_failed": "failed", "state_waiting": "waiting",
-        "state_starting": "starting",
+        "steps": "steps",
         "diverged": ("{name} diverged at step {step}: its losses became infinite. The curve so "
                      "far is kept; lower the learning rates and train again."),
-        "failed": "{name} stopped with an error: {error}",
         "idle": "Press Train to watch meta-training happen. Nothing is trained yet.",
         "new_head": "2. A new task",
         "new_body": (
@@ -106,31 +93,19 @@ TEXT = {
         ),
         "train_head": "1. 实时元训练",
         "algorithms": "算法（并排）",
-        "maml": "MAML", "fomaml": "一阶 MAML", "reptile": "Reptile", "pretrain": "模型预训练",
         "k_shot": "K（每个任务的支持集点数）",
-        "inner_lr": "内层学习率 α",
         "inner_steps": "内层步数",
         "meta_batch": "元批量（每步任务数）",
         "meta_lr": "元学习率 β（Adam）",
-        "iterations": "元迭代次数",
         "seed": "随机种子",
         "reptile_steps": "Reptile：内层步数",
         "reptile_eps": "Reptile：步长 ε",
         "defaults": ("论文默认值（Finn 等 2017，5.1 节）：K = 10，α = 0.01，内层一步，元批量 25，"
                      "Adam β = 0.001，70,000 次迭代。课堂上的实时训练更短：曲线说明问题后随时按"
                      "“停止”。"),
-        "train": "训练", "stop": "停止", "clear": "清除本次训练",
-        "no_algorithm": "请至少选择一个算法。",
-        "bad_setting": "该设置无效：{error}",
-        "status": "状态", "steps": "步数", "its": "迭代/秒",
-        "device": "设备", "memory": "内存（进程 RSS）",
-        "first_point": "{s:.1f} 秒后出现第一个曲线点",
-        "state_running": "训练中", "state_done": "完成", "state_stopped": "已停止",
-        "state_diverged": "发散", "state_failed": "出错", "state_waiting": "等待",
-        "state_starting": "启动中",
+        "steps": "步数",
         "diverged": ("{name} 在第 {step} 步发散：损失变成无穷大。已保留之前的曲线；"
                      "请降低学习率后重新训练。"),
-        "failed": "{name} 出错停止：{error}",
         "idle": "按“训练”观看元训练的过程。目前还没有训练。",
         "new_head": "2. 一个新任务",
         "new_body": (
@@ -337,7 +312,7 @@ def _clear_training() -> None:
     st.session_state.pop(RUN_KEY, None)
 
 
-t = _ui.texts(TEXT)
+t = _classroom.live_texts(TEXT)
 names = {a: t[a] for a in ALGORITHMS}
 st.title(t["title"])
 st.markdown(t["intro"])
