@@ -105,6 +105,18 @@ def show_figure(fig: go.Figure, name: str, key: str | None = None, **kwargs: Any
     return st.plotly_chart(style_figure(fig), config=config, key=key, **kwargs)
 
 
+def markdown_table(rows: list[dict[str, Any]]) -> str:
+    """Rows of equal keys as a Markdown table: cheap to send four times a second
+    (a data grid would load its own chunk in the browser and re-mount)."""
+    if not rows:
+        return ""
+    head = list(rows[0])
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join("" if r[h] is None else str(r[h]) for h in head) + " |"
+              for r in rows]
+    return "\n".join(lines)
+
+
 def show_source(func: Callable[..., Any], label: str) -> None:
     """The engine function that computed a figure, as the page's footnote."""
     # Lazy: the code (and the browser's 1.5 MB syntax-highlighter chunk) is only

@@ -290,16 +290,6 @@ def _random_adapt(env_source: str | None, n_way: int, k_shot: int, seed: int,
                           ep["support_y"], ep["query_x"], ep["query_y"])
 
 
-def _table(rows: list[dict[str, Any]]) -> str:
-    if not rows:
-        return ""
-    head = list(rows[0])
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    lines += ["| " + " | ".join("" if r[h] is None else str(r[h]) for h in head) + " |"
-              for r in rows]
-    return "\n".join(lines)
-
-
 def _live_panel(t: dict[str, str], names: dict[str, str], n_way: int) -> None:
     run: LiveRun | None = st.session_state.get(RUN_KEY)
     if run is None:
@@ -320,7 +310,7 @@ def _live_panel(t: dict[str, str], names: dict[str, str], n_way: int) -> None:
         rows.append({t["model"]: names.get(key, key), t["status"]: t.get(f"state_{state}", state),
                      t["step_col"]: snap.steps.get(key, 0),
                      t["acc_col"]: round(100 * evals[-1].value, 1) if evals else None})
-    st.markdown(_table(rows))  # markdown, not st.dataframe: cheap at four frames a second
+    st.markdown(_ui.markdown_table(rows))
     if snap.first_record_s is not None:
         st.caption(t["first_point"].format(s=snap.first_record_s))
     for key, recs in snap.records.items():
