@@ -7,11 +7,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-# pandas first, whole: plotly's validators look pandas up in sys.modules without
-# importing it, so a page building a figure while another session's thread is
-# still importing pandas saw a half-initialised module ("partially initialized
-# module 'pandas' has no attribute 'Series'"; found by the classroom load test).
-import pandas  # noqa: F401
 import streamlit as st
 import torch
 

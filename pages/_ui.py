@@ -9,24 +9,32 @@ from __future__ import annotations
 
 import inspect
 import os
-import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+# pandas first, whole, in the module every page and the router import: plotly's
+# validators look pandas up in sys.modules without importing it, so a page building
+# a figure while another session's thread was still importing pandas saw a
+# half-initialised module ("partially initialized module 'pandas' has no attribute
+# 'Series'"; found by the classroom load tests).
+import pandas  # noqa: F401
 import plotly.graph_objects as go
 import streamlit as st
 
 
-def _leave_legacy_pages_mode() -> None:
-    """Run every chapter through the router, even a fresh server's first visitor's.
+def through_the_router() -> None:
+    """Every chapter calls this first, right after its imports.
 
     With a ``pages/`` folder beside the main script, Streamlit starts in its
     legacy multipage mode: until some session has called ``st.navigation``, a
     visit runs ``pages/<chapter>.py`` on its own, without streamlit_app.py (no
-    language, no sidebar; helper modules listed as pages). Every page imports
-    this module first, so switch that mode off and rerun the same URL through
-    the router (same page: Streamlit hashes pages by their URL path).
+    language, no sidebar; helper modules listed as pages). This switches that
+    mode off and reruns the same URL through the router (same page: Streamlit
+    hashes pages by their URL path). It is a call after the imports, never code
+    run by an import: ``st.rerun()`` inside an import aborts it half-done, and a
+    class opening the app at once then got "cannot import name '_classroom'
+    from 'pages'" in the sessions importing beside it (found by the load tests).
     """
     try:
         from streamlit.runtime.pages_manager import PagesManager
@@ -34,29 +42,8 @@ def _leave_legacy_pages_mode() -> None:
         return
     if getattr(PagesManager, "uses_pages_directory", False):
         PagesManager.uses_pages_directory = False
-        # The router imports this module right before st.navigation: nothing to rerun.
-        # Raising st.rerun() inside that import would abort it half-done, and a second
-        # session importing at the same moment (a class opening the app at once) got
-        # "ImportError: cannot import name '_ui' from 'pages'" (found by the load test).
-        if not _imported_by_router():
-            st.rerun()
+        st.rerun()
 
-
-def _imported_by_router() -> bool:
-    """Whether streamlit_app.py (the router) is on the call stack, importing this module."""
-    router = Path(__file__).resolve().parents[1] / "streamlit_app.py"
-    frame = sys._getframe(1)
-    while frame is not None:
-        try:
-            if Path(frame.f_code.co_filename).resolve() == router:
-                return True
-        except (OSError, ValueError):
-            pass
-        frame = frame.f_back  # type: ignore[assignment]
-    return False
-
-
-_leave_legacy_pages_mode()
 
 ROOT = Path(__file__).resolve().parents[1]
 # The shipped checkpoints; MAMLVIZ_CHECKPOINTS points elsewhere (another set, or a test's folder).

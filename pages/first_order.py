@@ -15,6 +15,8 @@ from mamlviz.first_order import meta_gradients, meta_step_cost
 from mamlviz.three_steps import random_init, sinusoid_task_set
 from pages import _ui
 
+_ui.through_the_router()
+
 INNER_LRS = [0.0, 0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3, 0.5]
 SWEEP_STEPS = (1, 2, 3)
 N_QUERY = 10

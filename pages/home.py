@@ -13,6 +13,8 @@ from mamlviz.figures.concepts import learning_to_learn_figure
 from pages import _ui
 from pages._chapters import CHAPTERS
 
+_ui.through_the_router()
+
 PAGES = Path(__file__).resolve().parent
 
 

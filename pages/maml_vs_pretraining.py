@@ -19,6 +19,8 @@ from mamlviz.figures.meta_updates import show_frame
 from pages import _landscape_ui as lui
 from pages import _ui
 
+_ui.through_the_router()
+
 TEXT = {
     "en": {
         "title": "MAML versus model pre-training",

@@ -7,6 +7,8 @@ import streamlit as st
 
 from pages import _ui
 
+_ui.through_the_router()
+
 TEXT = {
     "en": {
         "title": "More, and things to think about",

@@ -29,6 +29,8 @@ from mamlviz.newtask import omniglot_adapt, omniglot_evaluator, random_conv4_phi
 from pages import _classroom, _ui
 from pages._live_chart import live_chart
 
+_ui.through_the_router()
+
 ALGORITHMS = ("maml", "fomaml", "reptile", "pretrain")
 RUN_KEY = "omni_live_run"
 MAX_STEPS = 10

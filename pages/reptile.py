@@ -17,6 +17,8 @@ from mamlviz.figures.meta_updates import direction_field_figure, trajectories_2d
 from pages import _landscape_ui as lui
 from pages import _ui
 
+_ui.through_the_router()
+
 TEXT = {
     "en": {
         "title": "Reptile",

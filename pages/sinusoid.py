@@ -24,6 +24,8 @@ from mamlviz.tasks.sinusoid import SinusoidTask, support_from_points
 from pages import _classroom, _ui
 from pages._live_chart import live_chart
 
+_ui.through_the_router()
+
 ALGORITHMS = ("maml", "fomaml", "reptile", "pretrain")
 RUN_KEY = "sin_live_run"
 FIT_STEPS = (0, 1, 10)

@@ -21,6 +21,8 @@ from mamlviz.three_steps import (
 )
 from pages import _ui
 
+_ui.through_the_router()
+
 N_QUERY = 10
 INNER_LRS = [0.001, 0.003, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5]
 CANDIDATES = ("random", "pretrain", "maml", "fomaml", "reptile")

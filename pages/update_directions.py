@@ -20,6 +20,8 @@ from mamlviz.figures.meta_updates import add_second_steps
 from pages import _landscape_ui as lui
 from pages import _ui
 
+_ui.through_the_router()
+
 TEXT = {
     "en": {
         "title": "Real implementation: where each method moves φ",

@@ -61,3 +61,28 @@ def test_a_classroom_over_streamlits_protocol(tmp_path: Path) -> None:
     assert kinds["train"]["count"] == SESSIONS
     assert summary["page_open"]["count"] == SESSIONS * 3
     assert 0 < summary["server_rss_mib"]["peak_hwm"] < 4096, brief
+
+
+def test_a_class_opening_a_chapter_on_a_fresh_server(tmp_path: Path) -> None:
+    """Five students open the sinusoid chapter's URL at the same moment on a server
+    nobody has visited: Streamlit's legacy pages mode, left for the router, must not
+    break the imports of the sessions arriving beside the first (it did: "cannot
+    import name '_classroom' from 'pages'")."""
+    import asyncio
+
+    import streamlit_ws as sw
+
+    async def everyone(url: str) -> list[sw.WsSession]:
+        sessions = [sw.WsSession(url) for _ in range(SESSIONS)]
+        await asyncio.gather(*(s.open("sinusoid") for s in sessions))
+        for s in sessions:
+            await s.close()
+        return sessions
+
+    with sb.app_server(log_dir=tmp_path) as server:
+        sessions = asyncio.run(everyone(server.url))
+        log = server.log(6000)
+    for s in sessions:
+        assert not s.exceptions, f"{s.exceptions}\nserver log:\n{log}"
+        assert "meta-iterations" in s.widgets and "Train" in s.widgets
+    assert "Traceback" not in log, log
