@@ -79,8 +79,12 @@ def test_a_class_opening_a_chapter_on_a_fresh_server(tmp_path: Path) -> None:
             await s.close()
         return sessions
 
+    from concurrent.futures import ThreadPoolExecutor
+
     with sb.app_server(log_dir=tmp_path) as server:
-        sessions = asyncio.run(everyone(server.url))
+        # A thread of its own: Playwright's sync fixtures may run a loop in this one.
+        with ThreadPoolExecutor(1) as pool:
+            sessions = pool.submit(asyncio.run, everyone(server.url)).result(timeout=300)
         log = server.log(6000)
     for s in sessions:
         assert not s.exceptions, f"{s.exceptions}\nserver log:\n{log}"
