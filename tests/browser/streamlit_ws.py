@@ -55,6 +55,7 @@ class Widget:
     integer: bool = False  # a number input of ints sends int_value
     value: float | None = None  # a slider's or number input's value as last rendered
     step: float | None = None
+    fragment_id: str = ""  # a widget inside st.fragment reruns only its fragment
 
 
 class WsSession:
@@ -77,6 +78,7 @@ class WsSession:
         self._run_sent = 0.0
         self._run_done: asyncio.Event | None = None
         self._main_run_pending = False
+        self._awaited_fragment = ""
         self.closed_reason = ""
         self.log: list[str] = []  # the last protocol events, for a failure's report
 
@@ -121,7 +123,7 @@ class WsSession:
             raise ValueError(f"set_value does not handle {w.kind} widgets")
         self._states[w.id] = state
         w.value = float(value)
-        return await self.rerun(timeout_s=timeout_s)
+        return await self.rerun(fragment_id=w.fragment_id, timeout_s=timeout_s)
 
     async def nudge(self, label: str, steps: int = 1, timeout_s: float = 120.0) -> RunResult:
         """A slider moved by ``steps`` of its step from where it is (the arrow key)."""
@@ -134,16 +136,18 @@ class WsSession:
     async def click(self, label: str, timeout_s: float = 120.0) -> RunResult:
         w = self.widget(label)
         trigger = WidgetState(id=w.id, trigger_value=True)
-        return await self.rerun(extra=[trigger], timeout_s=timeout_s)
+        return await self.rerun(extra=[trigger], fragment_id=w.fragment_id, timeout_s=timeout_s)
 
-    async def rerun(self, extra: list[WidgetState] | None = None,
+    async def rerun(self, extra: list[WidgetState] | None = None, fragment_id: str = "",
                     timeout_s: float = 120.0) -> RunResult:
-        """A full rerun with our widget values; returns when its script_finished arrives."""
+        """A rerun with our widget values (the whole page, or the fragment of the widget
+        that changed, as the browser sends it); returns when it has finished."""
         self._run = RunResult()
         self._run_done = asyncio.Event()
         self._main_run_pending = True
+        self._awaited_fragment = fragment_id
         self._run_sent = time.monotonic()
-        await self._send(fragment_id="", extra=extra or [])
+        await self._send(fragment_id=fragment_id, extra=extra or [])
         try:
             await asyncio.wait_for(self._run_done.wait(), timeout_s)
         finally:
@@ -163,8 +167,8 @@ class WsSession:
 
     async def _send(self, fragment_id: str, extra: list[WidgetState],
                     auto: bool = False) -> None:
-        if not fragment_id:
-            self.log.clear()  # keep what follows the latest whole rerun
+        if not auto:
+            self.log.clear()  # keep what follows the latest rerun a student asked for
         self.log.append(f"{time.monotonic():.2f} send fragment={fragment_id[:6]} auto={auto}")
         msg = BackMsg()
         rerun = msg.rerun_script
@@ -228,8 +232,13 @@ class WsSession:
             # Fragment runs finish too, and a run cut short by a newer rerun request
             # finishes early: only a whole run we asked for ends ``rerun()``.
             status = ForwardMsg.ScriptFinishedStatus.Name(msg.script_finished)
+            ends = {"FINISHED_SUCCESSFULLY", "FINISHED_WITH_COMPILE_ERROR"}
+            if self._awaited_fragment and self._run is not None and self._run.chart_s is not None:
+                # A fragment run's end names no fragment, and the live panel's polling
+                # fragment ends runs too: ours is the one that sent a chart.
+                ends.add("FINISHED_FRAGMENT_RUN_SUCCESSFULLY")
             if (self._main_run_pending and self._run_done is not None and self._run is not None
-                    and status in ("FINISHED_SUCCESSFULLY", "FINISHED_WITH_COMPILE_ERROR")):
+                    and status in ends):
                 self._run.finished_s = time.monotonic() - self._run_sent
                 self._run_done.set()
 
@@ -251,7 +260,8 @@ class WsSession:
             old = self.widgets.get(label)
             if old is not None and old.id == proto.id and proto.id in self._states:
                 value = old.value  # what we sent is the value now
-            self.widgets[label] = Widget(proto.id, kind, label, integer, value, step)
+            self.widgets[label] = Widget(proto.id, kind, label, integer, value, step,
+                                         msg.delta.fragment_id)
         elif kind == "markdown":
             self.markdown.append(element.markdown.body)
             del self.markdown[:-50]
