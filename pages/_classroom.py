@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Mapping
 
 import streamlit as st
 
@@ -125,6 +126,18 @@ def queue_status(snap: Snapshot, key: str) -> None:
         st.info(t["queued"].format(n=snap.queue_position, cap=TRAINING_QUEUE.capacity))
     for note in snap.notes:
         st.info(note)
+
+
+def run_messages(t: Mapping[str, str], snap: Snapshot, names: Mapping[str, str]) -> None:
+    """Under a live panel's status table: when the first point came, which runs
+    diverged (their curves are kept) and which stopped with an error."""
+    if snap.first_record_s is not None:
+        st.caption(t["first_point"].format(s=snap.first_record_s))
+    for key, recs in snap.records.items():
+        if snap.status[key] == "diverged" and recs:
+            st.warning(t["diverged"].format(name=names.get(key, key), step=recs[-1].step))
+    for key, error in snap.errors.items():
+        st.error(t["failed"].format(name=names.get(key, key), error=error))
 
 
 def capacity_note() -> None:

@@ -313,13 +313,7 @@ def _live_panel(t: dict[str, str], names: dict[str, str], n_way: int) -> None:
                      t["step_col"]: snap.steps.get(key, 0),
                      t["acc_col"]: round(100 * evals[-1].value, 1) if evals else None})
     st.markdown(_ui.markdown_table(rows))
-    if snap.first_record_s is not None:
-        st.caption(t["first_point"].format(s=snap.first_record_s))
-    for key, recs in snap.records.items():
-        if snap.status[key] == "diverged" and recs:
-            st.warning(t["diverged"].format(name=names.get(key, key), step=recs[-1].step))
-    for key, error in snap.errors.items():
-        st.error(t["failed"].format(name=names.get(key, key), error=error))
+    _classroom.run_messages(t, snap, names)
     was_running = st.session_state.get("omni_was_running", False)
     st.session_state["omni_was_running"] = snap.running
     if was_running and not snap.running:

@@ -222,13 +222,7 @@ def _meter(t: dict[str, str], snap: Any, names: dict[str, str]) -> None:
     c2.metric(t["device"], snap.device or _ui.device_name())
     c3.metric(t["memory"], f"{process_rss_bytes() / 2**20:.0f} MiB")
     st.markdown(_ui.markdown_table(rows))
-    if snap.first_record_s is not None:
-        st.caption(t["first_point"].format(s=snap.first_record_s))
-    for key, recs in snap.records.items():
-        if snap.status[key] == "diverged" and recs:
-            st.warning(t["diverged"].format(name=names.get(key, key), step=recs[-1].step))
-    for key, error in snap.errors.items():
-        st.error(t["failed"].format(name=names.get(key, key), error=error))
+    _classroom.run_messages(t, snap, names)
 
 
 def _live_panel(t: dict[str, str], names: dict[str, str]) -> None:

@@ -31,10 +31,13 @@ import math
 import statistics
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import streamlit_browser as sb
+
+T = TypeVar("T")
 
 LANDSCAPE_PAGE = "maml_vs_pretraining"
 LANDSCAPE_SLIDER = 'input[type="range"][aria-label="inner learning rate ε"]'
@@ -262,6 +265,33 @@ async def _run_sessions(url: str, n: int, stagger_s: float, overall_timeout_s: f
             await browser.close()
 
 
+def run_in_thread(make: Callable[[], Awaitable[T]], timeout_s: float, what: str
+                  ) -> tuple[T, float]:
+    """``asyncio.run(make())`` in a thread of its own, and the wall time it took.
+
+    Beside Playwright's sync API (the browser tests' fixtures) the calling thread
+    may already run an event loop, where ``asyncio.run`` refuses to start.
+    """
+    out: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            out["value"] = asyncio.run(make())  # type: ignore[arg-type]
+        except BaseException as exc:  # noqa: BLE001  (re-raised below, not lost)
+            out["error"] = exc
+
+    t0 = time.monotonic()
+    thread = threading.Thread(target=work, name="classroom", daemon=True)
+    thread.start()
+    thread.join(timeout_s)
+    wall_s = time.monotonic() - t0
+    if "error" in out:
+        raise out["error"]
+    if "value" not in out:
+        raise TimeoutError(f"{what} did not finish in {timeout_s:.0f} s")
+    return out["value"], wall_s
+
+
 def server_pid(server: sb.AppServer) -> int:
     proc = getattr(server, "_proc", None)
     if proc is None:
@@ -280,28 +310,11 @@ def run_classroom(server: sb.AppServer, n: int, iterations: int = 200, moves: in
     pid = server_pid(server)
     sampler = MemorySampler(pid, sample_s)
     idle_rss = sampler.read()
-    out: dict[str, Any] = {}
-
-    def work() -> None:
-        try:
-            out["results"] = asyncio.run(_run_sessions(
-                server.url, n, stagger_s, overall_timeout_s, iterations=iterations,
-                moves=moves, step_timeout_s=step_timeout_s,
-                run_timeout_s=overall_timeout_s))
-        except BaseException as exc:  # noqa: BLE001  (reported, not lost in the thread)
-            out["error"] = exc
-
-    t0 = time.monotonic()
     with sampler:
-        thread = threading.Thread(target=work, name="classroom", daemon=True)
-        thread.start()
-        thread.join(overall_timeout_s + 120)
-    wall_s = time.monotonic() - t0
-    if "error" in out:
-        raise out["error"]
-    if thread.is_alive():
-        raise TimeoutError(f"the classroom of {n} did not finish in {overall_timeout_s + 120} s")
-    results: list[SessionResult] = out["results"]
+        results, wall_s = run_in_thread(lambda: _run_sessions(
+            server.url, n, stagger_s, overall_timeout_s, iterations=iterations, moves=moves,
+            step_timeout_s=step_timeout_s, run_timeout_s=overall_timeout_s),
+            overall_timeout_s + 120, f"the classroom of {n}")
     time.sleep(2)
     after_rss = sampler.read()
     return summarize(n, results, wall_s, idle_rss, sampler, after_rss,

@@ -422,29 +422,9 @@ def run_ws_classroom(server: Any, n: int, iterations: int = 200, moves: int = 3,
                 out.append((sl.SessionResult(i, failure="overall timeout"), {}))
         return out
 
-    # In a thread of its own: beside Playwright's sync API (the browser tests'
-    # fixtures) this thread may already be running an event loop.
-    import threading
-
-    out: dict[str, Any] = {}
-
-    def work() -> None:
-        try:
-            out["pairs"] = asyncio.run(everyone())
-        except BaseException as exc:  # noqa: BLE001  (re-raised below, not lost)
-            out["error"] = exc
-
-    t0 = time.monotonic()
     with sampler:
-        thread = threading.Thread(target=work, name="ws-classroom", daemon=True)
-        thread.start()
-        thread.join(overall_timeout_s + 120)
-    wall_s = time.monotonic() - t0
-    if "error" in out:
-        raise out["error"]
-    if "pairs" not in out:
-        raise TimeoutError(f"the classroom of {n} did not finish in {overall_timeout_s + 120} s")
-    pairs = out["pairs"]
+        pairs, wall_s = sl.run_in_thread(everyone, overall_timeout_s + 120,
+                                         f"the classroom of {n}")
     time.sleep(2)
     results = [r for r, _ in pairs]
     summary = sl.summarize(n, results, wall_s, idle_rss, sampler, sampler.read(),
