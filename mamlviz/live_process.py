@@ -128,7 +128,6 @@ def train_in_child(conn: Connection, stop: Any, configs: Mapping[str, dict[str, 
         conn.send(("running", name, trainer.device_name))
     phi_at = time.monotonic()
     sent_at = -BATCH_EVERY_S  # the first records go out at once: the curve's first point
-
     notes_sent = 0
 
     def flush(final: bool = False) -> None:

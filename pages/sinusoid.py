@@ -158,7 +158,8 @@ def _fig_labels(name: str) -> dict[str, str]:
 @st.cache_data(show_spinner=False, max_entries=64)
 def _shipped_curve(folder: str, algorithm: str, k_shot: int, steps: int
                    ) -> tuple[list[float], list[float]]:
-    """Mean query MSE and 95% CI of a shipped model: computed once per server, shared."""
+    """Mean query MSE and 95% CI of a shipped model: computed once per server, shared
+    (``folder``, the checkpoints' folder, is part of the cache key)."""
     config, phi = _ui.sinusoid_checkpoints()[algorithm]
     result = evaluate_phi(config, phi, tasks=EVAL_TASKS, k_shot=k_shot, steps=steps,
                           device="cpu")
@@ -255,9 +256,16 @@ SETTINGS: dict[str, tuple[str, Any]] = {
 }
 
 
+def _key(name: str) -> str:
+    return SETTINGS[name][0]
+
+
+def _default(name: str) -> Any:
+    return SETTINGS[name][1]
+
+
 def _setting(name: str) -> Any:
-    key, default = SETTINGS[name]
-    return st.session_state.get(key, default)
+    return st.session_state.get(_key(name), _default(name))
 
 
 def _start_training(t: dict[str, str]) -> None:
@@ -270,8 +278,8 @@ def _start_training(t: dict[str, str]) -> None:
         return
     values = {name: _setting(name) for name in SETTINGS}
     if "reptile" not in chosen:  # Reptile's own settings are only shown when it is chosen
-        values["reptile_steps"], values["reptile_eps"] = (SETTINGS["reptile_steps"][1],
-                                                         SETTINGS["reptile_eps"][1])
+        values["reptile_steps"], values["reptile_eps"] = (_default("reptile_steps"),
+                                                         _default("reptile_eps"))
     values["iterations"], values["seed"] = int(values["iterations"]), int(values["seed"])
     try:
         configs = _configs(t, chosen, values)
@@ -309,30 +317,25 @@ running = run is not None and run.alive
 chosen = st.multiselect(t["algorithms"], ALGORITHMS, default=["maml", "pretrain"],
                         format_func=names.get, key="sin_algorithms", disabled=running)
 
-
-def _default(name: str) -> Any:
-    return SETTINGS[name][1]
-
-
 c = st.columns(4)
-c[0].slider(t["k_shot"], 1, 40, _default("k_shot"), key="sin_k", disabled=running)
+c[0].slider(t["k_shot"], 1, 40, _default("k_shot"), key=_key("k_shot"), disabled=running)
 c[1].number_input(t["inner_lr"], 0.0, 100.0, _default("inner_lr"), step=0.005, format="%.4f",
-                  key="sin_inner_lr", disabled=running)
-c[2].slider(t["inner_steps"], 1, 10, _default("inner_steps"), key="sin_inner_steps",
+                  key=_key("inner_lr"), disabled=running)
+c[2].slider(t["inner_steps"], 1, 10, _default("inner_steps"), key=_key("inner_steps"),
             disabled=running)
-c[3].slider(t["meta_batch"], 1, 100, _default("meta_batch_size"), key="sin_meta_batch",
+c[3].slider(t["meta_batch"], 1, 100, _default("meta_batch_size"), key=_key("meta_batch_size"),
             disabled=running)
 c = st.columns(4)
 c[0].number_input(t["meta_lr"], 0.0, 100.0, _default("meta_lr"), step=0.001, format="%.4f",
-                  key="sin_meta_lr", disabled=running)
+                  key=_key("meta_lr"), disabled=running)
 c[1].number_input(t["iterations"], 1, 70_000, _default("iterations"), step=500,
-                  key="sin_iterations", disabled=running)
-c[2].number_input(t["seed"], 0, 1_000_000, _default("seed"), key="sin_seed", disabled=running)
+                  key=_key("iterations"), disabled=running)
+c[2].number_input(t["seed"], 0, 1_000_000, _default("seed"), key=_key("seed"), disabled=running)
 if "reptile" in chosen:
-    c[3].slider(t["reptile_steps"], 1, 20, _default("reptile_steps"), key="sin_rep_steps",
+    c[3].slider(t["reptile_steps"], 1, 20, _default("reptile_steps"), key=_key("reptile_steps"),
                 disabled=running)
     c[3].number_input(t["reptile_eps"], 0.0, 10.0, _default("reptile_eps"), step=0.05,
-                      key="sin_rep_eps", disabled=running)
+                      key=_key("reptile_eps"), disabled=running)
 st.caption(t["defaults"])
 _classroom.capacity_note()
 

@@ -238,6 +238,34 @@ async def drive_session(browser: Any, url: str, index: int, iterations: int = 20
     return result
 
 
+async def all_at_once(n: int, stagger_s: float, timeout_s: float,
+                      start: Callable[[int], Awaitable[T]],
+                      failed: Callable[[int, str], T]) -> list[T]:
+    """Students ``0..n-1``, student ``i`` starting ``i * stagger_s`` seconds in; one
+    result each, in order. A student still busy after ``timeout_s`` is cancelled and
+    one whose driver raised is reported, both through ``failed(i, why)``."""
+    import traceback
+
+    async def one(i: int) -> T:
+        await asyncio.sleep(i * stagger_s)
+        return await start(i)
+
+    tasks = [asyncio.ensure_future(one(i)) for i in range(n)]
+    done, pending = await asyncio.wait(tasks, timeout=timeout_s)
+    for task in pending:
+        task.cancel()
+    results = []
+    for i, task in enumerate(tasks):
+        if task not in done or task.cancelled():
+            results.append(failed(i, "overall timeout"))
+        elif (exc := task.exception()) is not None:
+            where = "".join(traceback.format_exception(exc)[-3:])[-600:]
+            results.append(failed(i, f"driver: {exc!r} {where}"))
+        else:
+            results.append(task.result())
+    return results
+
+
 async def _run_sessions(url: str, n: int, stagger_s: float, overall_timeout_s: float,
                         **kwargs: Any) -> list[SessionResult]:
     from playwright.async_api import async_playwright
@@ -246,21 +274,10 @@ async def _run_sessions(url: str, n: int, stagger_s: float, overall_timeout_s: f
         browser = await playwright.chromium.launch(executable_path=sb.CHROMIUM,
                                                    args=sb.CHROMIUM_ARGS)
         try:
-            async def one(i: int) -> SessionResult:
-                await asyncio.sleep(i * stagger_s)
-                return await drive_session(browser, url, i, **kwargs)
-
-            tasks = [asyncio.ensure_future(one(i)) for i in range(n)]
-            done, pending = await asyncio.wait(tasks, timeout=overall_timeout_s)
-            for task in pending:
-                task.cancel()
-            results = []
-            for i, task in enumerate(tasks):
-                if task in done and not task.cancelled() and task.exception() is None:
-                    results.append(task.result())
-                else:
-                    results.append(SessionResult(i, failure="overall timeout"))
-            return results
+            return await all_at_once(
+                n, stagger_s, overall_timeout_s,
+                lambda i: drive_session(browser, url, i, **kwargs),
+                lambda i, why: SessionResult(i, failure=why))
         finally:
             await browser.close()
 

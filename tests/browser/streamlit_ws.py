@@ -213,8 +213,8 @@ class WsSession:
             # With st.navigation the page being shown is named here (new_session names
             # the router script); later reruns must name it or they land on home.
             self._page_hash = msg.navigation.page_script_hash or self._page_hash
-        elif kind == "page_info_changed" or kind == "page_not_found":
-            self.page_not_found = self.page_not_found or kind == "page_not_found"
+        elif kind == "page_not_found":
+            self.page_not_found = True
         elif kind == "delta":
             self._delta(msg)
         elif kind == "auto_rerun" and self.fragment_polling:
@@ -398,29 +398,12 @@ def run_ws_classroom(server: Any, n: int, iterations: int = 200, moves: int = 3,
     idle_rss = sampler.read()
 
     async def everyone() -> list[tuple[Any, dict[str, float]]]:
-        async def one(i: int) -> tuple[Any, dict[str, float]]:
-            await asyncio.sleep(i * stagger_s)
-            return await drive_student(server.url, i, iterations=iterations, moves=moves,
-                                       think_s=think_s, step_timeout_s=step_timeout_s,
-                                       run_timeout_s=overall_timeout_s)
-
-        tasks = [asyncio.ensure_future(one(i)) for i in range(n)]
-        done, pending = await asyncio.wait(tasks, timeout=overall_timeout_s)
-        for task in pending:
-            task.cancel()
-        out = []
-        for i, task in enumerate(tasks):
-            if task in done and not task.cancelled() and task.exception() is None:
-                out.append(task.result())
-            elif task in done and not task.cancelled():
-                import traceback
-
-                exc = task.exception()
-                where = "".join(traceback.format_exception(exc)[-3:])[-600:]
-                out.append((sl.SessionResult(i, failure=f"driver: {exc!r} {where}"), {}))
-            else:
-                out.append((sl.SessionResult(i, failure="overall timeout"), {}))
-        return out
+        return await sl.all_at_once(
+            n, stagger_s, overall_timeout_s,
+            lambda i: drive_student(server.url, i, iterations=iterations, moves=moves,
+                                    think_s=think_s, step_timeout_s=step_timeout_s,
+                                    run_timeout_s=overall_timeout_s),
+            lambda i, why: (sl.SessionResult(i, failure=why), {}))
 
     with sampler:
         pairs, wall_s = sl.run_in_thread(everyone, overall_timeout_s + 120,
