@@ -355,105 +355,96 @@ st.fragment(run_every=_classroom.poll_interval(run))(_live_panel)(t, names)
 st.header(t["new_head"])
 st.markdown(t["new_body"])
 
-@st.fragment
-def _new_task_section(t: dict[str, str], names: dict[str, str]) -> None:
-    """A fragment: moving this section's sliders reruns this section only, not the
-    training panel above it (on a server shared by a class, a whole-page rerun of
-    this chapter costs about twice as much)."""
-    run: LiveRun | None = st.session_state.get(RUN_KEY)
-    running = run is not None and run.alive
-    shipped: dict[str, tuple[TrainConfig, dict[str, torch.Tensor]]] = {}
+shipped: dict[str, tuple[TrainConfig, dict[str, torch.Tensor]]] = {}
+for key, value in _ui.sinusoid_checkpoints().items():
+    if not isinstance(value, BaseException):
+        shipped[key] = value
+session_models: dict[str, tuple[TrainConfig, dict[str, torch.Tensor]]] = {}
+if run is not None and not running:
+    # The session's own models once its run has ended: while it trains, its phi
+    # changes every second and each change of the task would re-adapt and
+    # re-evaluate them (per session, on a server shared by the class).
+    configs = run.configs
+    session_models = {k: (configs[k], phi) for k, phi in run.phis().items()}
+
+sources = ["shipped"] + (["session"] if session_models else [])
+source = st.radio(t["models"], sources, key="sin_model_source", horizontal=True,
+                  format_func=lambda s: t[s], index=len(sources) - 1)
+if source == "shipped":
+    models = shipped
     for key, value in _ui.sinusoid_checkpoints().items():
-        if not isinstance(value, BaseException):
-            shipped[key] = value
-    session_models: dict[str, tuple[TrainConfig, dict[str, torch.Tensor]]] = {}
-    if run is not None and not running:
-        # The session's own models once its run has ended: while it trains, its phi
-        # changes every second and each change of the task would re-adapt and
-        # re-evaluate them (per session, on a server shared by the class).
-        configs = run.configs
-        session_models = {k: (configs[k], phi) for k, phi in run.phis().items()}
+        if isinstance(value, BaseException):
+            st.caption(t["missing"].format(name=names[key], error=value))
+else:
+    models = session_models
 
-    sources = ["shipped"] + (["session"] if session_models else [])
-    source = st.radio(t["models"], sources, key="sin_model_source", horizontal=True,
-                      format_func=lambda s: t[s], index=len(sources) - 1)
-    if source == "shipped":
-        models = shipped
-        for key, value in _ui.sinusoid_checkpoints().items():
-            if isinstance(value, BaseException):
-                st.caption(t["missing"].format(name=names[key], error=value))
-    else:
-        models = session_models
+task_source = st.radio(t["task_source"], ["ab", "points"], horizontal=True, key="sin_task_src",
+                       format_func=lambda s: t["from_ab"] if s == "ab" else t["own_points"])
+n1, n2, n3, n4 = st.columns(4)
+amplitude = n1.slider(t["amplitude"], 0.1, 10.0, 3.0, step=0.1, key="sin_a")
+phase = n2.slider(t["phase"], 0.0, round(2 * math.pi, 2), 1.0, step=0.05, key="sin_b")
+k_new = n3.slider(t["k_new"], 1, 40, 10, key="sin_k_new")
+point_seed = int(n4.number_input(t["point_seed"], 0, 10_000, 0, key="sin_point_seed"))
 
-    task_source = st.radio(t["task_source"], ["ab", "points"], horizontal=True, key="sin_task_src",
-                           format_func=lambda s: t["from_ab"] if s == "ab" else t["own_points"])
-    n1, n2, n3, n4 = st.columns(4)
-    amplitude = n1.slider(t["amplitude"], 0.1, 10.0, 3.0, step=0.1, key="sin_a")
-    phase = n2.slider(t["phase"], 0.0, round(2 * math.pi, 2), 1.0, step=0.05, key="sin_b")
-    k_new = n3.slider(t["k_new"], 1, 40, 10, key="sin_k_new")
-    point_seed = int(n4.number_input(t["point_seed"], 0, 10_000, 0, key="sin_point_seed"))
+task = SinusoidTask(amplitude, phase)
+sample = task.sample(k_new, 100, generator=torch.Generator().manual_seed(point_seed))
+support_x, support_y = sample.support_x[0], sample.support_y[0]
+query_x, query_y = sample.query_x[0], sample.query_y[0]
+points_ok = True
+if task_source == "points":
+    st.caption(t["points_help"])
+    default_rows = [{"x": round(float(x), 2), "y": round(float(y), 2)}
+                    for x, y in zip(support_x[:, 0].tolist(), support_y[:, 0].tolist())]
+    edited = st.data_editor(default_rows, num_rows="dynamic", key=f"sin_points_{k_new}",
+                            width="content")
+    rows = [r for r in (edited or []) if r.get("x") is not None and r.get("y") is not None]
+    try:
+        support_x, support_y = support_from_points([float(r["x"]) for r in rows],
+                                                   [float(r["y"]) for r in rows])
+    except (MamlvizError, TypeError, ValueError) as exc:
+        st.error(t["points_bad"].format(error=exc))
+        points_ok = False
 
-    task = SinusoidTask(amplitude, phase)
-    sample = task.sample(k_new, 100, generator=torch.Generator().manual_seed(point_seed))
-    support_x, support_y = sample.support_x[0], sample.support_y[0]
-    query_x, query_y = sample.query_x[0], sample.query_y[0]
-    points_ok = True
-    if task_source == "points":
-        st.caption(t["points_help"])
-        default_rows = [{"x": round(float(x), 2), "y": round(float(y), 2)}
-                        for x, y in zip(support_x[:, 0].tolist(), support_y[:, 0].tolist())]
-        edited = st.data_editor(default_rows, num_rows="dynamic", key=f"sin_points_{k_new}",
-                                width="content")
-        rows = [r for r in (edited or []) if r.get("x") is not None and r.get("y") is not None]
-        try:
-            support_x, support_y = support_from_points([float(r["x"]) for r in rows],
-                                                       [float(r["y"]) for r in rows])
-        except (MamlvizError, TypeError, ValueError) as exc:
-            st.error(t["points_bad"].format(error=exc))
-            points_ok = False
-
-    if not models:
-        st.info(t["none_available"])
-    elif points_ok:
-        grid = torch.linspace(-5.0, 5.0, 200)
-        fits: dict[str, Any] = {}
-        task_curves: dict[str, list[float]] = {}
-        for key, (config, phi) in models.items():
-            if source == "shipped":
-                points = (support_x, support_y, query_x, query_y)
-                fits[key], task_curves[key] = _shipped_new_task(
-                    str(_ui.checkpoints_dir()), key, *(tuple(v.flatten().tolist()) for v in points))
-            else:
-                fits[key], task_curves[key] = _new_task(config, phi, support_x, support_y,
-                                                        query_x, query_y)
-            if any(v is None for v in fits[key]["fits"].values()):
-                st.warning(t["fit_diverged"].format(name=names.get(key, key)))
-        truth = (grid.tolist(), task(grid).tolist())
-        _ui.show_figure(fits_figure(truth, (support_x[:, 0].tolist(), support_y[:, 0].tolist()),
-                                    fits, names, labels=_fig_labels("fits")),
-                        "sinusoid-new-task", key="sin_fits_fig")
-
-        st.subheader(t["curve_head"])
-        k_eval = int(support_x.shape[0])
-        st.caption(t["curve_body"].format(n=EVAL_TASKS, k=k_eval))
-        curves = {}
-        for key, (config, phi) in models.items():
-            try:
-                if source == "shipped":
-                    curves[key] = _shipped_curve(str(_ui.checkpoints_dir()), key, k_eval,
-                                                 CURVE_STEPS)
-                else:
-                    curves[key] = _curve(config, phi, k_eval, CURVE_STEPS)
-            except MamlvizError as exc:
-                _ui.error_box(exc)
+if not models:
+    st.info(t["none_available"])
+elif points_ok:
+    grid = torch.linspace(-5.0, 5.0, 200)
+    fits: dict[str, Any] = {}
+    task_curves: dict[str, list[float]] = {}
+    for key, (config, phi) in models.items():
         if source == "shipped":
-            shown_curves = curves
+            points = (support_x, support_y, query_x, query_y)
+            fits[key], task_curves[key] = _shipped_new_task(
+                str(_ui.checkpoints_dir()), key, *(tuple(v.flatten().tolist()) for v in points))
         else:
-            shown_curves = {k: v for k, v in curves.items()
-                            if all(math.isfinite(m) for m in v[0])}
-        _ui.show_figure(mse_steps_figure(shown_curves, names, labels=_fig_labels("mse"),
-                                         this_task=task_curves if task_source == "ab" else None),
-                        "sinusoid-mse-steps", key="sin_mse_fig")
+            fits[key], task_curves[key] = _new_task(config, phi, support_x, support_y,
+                                                    query_x, query_y)
+        if any(v is None for v in fits[key]["fits"].values()):
+            st.warning(t["fit_diverged"].format(name=names.get(key, key)))
+    truth = (grid.tolist(), task(grid).tolist())
+    _ui.show_figure(fits_figure(truth, (support_x[:, 0].tolist(), support_y[:, 0].tolist()),
+                                fits, names, labels=_fig_labels("fits")),
+                    "sinusoid-new-task", key="sin_fits_fig")
 
+    st.subheader(t["curve_head"])
+    k_eval = int(support_x.shape[0])
+    st.caption(t["curve_body"].format(n=EVAL_TASKS, k=k_eval))
+    curves = {}
+    for key, (config, phi) in models.items():
+        try:
+            if source == "shipped":
+                curves[key] = _shipped_curve(str(_ui.checkpoints_dir()), key, k_eval,
+                                             CURVE_STEPS)
+            else:
+                curves[key] = _curve(config, phi, k_eval, CURVE_STEPS)
+        except MamlvizError as exc:
+            _ui.error_box(exc)
+    if source == "shipped":
+        shown_curves = curves
+    else:
+        shown_curves = {k: v for k, v in curves.items()
+                        if all(math.isfinite(m) for m in v[0])}
+    _ui.show_figure(mse_steps_figure(shown_curves, names, labels=_fig_labels("mse"),
+                                     this_task=task_curves if task_source == "ab" else None),
+                    "sinusoid-mse-steps", key="sin_mse_fig")
 
-_new_task_section(t, names)
