@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .algorithms import ALGORITHMS
+from .config import IMPLEMENTATIONS
 from .errors import ConfigError, MamlvizError
 
 
@@ -56,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     ts.add_argument("--meta-lr", type=float)
     ts.add_argument("--phase-max", type=float,
                     help="largest phase b (paper: pi; the lecture and Reptile: 2 pi)")
-    ts.add_argument("--implementation", choices=("auto", "compiled", "traced", "vmap", "loop"))
+    ts.add_argument("--implementation", choices=IMPLEMENTATIONS)
     ts.add_argument("--seed", type=int)
     ts.add_argument("--log-every", type=int, default=100)
     ts.add_argument("--device")
@@ -76,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     to.add_argument("--test-inner-steps", type=int)
     to.add_argument("--meta-lr", type=float)
     to.add_argument("--protocol", choices=("maml", "lake"))
-    to.add_argument("--implementation", choices=("auto", "compiled", "traced", "vmap", "loop"))
+    to.add_argument("--implementation", choices=IMPLEMENTATIONS)
     to.add_argument("--seed", type=int)
     to.add_argument("--log-every", type=int, default=10)
     to.add_argument("--device")
@@ -118,6 +119,9 @@ def _parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="meta-steps per second against the naive loop")
     bench.add_argument("--quick", action="store_true")
+    bench.add_argument("--problem", dest="rows", choices=("all", "sinusoid", "omniglot"),
+                       default="all",
+                       help="time only this problem's rows")
     bench.add_argument("--no-target", action="store_true",
                        help="skip the time-to-target MAML run")
     bench.add_argument("--device")
@@ -195,20 +199,22 @@ def _bench(args: argparse.Namespace) -> dict[str, Any]:
     from .device import describe, pick_device
     from .errors import DataError
 
-    rows = sinusoid_rows(quick=args.quick, device=args.device)
+    rows = [] if args.rows == "omniglot" else sinusoid_rows(quick=args.quick,
+                                                               device=args.device)
     result: dict[str, Any] = {"device": describe(pick_device(args.device)), "rows": rows}
     try:
-        rows += omniglot_rows(quick=args.quick, device=args.device, omniglot=args.omniglot)
+        if args.rows != "sinusoid":
+            rows += omniglot_rows(quick=args.quick, device=args.device, omniglot=args.omniglot)
     except DataError as exc:
         result["omniglot_skipped"] = str(exc)
         print(f"Omniglot rows skipped: {exc}", file=sys.stderr)
-    if not args.no_target:
+    if not args.no_target and args.rows != "omniglot":
         result["time_to_target"] = time_to_target(device=args.device)
     if not args.json:
-        print(f"{'problem':10} {'setting':16} {'algorithm':9} {'implementation':14} "
+        print(f"{'problem':10} {'setting':26} {'algorithm':9} {'implementation':14} "
               f"{'it/s':>9} {'x naive':>8} {'warm-up s':>9} {'peak MB':>8}")
         for r in rows:
-            print(f"{r['problem']:10} {r.get('setting', 'K=10, batch 25'):16} "
+            print(f"{r['problem']:10} {r.get('setting', 'K=10, batch 25'):26} "
                   f"{r['algorithm']:9} {r['implementation']:14} {r['it_s']:9.2f} "
                   f"{r['speedup_vs_naive']:8.1f} {r['warmup_s']:9.2f} {r['peak_memory_mb']:8.0f}")
         if "time_to_target" in result:

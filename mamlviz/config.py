@@ -19,7 +19,7 @@ from .algorithms import ALGORITHMS
 from .errors import ConfigError
 
 PROBLEMS = ("sinusoid", "omniglot")
-IMPLEMENTATIONS = ("auto", "compiled", "traced", "vmap", "loop")
+IMPLEMENTATIONS = ("auto", "graphed", "compiled", "traced", "vmap", "loop")
 MAX_ITERATIONS = 10_000_000
 
 # Omniglot, MAML paper section 5.2 and appendix A.1: 5-way with one inner step of

@@ -101,8 +101,10 @@ def evaluate_phi(config: TrainConfig, phi: Params, tasks: int = 100, k_shot: int
     dev = pick_device(device)
     problem = problem_from_config(config, dev, split="test", omniglot=omniglot)
     model = problem.model.to(dev)
-    generator = torch.Generator(dev).manual_seed(seed)
-    batch = problem.sample(tasks, generator)
+    # Held-out tasks come from a CPU generator, so the same command scores the same
+    # tasks on every device (a CUDA generator draws a different stream).
+    generator = torch.Generator("cpu").manual_seed(seed)
+    batch = problem.sample(tasks, generator).to(dev)
     curves = adaptation_curves(model, problem.loss_fn, {k: v.to(dev) for k, v in phi.items()},
                                batch, lr, steps, metric_fn=problem.metric_fn,
                                chunk=20 if config.problem == "omniglot" else 100)

@@ -25,6 +25,7 @@ import torch
 from .algorithms import InnerLoop, StepFn, make_step
 from .config import TrainConfig
 from .device import describe, pick_device
+from .graphed import DeviceMetaStep
 from .inner import Params
 from .models.mlp import init_params
 from .optim import OptState, OuterOptimizer
@@ -66,8 +67,9 @@ def choose_implementation(config: TrainConfig, device: torch.device) -> str:
         return config.implementation
     if config.problem == "omniglot":
         # The conv model's per-task work is large enough that a Python loop adds
-        # little on a CPU, while vmap's batched convolutions are slower there.
-        return "vmap" if device.type == "cuda" else "loop"
+        # little on a CPU, while vmap's batched convolutions are slower there. On a GPU
+        # the launches of its ~1,000 small kernels per step dominate: replay a graph.
+        return "graphed" if device.type == "cuda" else "loop"
     long_run = config.iterations >= COMPILE_PAYS_OFF_AFTER
     if device.type == "cuda" or (compiler_available() and long_run):
         return "compiled"
@@ -106,7 +108,7 @@ def build_step(implementation: str, algorithm: str, loop: InnerLoop) -> StepFn:
     """The meta-gradient (direction) of ``algorithm`` by the chosen implementation."""
     if implementation == "loop":
         return partial(naive_step, algorithm, loop)
-    if implementation in ("vmap", "traced", "compiled"):
+    if implementation in ("vmap", "traced", "compiled", "graphed"):
         return make_step(algorithm, loop)
     raise ValueError(f"unknown implementation {implementation!r}")
 
@@ -162,6 +164,7 @@ class Trainer:
         self.loop = InnerLoop(self.model, self.problem.loss_fn, config.inner_lr, config.inner_steps)
         self.implementation = choose_implementation(config, self.device)
         self._meta_step = self._build(self.implementation)
+        self._in_place: DeviceMetaStep | None = None  # the "graphed" implementation's step
         self.generator = torch.Generator(self.device).manual_seed(config.seed)
         self.step = 0
         self.elapsed_s = 0.0
@@ -217,6 +220,9 @@ class Trainer:
         time has passed: "train for a minute" on whatever machine the class has.
         """
         target = self.config.iterations if iterations is None else self.step + iterations
+        if self.implementation == "graphed":
+            yield from self._run_on_device(target, max_seconds)
+            return
         log_every = self.config.log_every
         before_sum = after_sum = 0.0
         since_log = 0
@@ -255,4 +261,67 @@ class Trainer:
                              it_per_s, status)
                 before_sum = after_sum = 0.0
                 since_log = 0
+        self.status = "done"
+
+    def _device_step(self, batch: tuple[torch.Tensor, ...]) -> DeviceMetaStep | None:
+        """The in-place step for the "graphed" implementation, captured on CUDA.
+
+        If capturing fails (an old driver, out of memory), training goes on with the
+        plain vmap step and says so in ``notes``.
+        """
+        step = DeviceMetaStep(self._meta_step, self.phi, self.opt_state, batch)
+        if self.device.type != "cuda":
+            return step  # no graphs here: the same in-place step, run eagerly
+        try:
+            step.capture()
+        except Exception as exc:  # noqa: BLE001 - any failure: fall back, keep training
+            self.notes.append(f"CUDA graph capture failed ({type(exc).__name__}: {exc}); "
+                              "using the plain vmap step")
+            self.implementation = "vmap"
+            torch.cuda.synchronize(self.device)
+            return None
+        return step
+
+    def _run_on_device(self, target: int, max_seconds: float | None
+                       ) -> Generator[Record, None, None]:
+        """``run`` for the "graphed" implementation: the host reads the GPU once per record."""
+        started = time.perf_counter()
+        elapsed_at_start = self.elapsed_s
+        window_start, window_step = started, self.step
+        since_log = 0
+        self.status = "running"
+        while self.step < target:
+            batch = self.problem.sample(self.config.meta_batch_size, self.generator).tensors()
+            if self._in_place is None:
+                self._in_place = self._device_step(batch)
+                if self._in_place is None:  # capture failed: the plain loop takes over
+                    yield from self.run(target - self.step, max_seconds)
+                    return
+                self.phi, self.opt_state = self._in_place.phi, self._in_place.opt_state
+            step = self._in_place
+            step(batch)
+            self.step += 1
+            since_log += 1
+            now = time.perf_counter()
+            if max_seconds is not None and now - started >= max_seconds:
+                target = self.step
+            if since_log < self.config.log_every and self.step < target:
+                continue
+            totals = step.take()  # waits for the GPU
+            now = time.perf_counter()
+            self.elapsed_s = elapsed_at_start + (now - started)
+            if not totals.finite:
+                # Steps after the first non-finite one were not applied either.
+                self.step = self.step - since_log + totals.steps
+                self.status = "diverged"
+                yield Record(self.step + 1, self.config.algorithm, self.device_name,
+                             math.nan, math.nan, self.elapsed_s, 0.0, "diverged")
+                return
+            it_per_s = (self.step - window_step) / max(now - window_start, 1e-9)
+            window_start, window_step = now, self.step
+            status = "done" if self.step == target else "running"
+            yield Record(self.step, self.config.algorithm, self.device_name,
+                         totals.query_loss_before, totals.query_loss_after, self.elapsed_s,
+                         it_per_s, status)
+            since_log = 0
         self.status = "done"

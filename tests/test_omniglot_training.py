@@ -4,27 +4,15 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch
+from conftest import SHARED_OMNIGLOT as SHARED
 
 from mamlviz.config import TrainConfig
-from mamlviz.data import load_omniglot
 from mamlviz.errors import ConfigError
 from mamlviz.runs import evaluate_checkpoint, train_to_checkpoint
 from mamlviz.train import Trainer
-
-SHARED = Path(os.environ.get("MAMLVIZ_OMNIGLOT",
-                             Path(__file__).resolve().parents[1].parent / "shared" / "omniglot"))
-
-
-@pytest.fixture(scope="module")
-def omniglot(tmp_path_factory):
-    if not SHARED.exists():
-        pytest.fail(f"the Omniglot data the tests need is missing at {SHARED}")
-    os.environ.setdefault("MAMLVIZ_CACHE", str(tmp_path_factory.mktemp("cache")))
-    return load_omniglot(SHARED, progress=False)
 
 
 def tiny(algorithm="maml", **overrides):
@@ -51,14 +39,15 @@ def test_each_algorithm_trains_on_omniglot(omniglot, algorithm):
     assert trainer.model.head.out_features == 5
 
 
-def test_loop_and_vmap_agree_on_omniglot(omniglot):
+def test_loop_vmap_and_in_place_steps_agree_on_omniglot(omniglot):
     runs = {}
-    for implementation in ("loop", "vmap"):
+    for implementation in ("loop", "vmap", "graphed"):
         trainer = Trainer(tiny(implementation=implementation), omniglot=omniglot)
         list(trainer.run())
         runs[implementation] = trainer.phi
-    for k in runs["loop"]:
-        assert torch.allclose(runs["loop"][k], runs["vmap"][k], atol=1e-4)
+    for implementation in ("vmap", "graphed"):
+        for k in runs["loop"]:
+            assert torch.allclose(runs["loop"][k], runs[implementation][k], atol=1e-4)
 
 
 def test_checkpoint_then_eval_on_testing_characters(omniglot, tmp_path):

@@ -48,10 +48,10 @@ def test_stopping_keeps_what_was_trained_and_resumes():
 @pytest.mark.parametrize("algorithm", ["maml", "fomaml", "reptile", "pretrain"])
 def test_implementations_agree(algorithm):
     runs = {}
-    for implementation in ("loop", "vmap", "traced"):
+    for implementation in ("loop", "vmap", "traced", "graphed"):
         trainer = Trainer(small(algorithm, iterations=3, implementation=implementation))
         runs[implementation] = [r.query_loss_after for r in trainer.run()], trainer.phi
-    for implementation in ("vmap", "traced"):
+    for implementation in ("vmap", "traced", "graphed"):
         losses, phi = runs[implementation]
         assert losses == pytest.approx(runs["loop"][0], rel=1e-5)
         for k in phi:
@@ -80,13 +80,45 @@ def test_traced_step_runs_eagerly_first_and_traces_on_the_second_call():
     assert len(calls) == n_calls
 
 
-def test_diverging_run_ends_with_a_diverged_record_and_keeps_finite_weights():
-    trainer = Trainer(small(inner_lr=1e8, iterations=50))
+@pytest.mark.parametrize("log_every", [1, 7])
+@pytest.mark.parametrize("implementation", ["vmap", "graphed"])
+def test_diverging_run_ends_with_a_diverged_record_and_keeps_finite_weights(
+        implementation, log_every):
+    trainer = Trainer(small(inner_lr=1e8, iterations=50, implementation=implementation,
+                            log_every=log_every))
     records = list(trainer.run())
     assert records[-1].status == "diverged"
     assert trainer.status == "diverged"
     assert trainer.step < 50
     assert all(bool(torch.isfinite(v).all()) for v in trainer.phi.values())
+
+
+def test_graphed_step_divergence_matches_the_plain_loop():
+    """The in-place step stops where the plain loop stops, with the same weights."""
+    # Plain gradient descent with too large a step: finite for 5 steps, then it blows up.
+    settings = {"iterations": 200, "outer_optimizer": "sgd", "meta_lr": 0.4}
+    plain = Trainer(small("pretrain", **settings))
+    plain_records = list(plain.run())
+    in_place = Trainer(small("pretrain", implementation="graphed", log_every=4, **settings))
+    records = list(in_place.run())
+    assert plain_records[-1].status == records[-1].status == "diverged"
+    assert records[-1].step == plain_records[-1].step and in_place.step == plain.step == 5
+    for k in plain.phi:
+        assert torch.allclose(in_place.phi[k], plain.phi[k], atol=1e-6)
+
+
+def test_graphed_records_average_their_window_and_resume():
+    plain = Trainer(small(iterations=12, log_every=1))
+    losses = [r.query_loss_after for r in plain.run()]
+    in_place = Trainer(small(iterations=12, log_every=4, implementation="graphed"))
+    records = list(in_place.run(8))
+    records += list(in_place.run())  # a second run() goes on from step 8
+    assert [r.step for r in records] == [4, 8, 12]
+    assert [r.status for r in records] == ["running", "done", "done"]
+    for i, r in enumerate(records):
+        assert r.query_loss_after == pytest.approx(sum(losses[4 * i:4 * i + 4]) / 4, rel=1e-5)
+    for k in plain.phi:
+        assert torch.allclose(in_place.phi[k], plain.phi[k], atol=1e-6)
 
 
 def test_training_improves_the_post_adaptation_query_loss():
