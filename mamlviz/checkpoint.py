@@ -34,6 +34,8 @@ class Checkpoint:
     config: dict[str, Any]
     metrics: dict[str, Any] = field(default_factory=dict)
     problem: str = "sinusoid"
+    # The outer optimiser's state (Adam's moments and step count), so a run can resume.
+    opt_state: dict[str, torch.Tensor] = field(default_factory=dict)
 
     @property
     def algorithm(self) -> str:
@@ -50,6 +52,7 @@ def save(path: str | os.PathLike[str], checkpoint: Checkpoint) -> Path:
         "config": json.dumps(checkpoint.config, sort_keys=True),
         "metrics": json.dumps(checkpoint.metrics, sort_keys=True),
         "phi": {k: v.detach().cpu().contiguous() for k, v in checkpoint.phi.items()},
+        "opt_state": {k: v.detach().cpu().contiguous() for k, v in checkpoint.opt_state.items()},
     }
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -90,13 +93,17 @@ def load(path: str | os.PathLike[str], problem: str | None = None,
         config = json.loads(payload["config"])
         metrics = json.loads(payload["metrics"])
         phi = dict(payload["phi"])
+        opt_state = dict(payload.get("opt_state", {}))  # absent in older files
     except (KeyError, TypeError, json.JSONDecodeError) as exc:
         raise CheckpointError(f"{path} is damaged: {exc}") from exc
     if not phi or not all(isinstance(v, torch.Tensor) for v in phi.values()):
         raise CheckpointError(f"{path} holds no weights")
     if not all(bool(torch.isfinite(v).all()) for v in phi.values()):
         raise CheckpointError(f"{path} holds NaN or infinite weights")
-    return Checkpoint(phi=phi, config=config, metrics=metrics, problem=str(payload["problem"]))
+    if not all(isinstance(v, torch.Tensor) for v in opt_state.values()):
+        raise CheckpointError(f"{path} has a damaged optimiser state")
+    return Checkpoint(phi=phi, config=config, metrics=metrics, problem=str(payload["problem"]),
+                      opt_state=opt_state)
 
 
 def check_compatible(checkpoint: Checkpoint, expected: Params, path: str = "checkpoint") -> None:

@@ -86,6 +86,11 @@ def _parser() -> argparse.ArgumentParser:
     to.add_argument("--max-seconds", type=float, help="stop after this much wall time")
     to.add_argument("--out", required=True)
     to.add_argument("--json", action="store_true")
+    for train_parser in (ts, to):
+        train_parser.add_argument(
+            "--resume", metavar="CHECKPOINT",
+            help="go on training this checkpoint (its settings, weights, optimiser state and "
+                 "step count) up to --iterations in all; other settings are ignored")
 
     ev = sub.add_parser("eval", help="evaluate a checkpoint on held-out tasks")
     ev_sub = ev.add_subparsers(dest="problem", required=True)
@@ -146,13 +151,16 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
         settings.update(n_way=args.n_way, protocol=args.protocol,
                         test_inner_steps=args.test_inner_steps)
     config = TrainConfig.for_algorithm(args.algorithm, **settings)
+    resume = None
+    if args.resume:
+        config, resume = _resumed(args, config)
     progress = Progress(config.iterations, f"{args.algorithm}", enabled=not args.json)
     last = None
     if args.max_seconds is not None and not args.max_seconds > 0:
         raise ConfigError("max_seconds", f"must be positive, got {args.max_seconds}")
     for record in train_to_checkpoint(config, args.out, device=args.device,
                                       omniglot=getattr(args, "omniglot", None),
-                                      max_seconds=args.max_seconds):
+                                      max_seconds=args.max_seconds, resume=resume):
         last = record
         progress.update(record.step, f"query loss {record.query_loss_after:.3f} "
                         f"{record.it_per_s:.1f} it/s")
@@ -163,6 +171,27 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
         print(f"diverged at step {last.step}: the loss became NaN or infinite; try a smaller "
               f"learning rate. The last finite weights were saved to {args.out}", file=sys.stderr)
     return summary
+
+
+def _resumed(args: argparse.Namespace, requested: Any) -> tuple[Any, Any]:
+    """The config and checkpoint of a run to go on with: ``--resume`` plus ``--iterations``."""
+    from . import checkpoint as ckpt
+    from .config import TrainConfig
+
+    saved = ckpt.load(args.resume, problem=args.problem)
+    try:
+        config = TrainConfig.from_dict(saved.config)
+    except (ConfigError, TypeError) as exc:
+        raise ckpt.CheckpointError(f"{args.resume} has invalid settings: {exc}") from exc
+    if config.algorithm != args.algorithm:
+        raise ConfigError("resume", f"{args.resume} was trained with {config.algorithm}, "
+                          f"not {args.algorithm}")
+    steps = int(saved.metrics.get("steps", 0))
+    iterations = args.iterations if args.iterations is not None else config.iterations
+    if iterations <= steps:
+        raise ConfigError("iterations", f"{args.resume} already has {steps} steps; ask for "
+                          f"more than that in all (--iterations)")
+    return config.replace(iterations=iterations, log_every=requested.log_every), saved
 
 
 def _eval(args: argparse.Namespace) -> dict[str, Any]:

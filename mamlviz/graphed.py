@@ -71,20 +71,25 @@ class DeviceMetaStep:
         self.sums.add_(torch.where(apply, counted, torch.zeros_like(counted)))
         self.finite.copy_(keep)
 
+    # Let cuDNN time its convolution algorithms during the warm-up and keep the fastest:
+    # the shapes never change, so the graph replays the tuned kernels every step.
+    autotune = True
+
     def capture(self) -> None:
         """Record one step as a CUDA graph; later calls replay it (CUDA only)."""
-        # Warm-up on a side stream, as torch.cuda.graph requires: cuDNN/cuBLAS pick their
-        # kernels and workspaces here, not inside the capture. ``meta_step`` is pure, so
-        # these runs change nothing.
-        side = torch.cuda.Stream()
-        side.wait_stream(torch.cuda.current_stream())
-        with torch.cuda.stream(side):
-            for _ in range(2):
-                self.meta_step(self.phi, self.opt_state, *self.batch)
-        torch.cuda.current_stream().wait_stream(side)
-        graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph):  # records kernels; runs none of them
-            self._step_in_place()
+        with torch.backends.cudnn.flags(enabled=True, benchmark=self.autotune):
+            # Warm-up on a side stream, as torch.cuda.graph requires: cuDNN/cuBLAS pick
+            # their kernels and workspaces here, not inside the capture. ``meta_step`` is
+            # pure, so these runs change nothing.
+            side = torch.cuda.Stream()
+            side.wait_stream(torch.cuda.current_stream())
+            with torch.cuda.stream(side):
+                for _ in range(2):
+                    self.meta_step(self.phi, self.opt_state, *self.batch)
+            torch.cuda.current_stream().wait_stream(side)
+            graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(graph):  # records kernels; runs none of them
+                self._step_in_place()
         self.graph = graph
 
     def __call__(self, batch: tuple[torch.Tensor, ...]) -> None:

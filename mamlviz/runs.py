@@ -32,9 +32,21 @@ EVAL_SEED = 2024  # held-out tasks come from a stream the training seed never us
 
 def train_to_checkpoint(config: TrainConfig, out: str | os.PathLike[str],
                         device: str | None = None, omniglot: Any = None,
-                        max_seconds: float | None = None) -> Iterator[Record]:
-    """Train, yielding records; the checkpoint is written when the run ends or is stopped."""
-    trainer = Trainer(config, device=device, omniglot=omniglot)
+                        max_seconds: float | None = None,
+                        resume: ckpt.Checkpoint | None = None) -> Iterator[Record]:
+    """Train, yielding records; the checkpoint is written when the run ends or is stopped.
+
+    ``resume`` goes on from a checkpoint of the same settings (its weights, optimiser
+    state and step count) up to ``config.iterations``.
+    """
+    trainer = Trainer(config, device=device, omniglot=omniglot,
+                      phi=resume.phi if resume else None)
+    if resume is not None:
+        try:
+            trainer.resume(resume.opt_state, int(resume.metrics.get("steps", 0)),
+                           float(resume.metrics.get("elapsed_s", 0.0)))
+        except (ValueError, TypeError) as exc:
+            raise ckpt.CheckpointError(f"cannot resume from this checkpoint: {exc}") from exc
     last: Record | None = None
     try:
         for record in trainer.run(max_seconds=max_seconds):
@@ -47,8 +59,11 @@ def train_to_checkpoint(config: TrainConfig, out: str | os.PathLike[str],
                                    "status": last.status if last else "empty"}
         if last is not None:
             metrics["final_record"] = last.as_dict(json_safe=True)
+        if trainer.notes:
+            metrics["notes"] = trainer.notes
         ckpt.save(out, ckpt.Checkpoint(phi=trainer.phi, config=config.to_dict(),
-                                       metrics=metrics, problem=config.problem))
+                                       metrics=metrics, problem=config.problem,
+                                       opt_state=trainer.opt_state))
 
 
 def load_run(path: str | os.PathLike[str], problem: str | None = None

@@ -171,6 +171,22 @@ class Trainer:
         self.status = "ready"
         self.notes: list[str] = []  # what the trainer changed on its own, said to the user
 
+    def resume(self, opt_state: OptState, step: int, elapsed_s: float) -> None:
+        """Go on from a saved run: its optimiser state and step count (phi is passed in).
+
+        Tasks are drawn from a stream seeded with ``seed + step``, so a resumed run does
+        not see the first run's tasks again. An empty ``opt_state`` (a checkpoint from
+        before optimiser states were saved) restarts the optimiser's moments.
+        """
+        if opt_state:
+            if set(opt_state) != set(self.opt_state):
+                raise ValueError("the saved optimiser state does not fit this optimiser")
+            self.opt_state = {k: v.to(self.device) for k, v in opt_state.items()}
+        else:
+            self.notes.append("no optimiser state saved: its moments start from zero")
+        self.step, self.elapsed_s = step, elapsed_s
+        self.generator = torch.Generator(self.device).manual_seed(self.config.seed + step)
+
     def _build(self, implementation: str) -> MetaStep:
         step_fn = build_step(implementation, self.config.algorithm, self.loop)
         return compile_meta_step(implementation, fused_meta_step(step_fn, self.optimizer))

@@ -28,20 +28,24 @@ def omniglot_config(n_way, **overrides):
 
 @pytest.mark.parametrize("n_way", [5, 20])
 def test_graph_replay_trains_like_the_plain_vmap_step(omniglot, n_way):
+    # Plain SGD outside (Adam's first steps are sign-like and would magnify rounding
+    # differences into lr-sized ones) and no TF32, so only float32 rounding differs.
     runs = {}
-    for implementation in ("vmap", "graphed"):
-        trainer = Trainer(omniglot_config(n_way, implementation=implementation), device="cuda",
-                          omniglot=omniglot)
-        records = list(trainer.run())
-        assert trainer.implementation == implementation and not trainer.notes
-        runs[implementation] = trainer, records
+    with torch.backends.cudnn.flags(enabled=True, allow_tf32=False):
+        for implementation in ("vmap", "graphed"):
+            trainer = Trainer(omniglot_config(n_way, implementation=implementation,
+                                              outer_optimizer="sgd", meta_lr=0.1),
+                              device="cuda", omniglot=omniglot)
+            records = list(trainer.run())
+            assert trainer.implementation == implementation and not trainer.notes
+            runs[implementation] = trainer, records
     (plain, plain_records), (graphed, records) = runs["vmap"], runs["graphed"]
     assert graphed._in_place is not None and graphed._in_place.graph is not None
     assert [r.step for r in records] == [r.step for r in plain_records] == [3, 6]
     for mine, theirs in zip(records, plain_records, strict=True):  # a window's mean losses
-        assert mine.query_loss_after == pytest.approx(theirs.query_loss_after, rel=1e-3)
+        assert mine.query_loss_after == pytest.approx(theirs.query_loss_after, rel=1e-4)
     for k in plain.phi:
-        assert torch.allclose(graphed.phi[k], plain.phi[k], rtol=1e-3, atol=1e-4), k
+        assert torch.allclose(graphed.phi[k], plain.phi[k], rtol=1e-4, atol=1e-5), k
 
 
 def test_auto_picks_the_graph_on_cuda(omniglot):

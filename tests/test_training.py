@@ -295,3 +295,30 @@ def test_time_budget_ends_the_run_with_a_done_record():
     assert records[-1].status == "done"
     assert 0 < trainer.step < 10**6
     assert records[-1].elapsed_s >= 0.3
+
+
+def test_resume_goes_on_from_the_saved_weights_optimiser_state_and_step(tmp_path):
+    first = tmp_path / "first.pt"
+    list(train_to_checkpoint(small(iterations=6), first))
+    saved = ckpt.load(first)
+    assert float(saved.opt_state["t"]) == 6  # Adam's step count travels with the weights
+    records = list(train_to_checkpoint(small(iterations=10), tmp_path / "more.pt",
+                                       resume=saved))
+    assert [r.step for r in records] == [7, 8, 9, 10]
+    more = ckpt.load(tmp_path / "more.pt")
+    assert more.metrics["steps"] == 10 and float(more.opt_state["t"]) == 10
+    foreign = ckpt.Checkpoint(phi=saved.phi, config=saved.config, metrics=saved.metrics,
+                              opt_state={"unexpected": torch.zeros(1)})
+    with pytest.raises(CheckpointError, match="resume"):
+        list(train_to_checkpoint(small(iterations=10), tmp_path / "x.pt", resume=foreign))
+
+
+def test_cli_resume_refuses_another_algorithm_or_too_few_iterations(tmp_path):
+    path = tmp_path / "a.pt"
+    list(train_to_checkpoint(small(iterations=3), path))
+    for extra, message in ((["--algorithm", "fomaml", "--iterations", "9"], "maml, not fomaml"),
+                           (["--algorithm", "maml", "--iterations", "3"], "already has 3")):
+        proc = subprocess.run([sys.executable, "-m", "mamlviz", "train", "sinusoid", *extra,
+                               "--resume", str(path), "--out", str(tmp_path / "b.pt")],
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
