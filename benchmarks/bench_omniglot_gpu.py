@@ -7,7 +7,8 @@ from a CUDA graph, once with cuDNN's heuristic convolution algorithms and once
 with autotuned ones, and prints the ratio against the plain vmap step measured
 in the same run. ``mamlviz bench --problem omniglot`` adds the naive loop.
 
-Usage: python benchmarks/bench_omniglot_gpu.py [--json FILE]   (needs CUDA)
+Usage (mamlviz installed, e.g. pip install -e .; needs CUDA):
+    python benchmarks/bench_omniglot_gpu.py [--json FILE]
 """
 
 from __future__ import annotations

@@ -77,7 +77,10 @@ class DeviceMetaStep:
 
     def capture(self) -> None:
         """Record one step as a CUDA graph; later calls replay it (CUDA only)."""
-        with torch.backends.cudnn.flags(enabled=True, benchmark=self.autotune):
+        # Only the benchmark flag changes (cudnn.flags() would also reset TF32 and the rest).
+        previous = torch.backends.cudnn.benchmark
+        torch.backends.cudnn.benchmark = self.autotune
+        try:
             # Warm-up on a side stream, as torch.cuda.graph requires: cuDNN/cuBLAS pick
             # their kernels and workspaces here, not inside the capture. ``meta_step`` is
             # pure, so these runs change nothing.
@@ -90,6 +93,8 @@ class DeviceMetaStep:
             graph = torch.cuda.CUDAGraph()
             with torch.cuda.graph(graph):  # records kernels; runs none of them
                 self._step_in_place()
+        finally:
+            torch.backends.cudnn.benchmark = previous
         self.graph = graph
 
     def __call__(self, batch: tuple[torch.Tensor, ...]) -> None:

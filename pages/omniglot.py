@@ -91,6 +91,11 @@ TEXT = {
         "pred": "→ {p}",
         "table_head": "Against the paper (Table 1 of the MAML paper, arXiv 1703.03400)",
         "model": "model", "paper_col": "paper (%)", "ours_col": "ours, 600 testing tasks (%)",
+        "iterations_col": "our meta-iterations (paper: 60,000)",
+        "table_note": ("Ours differ from the paper's in training time (the meta-iterations "
+                       "above), in scoring 15 query images per class while meta-training "
+                       "(the paper's code: 1), and in an untuned Reptile. The model card "
+                       "`assets/checkpoints/README.md` gives the commands and the device."),
         "episode_col": "this episode (%)",
         "human_head": "You against the models",
         "human_body": ("Look at the support set above, then give each query drawing its class. "
@@ -164,6 +169,10 @@ TEXT = {
         "pred": "→ {p}",
         "table_head": "与论文对比（MAML 论文表 1，arXiv 1703.03400）",
         "model": "模型", "paper_col": "论文 (%)", "ours_col": "我们，600 个测试任务 (%)",
+        "iterations_col": "我们的元迭代次数（论文：60,000）",
+        "table_note": ("我们与论文的不同：训练时间（上表的元迭代次数）；元训练时每类用 15 张查询图"
+                       "（论文代码用 1 张）；Reptile 未经调参。训练命令和设备见模型卡 "
+                       "`assets/checkpoints/README.md`。"),
         "episode_col": "本任务 (%)",
         "human_head": "你与模型比赛",
         "human_body": "先看上面的支持集，再给每张查询图选类别。模型回答同样的查询。",
@@ -239,13 +248,19 @@ def _checkpoint(algorithm: str, n_way: int, k_shot: int) -> Any:
         return exc
 
 
-def _reported_accuracy(algorithm: str, n_way: int, k_shot: int) -> str:
-    path = _ui.CHECKPOINTS / f"omniglot_{algorithm}_{n_way}w{k_shot}s.eval.json"
+def _reported(algorithm: str, n_way: int, k_shot: int) -> tuple[str, str]:
+    """A shipped model's 600-task accuracy and its meta-iterations, from its model-card JSON."""
+    stem = _ui.CHECKPOINTS / f"omniglot_{algorithm}_{n_way}w{k_shot}s"
     try:
-        result = json.loads(path.read_text())
-        return f"{100 * result['accuracy']:.1f} ± {100 * result['ci95']:.1f}"
+        result = json.loads(stem.with_suffix(".eval.json").read_text())
+        accuracy = f"{100 * result['accuracy']:.1f} ± {100 * result['ci95']:.1f}"
     except (OSError, ValueError, KeyError, TypeError):
-        return "—"
+        accuracy = "—"
+    try:
+        iterations = f"{json.loads(stem.with_suffix('.train.json').read_text())['step']:,}"
+    except (OSError, ValueError, KeyError, TypeError):
+        iterations = "—"
+    return accuracy, iterations
 
 
 def _split(data: Any, source: str) -> Any:
@@ -439,12 +454,14 @@ table = []
 for algorithm in ALGORITHMS:
     value = PAPER.get(algorithm, {}).get((n_way, k_shot))
     ours = results.get(algorithm)
+    accuracy, iterations = _reported(algorithm, n_way, k_shot)
     table.append({t["model"]: names[algorithm],
                   t["paper_col"]: f"{value:.1f}" if value is not None else "—",
-                  t["ours_col"]: _reported_accuracy(algorithm, n_way, k_shot),
+                  t["ours_col"]: accuracy, t["iterations_col"]: iterations,
                   t["episode_col"]: (f"{100 * ours['accuracy_by_step'][steps]:.0f}"
                                      if ours else "—")})
 st.dataframe(table, hide_index=True, width="stretch")
+st.caption(t["table_note"])
 
 # -- human versus model -------------------------------------------------------------------------
 st.header(t["human_head"])

@@ -7,7 +7,6 @@ import sys
 
 import pytest
 import torch
-from conftest import SHARED_OMNIGLOT as SHARED
 
 from mamlviz.config import TrainConfig
 from mamlviz.errors import ConfigError
@@ -64,7 +63,7 @@ def test_checkpoint_then_eval_on_testing_characters(omniglot, tmp_path):
 def test_cli_eval_omniglot_json(omniglot, tmp_path):
     path = tmp_path / "m.pt"
     list(train_to_checkpoint(tiny("fomaml", iterations=1), path, omniglot=omniglot))
-    env = {**os.environ, "MAMLVIZ_OMNIGLOT": str(SHARED)}
+    env = {**os.environ, "MAMLVIZ_OMNIGLOT": str(omniglot.source)}
     proc = subprocess.run([sys.executable, "-m", "mamlviz", "eval", "omniglot", "--checkpoint",
                            str(path), "--tasks", "6", "--steps", "1", "--json"],
                           capture_output=True, text=True, env=env, timeout=300)
