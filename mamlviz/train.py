@@ -25,7 +25,7 @@ import torch
 from .algorithms import InnerLoop, StepFn, make_step
 from .config import TrainConfig
 from .device import describe, pick_device
-from .graphed import DeviceMetaStep
+from .graphed import DeviceMetaStep, Totals
 from .inner import Params
 from .models.mlp import init_params
 from .optim import OptState, OuterOptimizer
@@ -74,6 +74,30 @@ def choose_implementation(config: TrainConfig, device: torch.device) -> str:
     if device.type == "cuda" or (compiler_available() and long_run):
         return "compiled"
     return "traced"
+
+
+@dataclass
+class HostTotals:
+    """A record's sums for the plain step, whose losses the host reads every step.
+
+    (The graphed step keeps the same sums on the GPU: ``DeviceMetaStep.take``.)
+    """
+
+    before: float = 0.0
+    after: float = 0.0
+    steps: int = 0
+
+    def add(self, before: float, after: float) -> None:
+        self.before += before
+        self.after += after
+        self.steps += 1
+
+    def take(self) -> Totals:
+        n = max(self.steps, 1)
+        totals = Totals(self.steps, self.before / n, self.after / n, finite=True)
+        self.before = self.after = 0.0
+        self.steps = 0
+        return totals
 
 
 class TracedStep:
@@ -236,11 +260,7 @@ class Trainer:
         time has passed: "train for a minute" on whatever machine the class has.
         """
         target = self.config.iterations if iterations is None else self.step + iterations
-        if self.implementation == "graphed":
-            yield from self._run_on_device(target, max_seconds)
-            return
-        log_every = self.config.log_every
-        before_sum = after_sum = 0.0
+        host = HostTotals()  # the plain step's losses; the graphed step sums on the device
         since_log = 0
         started = time.perf_counter()
         elapsed_at_start = self.elapsed_s
@@ -249,35 +269,67 @@ class Trainer:
         while self.step < target:
             batch = self.problem.sample(self.config.meta_batch_size, self.generator).tensors()
             try:
-                new_phi, new_state, stats = self._call_meta_step(batch)
+                plain = self._advance(batch)
             except torch.cuda.OutOfMemoryError:
                 self._recover_from_oom()
                 continue
-            before, after, finite = stats.tolist()
-            now = time.perf_counter()
-            self.elapsed_s = elapsed_at_start + (now - started)
-            if not finite:
-                self.status = "diverged"
-                yield Record(self.step + 1, self.config.algorithm, self.device_name, before,
-                             after, self.elapsed_s, 0.0, "diverged")
-                return
-            self.phi, self.opt_state = new_phi, new_state
+            if plain is not None:
+                before, after, finite = plain
+                if not finite:
+                    self.elapsed_s = elapsed_at_start + (time.perf_counter() - started)
+                    yield self._diverged(before, after)
+                    return
+                host.add(before, after)
             self.step += 1
-            before_sum += before
-            after_sum += after
             since_log += 1
+            now = time.perf_counter()
             if max_seconds is not None and now - started >= max_seconds:
                 target = self.step
-            if since_log == log_every or self.step == target:
-                it_per_s = (self.step - window_step) / max(now - window_start, 1e-9)
-                window_start, window_step = now, self.step
-                status = "done" if self.step == target else "running"
-                yield Record(self.step, self.config.algorithm, self.device_name,
-                             before_sum / since_log, after_sum / since_log, self.elapsed_s,
-                             it_per_s, status)
-                before_sum = after_sum = 0.0
-                since_log = 0
+            if since_log < self.config.log_every and self.step < target:
+                continue
+            totals = self._in_place.take() if self._in_place is not None else host.take()
+            now = time.perf_counter()  # take() waited for the GPU
+            self.elapsed_s = elapsed_at_start + (now - started)
+            if not totals.finite:
+                # Found on the device: the steps after the first non-finite one were not
+                # applied either.
+                self.step -= since_log - totals.steps
+                yield self._diverged(math.nan, math.nan)
+                return
+            it_per_s = (self.step - window_step) / max(now - window_start, 1e-9)
+            window_start, window_step = now, self.step
+            status = "done" if self.step == target else "running"
+            yield Record(self.step, self.config.algorithm, self.device_name,
+                         totals.query_loss_before, totals.query_loss_after, self.elapsed_s,
+                         it_per_s, status)
+            since_log = 0
         self.status = "done"
+
+    def _advance(self, batch: tuple[torch.Tensor, ...]) -> tuple[float, float, bool] | None:
+        """One meta-step on ``batch``.
+
+        The plain step returns its query losses (before, after) and whether it was finite;
+        only a finite one is applied. The graphed step returns None: it runs on the GPU,
+        which keeps its losses until the next record.
+        """
+        if self.implementation == "graphed" and self._in_place is None:
+            self._in_place = self._device_step(batch)  # None (and vmap) if capture failed
+            if self._in_place is not None:
+                self.phi, self.opt_state = self._in_place.phi, self._in_place.opt_state
+        if self._in_place is not None:
+            self._in_place(batch)
+            return None
+        new_phi, new_state, stats = self._call_meta_step(batch)
+        before, after, finite = stats.tolist()
+        if finite:
+            self.phi, self.opt_state = new_phi, new_state
+        return before, after, bool(finite)
+
+    def _diverged(self, before: float, after: float) -> Record:
+        """The run's last record: step ``self.step + 1`` was not finite and not applied."""
+        self.status = "diverged"
+        return Record(self.step + 1, self.config.algorithm, self.device_name, before, after,
+                      self.elapsed_s, 0.0, "diverged")
 
     def _device_step(self, batch: tuple[torch.Tensor, ...]) -> DeviceMetaStep | None:
         """The in-place step for the "graphed" implementation, captured on CUDA.
@@ -297,47 +349,3 @@ class Trainer:
             torch.cuda.synchronize(self.device)
             return None
         return step
-
-    def _run_on_device(self, target: int, max_seconds: float | None
-                       ) -> Generator[Record, None, None]:
-        """``run`` for the "graphed" implementation: the host reads the GPU once per record."""
-        started = time.perf_counter()
-        elapsed_at_start = self.elapsed_s
-        window_start, window_step = started, self.step
-        since_log = 0
-        self.status = "running"
-        while self.step < target:
-            batch = self.problem.sample(self.config.meta_batch_size, self.generator).tensors()
-            if self._in_place is None:
-                self._in_place = self._device_step(batch)
-                if self._in_place is None:  # capture failed: the plain loop takes over
-                    yield from self.run(target - self.step, max_seconds)
-                    return
-                self.phi, self.opt_state = self._in_place.phi, self._in_place.opt_state
-            step = self._in_place
-            step(batch)
-            self.step += 1
-            since_log += 1
-            now = time.perf_counter()
-            if max_seconds is not None and now - started >= max_seconds:
-                target = self.step
-            if since_log < self.config.log_every and self.step < target:
-                continue
-            totals = step.take()  # waits for the GPU
-            now = time.perf_counter()
-            self.elapsed_s = elapsed_at_start + (now - started)
-            if not totals.finite:
-                # Steps after the first non-finite one were not applied either.
-                self.step = self.step - since_log + totals.steps
-                self.status = "diverged"
-                yield Record(self.step + 1, self.config.algorithm, self.device_name,
-                             math.nan, math.nan, self.elapsed_s, 0.0, "diverged")
-                return
-            it_per_s = (self.step - window_step) / max(now - window_start, 1e-9)
-            window_start, window_step = now, self.step
-            status = "done" if self.step == target else "running"
-            yield Record(self.step, self.config.algorithm, self.device_name,
-                         totals.query_loss_before, totals.query_loss_after, self.elapsed_s,
-                         it_per_s, status)
-            since_log = 0
-        self.status = "done"
