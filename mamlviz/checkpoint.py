@@ -41,6 +41,11 @@ class Checkpoint:
     def algorithm(self) -> str:
         return str(self.config.get("algorithm", "?"))
 
+    @property
+    def steps(self) -> int:
+        """Meta-steps trained so far (0 if the metrics do not say)."""
+        return int(self.metrics.get("steps", 0))
+
 
 def save(path: str | os.PathLike[str], checkpoint: Checkpoint) -> Path:
     path = Path(path)

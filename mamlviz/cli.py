@@ -153,7 +153,7 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
     config = TrainConfig.for_algorithm(args.algorithm, **settings)
     resume = None
     if args.resume:
-        config, resume = _resumed(args, config)
+        config, resume = _resumed(args, config.log_every)
     progress = Progress(config.iterations, f"{args.algorithm}", enabled=not args.json)
     last = None
     if args.max_seconds is not None and not args.max_seconds > 0:
@@ -173,25 +173,19 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
     return summary
 
 
-def _resumed(args: argparse.Namespace, requested: Any) -> tuple[Any, Any]:
+def _resumed(args: argparse.Namespace, log_every: int) -> tuple[Any, Any]:
     """The config and checkpoint of a run to go on with: ``--resume`` plus ``--iterations``."""
-    from . import checkpoint as ckpt
-    from .config import TrainConfig
+    from .runs import load_checkpoint
 
-    saved = ckpt.load(args.resume, problem=args.problem)
-    try:
-        config = TrainConfig.from_dict(saved.config)
-    except (ConfigError, TypeError) as exc:
-        raise ckpt.CheckpointError(f"{args.resume} has invalid settings: {exc}") from exc
+    config, saved = load_checkpoint(args.resume, problem=args.problem)
     if config.algorithm != args.algorithm:
         raise ConfigError("resume", f"{args.resume} was trained with {config.algorithm}, "
                           f"not {args.algorithm}")
-    steps = int(saved.metrics.get("steps", 0))
     iterations = args.iterations if args.iterations is not None else config.iterations
-    if iterations <= steps:
-        raise ConfigError("iterations", f"{args.resume} already has {steps} steps; ask for "
-                          f"more than that in all (--iterations)")
-    return config.replace(iterations=iterations, log_every=requested.log_every), saved
+    if iterations <= saved.steps:
+        raise ConfigError("iterations", f"{args.resume} already has {saved.steps} steps; ask "
+                          f"for more than that in all (--iterations)")
+    return config.replace(iterations=iterations, log_every=log_every), saved
 
 
 def _eval(args: argparse.Namespace) -> dict[str, Any]:

@@ -43,7 +43,7 @@ def train_to_checkpoint(config: TrainConfig, out: str | os.PathLike[str],
                       phi=resume.phi if resume else None)
     if resume is not None:
         try:
-            trainer.resume(resume.opt_state, int(resume.metrics.get("steps", 0)),
+            trainer.resume(resume.opt_state, resume.steps,
                            float(resume.metrics.get("elapsed_s", 0.0)))
         except (ValueError, TypeError) as exc:
             raise ckpt.CheckpointError(f"cannot resume from this checkpoint: {exc}") from exc
@@ -66,9 +66,9 @@ def train_to_checkpoint(config: TrainConfig, out: str | os.PathLike[str],
                                        opt_state=trainer.opt_state))
 
 
-def load_run(path: str | os.PathLike[str], problem: str | None = None
-             ) -> tuple[TrainConfig, Params]:
-    """A checkpoint's config and phi, checked to fit the model its config describes."""
+def load_checkpoint(path: str | os.PathLike[str], problem: str | None = None
+                    ) -> tuple[TrainConfig, ckpt.Checkpoint]:
+    """A checkpoint and its config, checked to fit the model the config describes."""
     checkpoint = ckpt.load(path, problem=problem)
     try:
         config = TrainConfig.from_dict(checkpoint.config)
@@ -76,6 +76,13 @@ def load_run(path: str | os.PathLike[str], problem: str | None = None
         raise ckpt.CheckpointError(f"{path} has invalid settings: {exc}") from exc
     model = _model_for(config)
     ckpt.check_compatible(checkpoint, init_params(model, 0), str(path))
+    return config, checkpoint
+
+
+def load_run(path: str | os.PathLike[str], problem: str | None = None
+             ) -> tuple[TrainConfig, Params]:
+    """A checkpoint's config and phi, checked to fit the model its config describes."""
+    config, checkpoint = load_checkpoint(path, problem)
     return config, checkpoint.phi
 
 
