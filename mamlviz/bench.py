@@ -91,11 +91,10 @@ def omniglot_rows(quick: bool = False, device: str | None = None,
     data = load_omniglot(omniglot, progress=False)
     cuda = dev.type == "cuda"
     implementations = ["loop", "vmap"] + (["graphed"] if cuda else [])
-    # The naive loop runs a few steps a second even on a GPU: time fewer of them.
-    steps = {"loop": 3 if cuda else 1, "vmap": 20 if cuda else 1,
-             "graphed": 50 if quick else 300}
-    if not quick and not cuda:
-        steps = {k: 3 for k in steps}
+    if cuda:  # the naive loop runs a few steps a second even on a GPU: time fewer of them
+        steps = {"loop": 3, "vmap": 20, "graphed": 50 if quick else 300}
+    else:
+        steps = dict.fromkeys(implementations, 1 if quick else 3)
     queries = [OMNIGLOT_COMMON["n_query"]] + ([1] if cuda else [])
     settings = [(5, 32), (20, 16)]
     rows = []
