@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -248,18 +249,20 @@ def _checkpoint(algorithm: str, n_way: int, k_shot: int) -> Any:
         return exc
 
 
+def _from_card(path: Path, show: Callable[[dict[str, Any]], str]) -> str:
+    """One value of a shipped model's model-card JSON, or a dash if it is absent or bad."""
+    try:
+        return show(json.loads(path.read_text()))
+    except (OSError, ValueError, KeyError, TypeError):
+        return "—"
+
+
 def _reported(algorithm: str, n_way: int, k_shot: int) -> tuple[str, str]:
     """A shipped model's 600-task accuracy and its meta-iterations, from its model-card JSON."""
     stem = _ui.CHECKPOINTS / f"omniglot_{algorithm}_{n_way}w{k_shot}s"
-    try:
-        result = json.loads(stem.with_suffix(".eval.json").read_text())
-        accuracy = f"{100 * result['accuracy']:.1f} ± {100 * result['ci95']:.1f}"
-    except (OSError, ValueError, KeyError, TypeError):
-        accuracy = "—"
-    try:
-        iterations = f"{json.loads(stem.with_suffix('.train.json').read_text())['step']:,}"
-    except (OSError, ValueError, KeyError, TypeError):
-        iterations = "—"
+    accuracy = _from_card(stem.with_suffix(".eval.json"),
+                          lambda r: f"{100 * r['accuracy']:.1f} ± {100 * r['ci95']:.1f}")
+    iterations = _from_card(stem.with_suffix(".train.json"), lambda r: f"{r['step']:,}")
     return accuracy, iterations
 
 
