@@ -161,9 +161,7 @@ def _shipped_curve(folder: str, algorithm: str, k_shot: int, steps: int
     """Mean query MSE and 95% CI of a shipped model: computed once per server, shared
     (``folder``, the checkpoints' folder, is part of the cache key)."""
     config, phi = _ui.sinusoid_checkpoints()[algorithm]
-    result = evaluate_phi(config, phi, tasks=EVAL_TASKS, k_shot=k_shot, steps=steps,
-                          device="cpu")
-    return result["mse_by_step"], result["ci95_by_step"]
+    return _curve(config, phi, k_shot, steps)
 
 
 def _new_task(config: TrainConfig, phi: dict[str, torch.Tensor], support_x: torch.Tensor,
@@ -189,6 +187,7 @@ def _shipped_new_task(folder: str, algorithm: str, *xy: tuple[float, ...]
 
 def _curve(config: TrainConfig, phi: dict[str, torch.Tensor], k_shot: int,
            steps: int) -> tuple[list[float], list[float]]:
+    """Mean query MSE and 95% CI by adaptation step on EVAL_TASKS held-out tasks."""
     result = evaluate_phi(config, phi, tasks=EVAL_TASKS, k_shot=k_shot, steps=steps,
                           device="cpu")
     return result["mse_by_step"], result["ci95_by_step"]
@@ -447,4 +446,3 @@ elif points_ok:
     _ui.show_figure(mse_steps_figure(shown_curves, names, labels=_fig_labels("mse"),
                                      this_task=task_curves if task_source == "ab" else None),
                     "sinusoid-mse-steps", key="sin_mse_fig")
-
