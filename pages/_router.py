@@ -10,10 +10,12 @@ from pathlib import Path
 import streamlit as st
 import torch
 
-from pages import _classroom, _ui
+from pages import _classroom, _rerun_race, _ui
 from pages._chapters import CHAPTERS
 
 PAGES_DIR = Path(__file__).resolve().parent
+
+_rerun_race.install()  # once per server: keep finished runs' output under load
 
 
 def run() -> None:

@@ -208,7 +208,7 @@ class WsSession:
             detail = (ForwardMsg.ScriptFinishedStatus.Name(msg.script_finished)
                       if kind == "script_finished" else "")
             self.log.append(f"{time.monotonic():.2f} {kind} {detail}")
-            del self.log[60:]
+            del self.log[400:]
         if kind == "navigation":
             # With st.navigation the page being shown is named here (new_session names
             # the router script); later reruns must name it or they land on home.
@@ -274,6 +274,7 @@ class WsSession:
             if self._run is not None:
                 self._run.errors.append(element.alert.body)
         elif kind == "plotly_chart":
+            self.log.append(f"{time.monotonic():.2f} chart fragment={msg.delta.fragment_id[:6]}")
             if self._main_run_pending and self._run is not None and self._run.chart_s is None:
                 self._run.chart_s = time.monotonic() - self._run_sent
 
@@ -377,7 +378,7 @@ async def drive_student(url: str, index: int, iterations: int = 200, moves: int 
     except Exception as exc:  # a timeout or a missing widget: this session failed here
         result.failure = f"{step}: {type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:300]}"
         if session is not None:
-            result.problems.append("protocol: " + " | ".join(session.log[:30]))
+            result.problems.append("protocol: " + " | ".join(session.log))
     finally:
         if session is not None:
             await session.close()
