@@ -115,20 +115,31 @@ class TrainingQueue:
         self._running: set[int] = set()
         self._waiting: list[int] = []
 
-    def enter(self, ticket: int, cancelled: Callable[[], bool]) -> bool:
-        """Block until admitted (True) or until ``cancelled()`` while waiting (False)."""
+    def enter(self, ticket: int, cancelled: Callable[[], bool], poll_s: float = 1.0) -> bool:
+        """Block until admitted (True) or until ``cancelled()`` while waiting (False).
+
+        A place freeing up or ``wake()`` (a run stopped) wakes the waiters at once;
+        ``cancelled()`` is checked then and every ``poll_s`` seconds (an idle timeout
+        has no event to wake on). Thirty runs in line waking ten times a second each
+        cost the server's interpreter more than the pages they wait behind.
+        """
         with self._cond:
             self._waiting.append(ticket)
             try:
                 while not (len(self._running) < self.capacity and self._waiting[0] == ticket):
                     if cancelled():
                         return False
-                    self._cond.wait(timeout=0.1)
+                    self._cond.wait(timeout=poll_s)
                 self._running.add(ticket)
                 return True
             finally:
                 self._waiting.remove(ticket)
                 self._cond.notify_all()
+
+    def wake(self) -> None:
+        """Let every waiter check ``cancelled()`` now (a run in line was stopped)."""
+        with self._cond:
+            self._cond.notify_all()
 
     def leave(self, ticket: int) -> None:
         with self._cond:
@@ -243,6 +254,7 @@ class LiveRun:
     def stop(self) -> None:
         """Ask the worker to stop after the meta-step in progress; trained weights are kept."""
         self._stop.set()
+        self._queue.wake()  # a run still in line leaves it now
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the worker; True when it has finished."""

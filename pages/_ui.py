@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -70,9 +70,9 @@ def presentation() -> bool:
     return bool(st.session_state.get("presentation", False))
 
 
-def style_figure(fig: go.Figure) -> go.Figure:
+def style_figure(fig: go.Figure, big: bool | None = None) -> go.Figure:
     """Readable on a projector: bigger fonts and lines in presentation mode."""
-    big = presentation()
+    big = presentation() if big is None else big
     # Margins only where the figure sets none: a short figure (a row of Omniglot
     # images) keeps its own, or the default 130 px would leave its plot no height.
     margin = {side: px for side, px in {"l": 60, "r": 20, "t": 70, "b": 60}.items()
@@ -84,12 +84,34 @@ def style_figure(fig: go.Figure) -> go.Figure:
     return fig
 
 
-def show_figure(fig: go.Figure, name: str, key: str | None = None, **kwargs: Any) -> Any:
-    """A chart with a PNG export at 3x scale named after the figure: ready for a slide."""
+@st.cache_resource(show_spinner=False, max_entries=512)
+def _shared_figure(name: str, cache_key: Hashable, lang: str, big: bool,
+                   _build: Callable[[], go.Figure]) -> go.Figure:
+    """One styled figure per (chart, inputs, language, presentation mode) for the whole
+    server (``_build`` is not part of the key: ``cache_key`` names what it depends on)."""
+    return style_figure(_build(), big)
+
+
+def show_figure(fig: go.Figure | Callable[[], go.Figure], name: str, key: str | None = None,
+                cache_key: Hashable | None = None, **kwargs: Any) -> Any:
+    """A chart with a PNG export at 3x scale named after the figure: ready for a slide.
+
+    With ``cache_key`` (everything the figure depends on besides the language and
+    presentation mode), ``fig`` is a function that builds the figure, called once per
+    server for those inputs: a class moving the same sliders shares the figures, and
+    building a Plotly figure is most of a rerun's cost on a busy server. The shared
+    figure is never changed afterwards; Streamlit only reads it (``to_dict``).
+    """
     config = {"displaylogo": False,
               "toImageButtonOptions": {"format": "png", "filename": f"mamlviz-{name}-{lang()}",
                                        "scale": 3}}
-    return st.plotly_chart(style_figure(fig), config=config, key=key, **kwargs)
+    if cache_key is not None:
+        if not callable(fig):
+            raise TypeError("show_figure(cache_key=...) takes a function that builds the figure")
+        figure = _shared_figure(name, cache_key, lang(), presentation(), fig)
+    else:
+        figure = style_figure(fig() if callable(fig) else fig)
+    return st.plotly_chart(figure, config=config, key=key, **kwargs)
 
 
 def markdown_table(rows: list[dict[str, Any]]) -> str:

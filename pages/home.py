@@ -89,8 +89,8 @@ st.title(t["title"])
 st.markdown(t["intro"])
 st.markdown(t["ml"])
 st.latex(r"f^* = F(D_{\text{train}})")
-_ui.show_figure(learning_to_learn_figure(FIGURE_LABELS[_ui.lang()]), "learning-to-learn",
-                key="home_figure")
+_ui.show_figure(lambda: learning_to_learn_figure(FIGURE_LABELS[_ui.lang()]), "learning-to-learn",
+                key="home_figure", cache_key="the same for everyone")
 st.markdown(t["both"])
 
 st.subheader(t["lll_title"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from mamlviz import landscape as ls
@@ -209,10 +210,19 @@ except MamlvizError as exc:
 overshoot = lui.overshoots(data)
 if overshoot:
     st.warning(t["overshoot"])
-fig = landscape_1d_figure(lui.drawable(data), labels=lui.figure_labels("1d"))
-if overshoot:
-    lui.clip_y(fig, data)
-_ui.show_figure(fig, "maml-vs-pretraining", key="mvp_landscape")
+# Everything the landscape (and so its figure) depends on: the figure is built once per
+# server for these settings and shared by every student who moves to them.
+data_key = (spec, float(inner_lr), int(steps), anchor, phi)
+
+
+def landscape_figure() -> go.Figure:
+    fig = landscape_1d_figure(lui.drawable(data), labels=lui.figure_labels("1d"))
+    if overshoot:
+        lui.clip_y(fig, data)
+    return fig
+
+
+_ui.show_figure(landscape_figure, "maml-vs-pretraining", key="mvp_landscape", cache_key=data_key)
 st.caption(t["explain"].format(steps=steps, lr=inner_lr))
 
 optima = (data.pretrain_optimum, data.maml_optimum)
@@ -233,7 +243,7 @@ st.markdown(t["once"])
 
 @st.fragment
 def meta_training(spec: tuple, inner_lr: float, steps: int, data: ls.Landscape1D,
-                  overshoot: bool) -> None:
+                  overshoot: bool, data_key: tuple) -> None:
     st.subheader(t["anim"])
     st.caption(t["anim_help"])
     cols = st.columns(5)
@@ -271,17 +281,21 @@ def meta_training(spec: tuple, inner_lr: float, steps: int, data: ls.Landscape1D
         st.caption(t["run_help"])
         # Every method at the start, nothing computed yet: a one-point "trajectory".
         runs = [ls.Trajectory(m, np.array([[float(phi0)]])) for m in ls.METHODS]
+    else:
+        st.caption(t["frame"].format(k=frame, n=n_frames - 1))
+
+    def training_figure() -> go.Figure:
         fig = trajectories_1d_figure(lui.drawable(data), runs,
                                      labels=lui.figure_labels("trajectory"))
         if overshoot:
             lui.clip_y(fig, data)
-        _ui.show_figure(fig, "maml-vs-pretraining-training", key="mvp_traj")
+        return show_frame(fig, frame) if live else fig
+
+    settings = (float(phi0), float(meta_lr), float(eps), int(k), int(n_steps), frame)
+    _ui.show_figure(training_figure, "maml-vs-pretraining-training", key="mvp_traj",
+                    cache_key=(data_key, settings) if live else (data_key, float(phi0)))
+    if not live:
         return
-    st.caption(t["frame"].format(k=frame, n=n_frames - 1))
-    fig = trajectories_1d_figure(lui.drawable(data), runs, labels=lui.figure_labels("trajectory"))
-    if overshoot:
-        lui.clip_y(fig, data)
-    _ui.show_figure(show_frame(fig, frame), "maml-vs-pretraining-training", key="mvp_traj")
     rows = []
     for run in runs:
         i = min(frame, len(run.phis) - 1)
@@ -294,4 +308,4 @@ def meta_training(spec: tuple, inner_lr: float, steps: int, data: ls.Landscape1D
 if overshoot:
     st.info(t["no_anim"])
 else:
-    meta_training(spec, float(inner_lr), int(steps), data, overshoot)
+    meta_training(spec, float(inner_lr), int(steps), data, overshoot, data_key)

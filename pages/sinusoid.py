@@ -421,9 +421,15 @@ elif points_ok:
         if any(v is None for v in fits[key]["fits"].values()):
             st.warning(t["fit_diverged"].format(name=names.get(key, key)))
     truth = (grid.tolist(), task(grid).tolist())
-    _ui.show_figure(fits_figure(truth, (support_x[:, 0].tolist(), support_y[:, 0].tolist()),
-                                fits, names, labels=_fig_labels("fits")),
-                    "sinusoid-new-task", key="sin_fits_fig")
+    # The shipped models' figures depend only on the task and its points: built once per
+    # server and shared by the class. A session's own models are its alone.
+    task_key = ((str(_ui.checkpoints_dir()), amplitude, phase, k_new, point_seed,
+                 tuple(support_x.flatten().tolist()), tuple(support_y.flatten().tolist()))
+                if source == "shipped" else None)
+    _ui.show_figure(lambda: fits_figure(truth, (support_x[:, 0].tolist(),
+                                                support_y[:, 0].tolist()),
+                                        fits, names, labels=_fig_labels("fits")),
+                    "sinusoid-new-task", key="sin_fits_fig", cache_key=task_key)
 
     st.subheader(t["curve_head"])
     k_eval = int(support_x.shape[0])
@@ -443,6 +449,8 @@ elif points_ok:
     else:
         shown_curves = {k: v for k, v in curves.items()
                         if all(math.isfinite(m) for m in v[0])}
-    _ui.show_figure(mse_steps_figure(shown_curves, names, labels=_fig_labels("mse"),
-                                     this_task=task_curves if task_source == "ab" else None),
-                    "sinusoid-mse-steps", key="sin_mse_fig")
+    this_task = task_curves if task_source == "ab" else None
+    _ui.show_figure(lambda: mse_steps_figure(shown_curves, names, labels=_fig_labels("mse"),
+                                             this_task=this_task),
+                    "sinusoid-mse-steps", key="sin_mse_fig",
+                    cache_key=None if task_key is None else (task_key, task_source, k_eval))

@@ -80,6 +80,22 @@ def test_stopping_a_queued_run_leaves_the_queue():
     assert first.join(30)
 
 
+def test_wake_lets_a_cancelled_waiter_leave_without_waiting_for_its_poll():
+    queue = TrainingQueue(capacity=1)
+    assert queue.enter(1, lambda: False)
+    cancelled = threading.Event()
+    result = []
+    waiter = threading.Thread(target=lambda: result.append(
+        queue.enter(2, cancelled.is_set, poll_s=600.0)))
+    waiter.start()
+    assert _wait_for(lambda: queue.position(2) == 1)
+    cancelled.set()
+    queue.wake()
+    waiter.join(10)  # without the wake it would sleep out its 600 s poll
+    assert not waiter.is_alive() and result == [False]
+    assert queue.waiting == 0 and queue.running == 1
+
+
 def test_a_run_nobody_watches_stops_and_frees_its_place():
     queue = TrainingQueue(capacity=1)
     run = LiveRun({"maml": _config(iterations=10**6)}, queue=queue, idle_timeout=0.5).start()
