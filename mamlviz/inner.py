@@ -24,6 +24,13 @@ Params = dict[str, torch.Tensor]
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
+def warm_up() -> None:
+    """Pay torch.func's one-time cost now: its first ``grad`` imports ``torch._dynamo``
+    (about a second of the interpreter). A server calls this at start, in the
+    background, so the first students' pages do not all wait behind that import."""
+    grad(lambda w: (w * w).sum())(torch.ones(1))
+
+
 def mse(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Mean squared error, the sinusoid task loss of the MAML paper."""
     return ((prediction - target) ** 2).mean()

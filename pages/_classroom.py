@@ -91,13 +91,17 @@ def training_backend() -> str:
 
 
 @st.cache_resource(show_spinner=False)
-def warm_up_training() -> threading.Thread | None:
-    """Once per server, in the background: start the fork server (it imports torch)."""
-    if training_backend() != "process":
-        return None
-    from mamlviz import live_process
+def warm_up_training() -> threading.Thread:
+    """Once per server, in the background: torch.func's first-use import, then the fork
+    server that training processes start from (it imports torch)."""
+    from mamlviz import inner, live_process
 
-    thread = threading.Thread(target=live_process.warm_up, name="mamlviz-warm-up", daemon=True)
+    def warm_up() -> None:
+        inner.warm_up()
+        if training_backend() == "process":
+            live_process.warm_up()
+
+    thread = threading.Thread(target=warm_up, name="mamlviz-warm-up", daemon=True)
     thread.start()
     return thread
 

@@ -7,6 +7,7 @@ once per server with ``st.cache_resource``, never rebuilt per rerun.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import os
 from collections.abc import Callable, Hashable, Mapping
@@ -18,6 +19,7 @@ from typing import Any
 # a figure while another session's thread was still importing pandas saw a
 # half-initialised module ("partially initialized module 'pandas' has no attribute
 # 'Series'"; found by the classroom load tests).
+import numpy as np
 import pandas  # noqa: F401
 import plotly.graph_objects as go
 import streamlit as st
@@ -84,12 +86,29 @@ def style_figure(fig: go.Figure, big: bool | None = None) -> go.Figure:
     return fig
 
 
+class SharedFigure(go.Figure):
+    """A finished figure that every session shows: converted to a dict once.
+
+    ``st.plotly_chart`` calls ``to_dict()`` on every rerun: a deep copy of every trace
+    and a base64 pass over its arrays, a quarter of a cached sinusoid rerun. A shared
+    figure is never changed after it is built, and Streamlit and ``plotly.io`` only read
+    the dict (``tests/test_shared_figures.py`` checks it), so it is made once.
+    """
+
+    def __init__(self, fig: go.Figure):
+        super().__init__(fig)
+        self._shared_dict = super().to_dict()
+
+    def to_dict(self) -> dict[str, Any]:
+        return self._shared_dict
+
+
 @st.cache_resource(show_spinner=False, max_entries=512)
 def _shared_figure(name: str, cache_key: Hashable, lang: str, big: bool,
-                   _build: Callable[[], go.Figure]) -> go.Figure:
+                   _build: Callable[[], go.Figure]) -> SharedFigure:
     """One styled figure per (chart, inputs, language, presentation mode) for the whole
     server (``_build`` is not part of the key: ``cache_key`` names what it depends on)."""
-    return style_figure(_build(), big)
+    return SharedFigure(style_figure(_build(), big))
 
 
 def show_figure(fig: go.Figure | Callable[[], go.Figure], name: str, key: str | None = None,
@@ -112,6 +131,18 @@ def show_figure(fig: go.Figure | Callable[[], go.Figure], name: str, key: str | 
     else:
         figure = style_figure(fig() if callable(fig) else fig)
     return st.plotly_chart(figure, config=config, key=key, **kwargs)
+
+
+def digest(*arrays: Any) -> str:
+    """A short cache key for tensors or arrays (dtype, shape and bytes): Streamlit's own
+    hasher walks a list of floats one element at a time, on every rerun."""
+    h = hashlib.blake2b(digest_size=16)
+    for array in arrays:
+        values = np.ascontiguousarray(array.detach().cpu().numpy()
+                                      if hasattr(array, "detach") else np.asarray(array))
+        h.update(f"{values.dtype}{values.shape}".encode())
+        h.update(values.tobytes())
+    return h.hexdigest()
 
 
 def markdown_table(rows: list[dict[str, Any]]) -> str:

@@ -18,19 +18,15 @@ from mamlviz.config import TrainConfig
 from mamlviz.errors import MamlvizError
 from mamlviz.figures.sinusoid import fits_figure, mse_steps_figure, training_figure
 from mamlviz.live import LiveRun, process_rss_bytes
-from mamlviz.newtask import sinusoid_fits, sinusoid_task_mse
-from mamlviz.runs import evaluate_phi
 from mamlviz.tasks.sinusoid import SinusoidTask, support_from_points
 from pages import _classroom, _ui
+from pages import _sinusoid_models as models_on
 from pages._live_chart import live_chart
 
 _ui.through_the_router()
 
 ALGORITHMS = ("maml", "fomaml", "reptile", "pretrain")
 RUN_KEY = "sin_live_run"
-FIT_STEPS = (0, 1, 10)
-CURVE_STEPS = 10
-EVAL_TASKS = 100
 
 TEXT = {
     "en": {
@@ -153,44 +149,6 @@ FIG_TEXT: dict[str, dict[str, dict[str, str]]] = {
 
 def _fig_labels(name: str) -> dict[str, str]:
     return {**FIG_TEXT["en"][name], **FIG_TEXT.get(_ui.lang(), {}).get(name, {})}
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _shipped_curve(folder: str, algorithm: str, k_shot: int, steps: int
-                   ) -> tuple[list[float], list[float]]:
-    """Mean query MSE and 95% CI of a shipped model: computed once per server, shared
-    (``folder``, the checkpoints' folder, is part of the cache key)."""
-    config, phi = _ui.sinusoid_checkpoints()[algorithm]
-    return _curve(config, phi, k_shot, steps)
-
-
-def _new_task(config: TrainConfig, phi: dict[str, torch.Tensor], support_x: torch.Tensor,
-              support_y: torch.Tensor, query_x: torch.Tensor, query_y: torch.Tensor
-              ) -> tuple[dict[str, Any], list[float]]:
-    """One model on the new task: its fits after FIT_STEPS and its query MSE by step."""
-    fits = sinusoid_fits(phi, config.inner_lr, support_x, support_y, FIT_STEPS)
-    curve = sinusoid_task_mse(phi, config.inner_lr, support_x, support_y, query_x, query_y,
-                              CURVE_STEPS)
-    return fits, curve
-
-
-@st.cache_data(show_spinner=False, max_entries=512)
-def _shipped_new_task(folder: str, algorithm: str, *xy: tuple[float, ...]
-                      ) -> tuple[dict[str, Any], list[float]]:
-    """A shipped model on a new task, once per server: a class moving the same sliders
-    shares the results. ``xy``: support x, support y, query x, query y as plain tuples
-    (the cache key, with the checkpoints' ``folder``)."""
-    config, phi = _ui.sinusoid_checkpoints()[algorithm]
-    support_x, support_y, query_x, query_y = (torch.tensor(v) for v in xy)
-    return _new_task(config, phi, support_x, support_y, query_x, query_y)
-
-
-def _curve(config: TrainConfig, phi: dict[str, torch.Tensor], k_shot: int,
-           steps: int) -> tuple[list[float], list[float]]:
-    """Mean query MSE and 95% CI by adaptation step on EVAL_TASKS held-out tasks."""
-    result = evaluate_phi(config, phi, tasks=EVAL_TASKS, k_shot=k_shot, steps=steps,
-                          device="cpu")
-    return result["mse_by_step"], result["ci95_by_step"]
 
 
 def _configs(t: dict[str, str], chosen: list[str], values: dict[str, Any]
@@ -410,22 +368,21 @@ elif points_ok:
     grid = torch.linspace(-5.0, 5.0, 200)
     fits: dict[str, Any] = {}
     task_curves: dict[str, list[float]] = {}
+    points = (support_x, support_y, query_x, query_y)
+    points_key = _ui.digest(*points)
+    folder = str(_ui.checkpoints_dir())
     for key, (config, phi) in models.items():
         if source == "shipped":
-            points = (support_x, support_y, query_x, query_y)
-            fits[key], task_curves[key] = _shipped_new_task(
-                str(_ui.checkpoints_dir()), key, *(tuple(v.flatten().tolist()) for v in points))
+            fits[key], task_curves[key] = models_on.shipped_new_task(folder, key, points_key,
+                                                                     points)
         else:
-            fits[key], task_curves[key] = _new_task(config, phi, support_x, support_y,
-                                                    query_x, query_y)
+            fits[key], task_curves[key] = models_on.new_task(config, phi, points)
         if any(v is None for v in fits[key]["fits"].values()):
             st.warning(t["fit_diverged"].format(name=names.get(key, key)))
     truth = (grid.tolist(), task(grid).tolist())
     # The shipped models' figures depend only on the task and its points: built once per
     # server and shared by the class. A session's own models are its alone.
-    task_key = ((str(_ui.checkpoints_dir()), amplitude, phase, k_new, point_seed,
-                 tuple(support_x.flatten().tolist()), tuple(support_y.flatten().tolist()))
-                if source == "shipped" else None)
+    task_key = (folder, points_key, amplitude, phase) if source == "shipped" else None
     _ui.show_figure(lambda: fits_figure(truth, (support_x[:, 0].tolist(),
                                                 support_y[:, 0].tolist()),
                                         fits, names, labels=_fig_labels("fits")),
@@ -433,15 +390,15 @@ elif points_ok:
 
     st.subheader(t["curve_head"])
     k_eval = int(support_x.shape[0])
-    st.caption(t["curve_body"].format(n=EVAL_TASKS, k=k_eval))
+    st.caption(t["curve_body"].format(n=models_on.EVAL_TASKS, k=k_eval))
     curves = {}
     for key, (config, phi) in models.items():
         try:
             if source == "shipped":
-                curves[key] = _shipped_curve(str(_ui.checkpoints_dir()), key, k_eval,
-                                             CURVE_STEPS)
+                curves[key] = models_on.shipped_curve(folder, key, k_eval,
+                                                      models_on.CURVE_STEPS)
             else:
-                curves[key] = _curve(config, phi, k_eval, CURVE_STEPS)
+                curves[key] = models_on.curve(config, phi, k_eval, models_on.CURVE_STEPS)
         except MamlvizError as exc:
             _ui.error_box(exc)
     if source == "shipped":

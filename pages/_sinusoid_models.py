@@ -1,0 +1,64 @@
+"""The sinusoid chapter's model results: a model adapted to a new task, and its error
+by adaptation step on held-out tasks (``mamlviz.newtask``, ``mamlviz.runs``).
+
+The shipped models' results are cached once per server and shared by the class. They
+live here, not in the page, because a page file runs again on every rerun, and
+Streamlit would rebuild each cached function's wrapper every time: it reads the
+function's source to key it. Cache keys are short: a new task's points are keyed by
+a digest of their bytes (``_ui.digest``). Streamlit's hasher would otherwise walk a
+few hundred floats one by one on every rerun, which cost a third of a cached rerun.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+import torch
+
+from mamlviz.config import TrainConfig
+from mamlviz.newtask import sinusoid_fits, sinusoid_task_mse
+from mamlviz.runs import evaluate_phi
+from pages import _ui
+
+FIT_STEPS = (0, 1, 10)
+CURVE_STEPS = 10
+EVAL_TASKS = 100
+
+Points = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]  # support x/y, query x/y
+
+
+def new_task(config: TrainConfig, phi: dict[str, torch.Tensor], points: Points
+             ) -> tuple[dict[str, Any], list[float]]:
+    """One model on the new task: its fits after FIT_STEPS and its query MSE by step."""
+    support_x, support_y, query_x, query_y = points
+    fits = sinusoid_fits(phi, config.inner_lr, support_x, support_y, FIT_STEPS)
+    curve = sinusoid_task_mse(phi, config.inner_lr, support_x, support_y, query_x, query_y,
+                              CURVE_STEPS)
+    return fits, curve
+
+
+def curve(config: TrainConfig, phi: dict[str, torch.Tensor], k_shot: int,
+          steps: int) -> tuple[list[float], list[float]]:
+    """Mean query MSE and 95% CI by adaptation step on EVAL_TASKS held-out tasks."""
+    result = evaluate_phi(config, phi, tasks=EVAL_TASKS, k_shot=k_shot, steps=steps,
+                          device="cpu")
+    return result["mse_by_step"], result["ci95_by_step"]
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def shipped_curve(folder: str, algorithm: str, k_shot: int, steps: int
+                  ) -> tuple[list[float], list[float]]:
+    """``curve`` for a shipped model, once per server (``folder``, the checkpoints'
+    folder, is part of the key)."""
+    config, phi = _ui.sinusoid_checkpoints()[algorithm]
+    return curve(config, phi, k_shot, steps)
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def shipped_new_task(folder: str, algorithm: str, points_key: str, _points: Points
+                     ) -> tuple[dict[str, Any], list[float]]:
+    """``new_task`` for a shipped model, once per server and task: ``points_key`` is
+    ``_ui.digest(*_points)`` (the points themselves are not hashed)."""
+    config, phi = _ui.sinusoid_checkpoints()[algorithm]
+    return new_task(config, phi, _points)

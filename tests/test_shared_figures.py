@@ -1,0 +1,71 @@
+"""Figures shared by a whole class (``pages/_ui.py``): built once per inputs, and never
+changed by showing them."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import plotly.graph_objects as go
+import plotly.io
+import pytest
+import streamlit as st
+
+from pages import _ui
+
+
+def _figure() -> go.Figure:
+    # numpy arrays: plotly's to_dict turns them into base64 typed arrays
+    x = np.linspace(-5.0, 5.0, 200)
+    fig = go.Figure(go.Scatter(x=x, y=np.sin(x), name="sin"))
+    fig.update_layout(title="a shared figure", xaxis_title="x")
+    return fig
+
+
+def test_a_shared_figure_is_converted_once_and_streamlit_only_reads_it() -> None:
+    shared = _ui.SharedFigure(_figure())
+    converted = shared.to_dict()
+    kept = copy.deepcopy(converted)
+    for _ in range(2):
+        st.plotly_chart(shared, key=None)  # the same conversion a rerun does
+    assert shared.to_dict() is converted
+    assert shared.to_dict() == kept  # nothing changed it
+    # ... and it is what plotly itself would send for the figure
+    assert plotly.io.to_json(converted) == plotly.io.to_json(go.Figure.to_dict(shared))
+    assert plotly.io.to_json(converted) == plotly.io.to_json(_figure())
+
+
+@pytest.fixture
+def fresh_cache():
+    _ui._shared_figure.clear()
+    yield
+    _ui._shared_figure.clear()
+
+
+def test_shared_figures_are_built_once_per_inputs_language_and_mode(fresh_cache) -> None:
+    built: list[int] = []
+
+    def build() -> go.Figure:
+        built.append(1)
+        return _figure()
+
+    first = _ui._shared_figure("chart", ("inputs", 1.0), "en", False, build)
+    again = _ui._shared_figure("chart", ("inputs", 1.0), "en", False, build)
+    assert again is first and len(built) == 1
+    _ui._shared_figure("chart", ("inputs", 1.05), "en", False, build)  # other inputs
+    _ui._shared_figure("chart", ("inputs", 1.0), "zh", False, build)  # other language
+    big = _ui._shared_figure("chart", ("inputs", 1.0), "en", True, build)  # projector
+    assert len(built) == 4
+    assert big.layout.font.size > first.layout.font.size
+    assert isinstance(first, _ui.SharedFigure)
+
+
+def test_digest_keys_points_by_value_shape_and_type() -> None:
+    import torch
+
+    a = torch.linspace(0.0, 1.0, 10)
+    assert _ui.digest(a, a * 2) == _ui.digest(a.clone(), a * 2)
+    assert _ui.digest(a) != _ui.digest(a + 1e-6)
+    assert _ui.digest(a) != _ui.digest(a.reshape(2, 5))
+    assert _ui.digest(a) != _ui.digest(a.double())
+    assert _ui.digest(a, a) != _ui.digest(torch.cat([a, a]))
