@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -106,7 +107,10 @@ def _replay(session_class: type[AppSession], fragment_rerun: bool) -> dict[str, 
         session.shutdown()
         return result
 
-    return asyncio.run(scenario())
+    # A thread of its own: an earlier test (Playwright's sync API) may have left an
+    # event loop running on this one, and asyncio.run refuses to nest.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, scenario()).result()
 
 
 @pytest.fixture(scope="module")
