@@ -106,13 +106,23 @@ def warm_up_training() -> threading.Thread:
     return thread
 
 
+QUEUED_POLL_S = 2.0
+
+
 def poll_interval(run: LiveRun | None) -> float | None:
     """How often a live panel reruns: 5x a second while training (a rerun itself takes
-    tens of ms, so the chart updates about 4x a second), once a second while waiting in
-    line (nothing changes there), never when idle."""
+    tens of ms, so the chart updates about 4x a second), every ``QUEUED_POLL_S`` while
+    waiting in line, never when idle.
+
+    In line only the place changes, and a class keeps about thirty panels in line at
+    once. Each poll costs the server about 10 ms, so at one poll a second they took a
+    quarter of its interpreter while the class was clicking. The run starts training
+    the moment its turn comes, whatever the page polls; only its first curve point
+    shows up to two seconds later.
+    """
     if run is None or not run.alive:
         return None
-    return 1.0 if run.snapshot().queue_position > 0 else 0.2
+    return QUEUED_POLL_S if run.snapshot().queue_position > 0 else 0.2
 
 
 def queue_status(snap: Snapshot, key: str) -> None:

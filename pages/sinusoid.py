@@ -9,6 +9,7 @@ place (``pages/_live_chart.py``).
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import Any
 
 import streamlit as st
@@ -376,7 +377,9 @@ elif points_ok:
             fits[key], task_curves[key] = models_on.shipped_new_task(folder, key, points_key,
                                                                      points)
         else:
-            fits[key], task_curves[key] = models_on.new_task(config, phi, points)
+            fits[key], task_curves[key] = models_on.for_this_run(
+                run, ("new_task", key, points_key),
+                partial(models_on.new_task, config, phi, points))
         if any(v is None for v in fits[key]["fits"].values()):
             st.warning(t["fit_diverged"].format(name=names.get(key, key)))
     truth = (grid.tolist(), task(grid).tolist())
@@ -398,7 +401,9 @@ elif points_ok:
                 curves[key] = models_on.shipped_curve(folder, key, k_eval,
                                                       models_on.CURVE_STEPS)
             else:
-                curves[key] = models_on.curve(config, phi, k_eval, models_on.CURVE_STEPS)
+                curves[key] = models_on.for_this_run(
+                    run, ("curve", key, k_eval),
+                    partial(models_on.curve, config, phi, k_eval, models_on.CURVE_STEPS))
         except MamlvizError as exc:
             _ui.error_box(exc)
     if source == "shipped":

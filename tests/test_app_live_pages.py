@@ -17,6 +17,8 @@ import streamlit as st
 import torch
 from streamlit.testing.v1 import AppTest
 
+from pages import _sinusoid_models as models_on
+
 torch.set_num_threads(1)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -101,6 +103,19 @@ def test_sinusoid_train_stop_adapt() -> None:
     metas = _metas(at)
     assert {"maml:fit0", "maml:fit1", "reptile:fit10"} <= metas
     assert not at.error
+    # Further reruns reuse the finished run's held-out curves (kept in the session)
+    # instead of evaluating 100 tasks again for every slider move.
+    memo = at.session_state[models_on.SESSION_MEMO]
+    assert memo["run"] is run and any(k[0] == "curve" for k in memo["results"])
+    calls = []
+    real_curve = models_on.curve
+    models_on.curve = lambda *a, **k: calls.append(a) or real_curve(*a, **k)
+    try:
+        at.run()
+        _ok(at)
+        assert calls == [] and {"maml:fit0", "reptile:fit10"} <= _metas(at)
+    finally:
+        models_on.curve = real_curve
 
 
 def test_sinusoid_diverging_rate_gives_a_message() -> None:
