@@ -129,7 +129,7 @@ def queue_status(snap: Snapshot, key: str) -> None:
     """Place in line while queued, and whatever the trainer changed on its own.
 
     When the run leaves the line the whole page reruns once, so its live panel
-    switches from polling once a second to four times a second.
+    switches from polling every QUEUED_POLL_S to five times a second.
     """
     t = _ui.texts(TEXT)
     was_queued = st.session_state.get(f"_queued_{key}", False)
