@@ -91,19 +91,18 @@ def training_backend() -> str:
 
 
 @st.cache_resource(show_spinner=False)
-def warm_up_training() -> threading.Thread:
-    """Once per server, in the background: torch.func's first-use import, then the fork
-    server that training processes start from (it imports torch)."""
+def warm_up_training() -> list[threading.Thread]:
+    """Once per server, in the background and side by side: the fork server that
+    training processes start from (it imports torch in its own process), and
+    torch.func's first-use import in this one."""
     from mamlviz import inner, live_process
 
-    def warm_up() -> None:
-        inner.warm_up()
-        if training_backend() == "process":
-            live_process.warm_up()
-
-    thread = threading.Thread(target=warm_up, name="mamlviz-warm-up", daemon=True)
-    thread.start()
-    return thread
+    jobs = [inner.warm_up] + ([live_process.warm_up] if training_backend() == "process" else [])
+    threads = [threading.Thread(target=job, name=f"mamlviz-warm-up-{i}", daemon=True)
+               for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    return threads
 
 
 QUEUED_POLL_S = 2.0
