@@ -63,7 +63,7 @@ window.__mvMarks = {content: null, chart: null};
     if (el && el.getBoundingClientRect().height > 0) m.content = now;
   }
   if (m.chart === null) {
-    const svg = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot .main-svg');
+    const svg = document.querySelector('.mamlviz-chart .js-plotly-plot .main-svg');
     if (svg && svg.getBoundingClientRect().width > 0) m.chart = now;
   }
   if (m.content === null || m.chart === null) requestAnimationFrame(tick);
@@ -79,7 +79,7 @@ SIGNATURE = sb.FIGURE_SIGNATURE_JS
 # every chart shown before the click (React may reuse a chart's node).
 NAV_ARM_JS = """() => {
   const signature = SIGNATURE_FN;
-  const charts = () => document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot');
+  const charts = () => document.querySelectorAll('.mamlviz-chart .js-plotly-plot');
   const title = () => {
     const h = document.querySelector('[data-testid="stMain"] h1');
     return h ? h.innerText : null;
@@ -153,7 +153,7 @@ def first_paint(browser: Any, url: str, context: Any = None) -> dict[str, float 
     own, page = open_page(browser, url, context)
     try:
         marks = page.evaluate("() => window.__mvMarks")
-        charts = page.locator(sb.PLOTLY).count()
+        charts = page.locator(sb.CHART_SLOT).count()
         paint = marks["chart"] if charts else marks["content"]
         return {"first_paint_ms": paint, "content_ms": marks["content"],
                 "first_chart_ms": marks["chart"], "charts": charts,

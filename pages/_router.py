@@ -10,7 +10,7 @@ from pathlib import Path
 import streamlit as st
 import torch
 
-from pages import _classroom, _rerun_race, _ui
+from pages import _chart, _classroom, _rerun_race, _ui
 from pages._chapters import CHAPTERS
 
 PAGES_DIR = Path(__file__).resolve().parent
@@ -57,4 +57,7 @@ def run() -> None:
 
     # The default page's URL is always the root; without this, /home says "Page not found".
     pages.append(st.Page(_home_alias, title=pages[0].title, url_path="home", visibility="hidden"))
-    st.navigation(pages).run()
+    page = st.navigation(pages)
+    with st.sidebar:
+        _chart.preload(page._script_hash)  # plotly.js starts loading before the page runs
+    page.run()

@@ -24,6 +24,8 @@ import pandas  # noqa: F401
 import plotly.graph_objects as go
 import streamlit as st
 
+from pages import _chart
+
 
 def through_the_router() -> None:
     """Every chapter calls this first, right after its imports.
@@ -87,20 +89,32 @@ def style_figure(fig: go.Figure, big: bool | None = None) -> go.Figure:
 
 
 class SharedFigure(go.Figure):
-    """A finished figure that every session shows: converted to a dict once.
+    """A finished figure that every session shows: converted to JSON once.
 
-    ``st.plotly_chart`` calls ``to_dict()`` on every rerun: a deep copy of every trace
-    and a base64 pass over its arrays, a quarter of a cached sinusoid rerun. A shared
-    figure is never changed after it is built, and Streamlit and ``plotly.io`` only read
-    the dict (``tests/test_shared_figures.py`` checks it), so it is made once.
+    Converting a figure (``to_dict``: a deep copy of every trace and a base64 pass over
+    its arrays, then JSON) was a quarter of a cached sinusoid rerun. A shared figure is
+    never changed after it is built, so its JSON and its plotly.js bundle are computed
+    here, once, and every rerun of every session sends the same string.
     """
 
     def __init__(self, fig: go.Figure):
         super().__init__(fig)
         self._shared_dict = super().to_dict()
+        self._spec = _chart.figure_json(self)
+        self._bundle = _chart.bundle_for(self._shared_dict)
 
     def to_dict(self) -> dict[str, Any]:
         return self._shared_dict
+
+    @property
+    def spec(self) -> str:
+        """The figure's JSON, as the chart component sends it."""
+        return self._spec
+
+    @property
+    def bundle(self) -> str:
+        """The plotly.js bundle that draws it (``pages/_chart.py``)."""
+        return self._bundle
 
 
 @st.cache_resource(show_spinner=False, max_entries=512)
@@ -112,14 +126,15 @@ def _shared_figure(name: str, cache_key: Hashable, lang: str, big: bool,
 
 
 def show_figure(fig: go.Figure | Callable[[], go.Figure], name: str, key: str | None = None,
-                cache_key: Hashable | None = None, **kwargs: Any) -> Any:
+                cache_key: Hashable | None = None) -> Any:
     """A chart with a PNG export at 3x scale named after the figure: ready for a slide.
 
     With ``cache_key`` (everything the figure depends on besides the language and
     presentation mode), ``fig`` is a function that builds the figure, called once per
     server for those inputs: a class moving the same sliders shares the figures, and
     building a Plotly figure is most of a rerun's cost on a busy server. The shared
-    figure is never changed afterwards; Streamlit only reads it (``to_dict``).
+    figure is never changed afterwards. The chart is ``pages/_chart.py``'s component,
+    which loads only the part of plotly.js the figure needs.
     """
     config = {"displaylogo": False,
               "toImageButtonOptions": {"format": "png", "filename": f"mamlviz-{name}-{lang()}",
@@ -130,7 +145,10 @@ def show_figure(fig: go.Figure | Callable[[], go.Figure], name: str, key: str | 
         figure = _shared_figure(name, cache_key, lang(), presentation(), fig)
     else:
         figure = style_figure(fig() if callable(fig) else fig)
-    return st.plotly_chart(figure, config=config, key=key, **kwargs)
+    if isinstance(figure, SharedFigure):
+        return _chart.chart(figure, config=config, key=key, spec=figure.spec,
+                            bundle=figure.bundle)
+    return _chart.chart(figure, config=config, key=key)
 
 
 def digest(*arrays: Any) -> str:

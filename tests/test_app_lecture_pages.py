@@ -4,7 +4,6 @@ run in both languages, react to their sliders, and draw exactly what the engine 
 from __future__ import annotations
 
 import base64
-import json
 import sys
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from mamlviz import landscape as ls
+from pages import _chart
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # the pages import ``pages._ui`` from the repository root
@@ -36,7 +36,7 @@ def array(value) -> np.ndarray:
 
 
 def figure(at: AppTest, index: int = 0) -> dict:
-    return json.loads(at.get("plotly_chart")[index].proto.spec)
+    return _chart.shown_figures(at)[index]
 
 
 def trace(fig: dict, meta: str) -> dict:
@@ -69,7 +69,7 @@ def test_home_through_the_router_links_every_written_chapter() -> None:
     for title in ("MAML versus pre-training", "Real implementation", "Reptile",
                   "More to think about"):
         assert title in labels
-    assert len(at.get("plotly_chart")) == 1  # the data -> F -> f* diagram
+    assert len(_chart.shown_figures(at)) == 1  # the data -> F -> f* diagram
     assert any("Training device" in c.value for c in at.caption)
 
 
@@ -177,7 +177,7 @@ def test_reptile_curve_is_the_engines_and_follows_k() -> None:
     np.testing.assert_allclose(reptile, field["reptile"][:, 0], atol=1e-9)
     # One inner step: Reptile's direction is epsilon times pre-training's.
     np.testing.assert_allclose(reptile, lr * array(trace(fig, "pretrain")["y"]), atol=1e-9)
-    assert len(at.get("plotly_chart")) == 3  # curve, 1-D paths, 2-D paths
+    assert len(_chart.shown_figures(at)) == 3  # curve, 1-D paths, 2-D paths
 
 
 def test_direction_field_matches_update_directions() -> None:

@@ -17,6 +17,7 @@ import streamlit as st
 import torch
 from streamlit.testing.v1 import AppTest
 
+from pages import _chart
 from pages import _sinusoid_models as models_on
 
 torch.set_num_threads(1)
@@ -59,11 +60,9 @@ def _wait(at: AppTest, key: str, timeout: float = 120) -> None:
 
 
 def _metas(at: AppTest) -> set[str]:
-    import json
-
     out = set()
-    for chart in at.get("plotly_chart"):
-        for trace in json.loads(chart.proto.spec)["data"]:
+    for figure in _chart.shown_figures(at):
+        for trace in figure["data"]:
             if trace.get("meta"):
                 out.add(trace["meta"])
     return out

@@ -7,7 +7,6 @@ answer a diverging inner loop with a warning, never a traceback.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from pathlib import Path
@@ -20,6 +19,7 @@ from streamlit.testing.v1 import AppTest
 from mamlviz.errors import MamlvizError
 from mamlviz.runs import load_sinusoid
 from mamlviz.three_steps import compare, random_init, sinusoid_task_set
+from pages import _chart
 
 torch.set_num_threads(1)
 
@@ -51,7 +51,7 @@ def _run(page: str, lang: str = "en") -> AppTest:
 
 
 def _figures(at: AppTest) -> list[dict]:
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    return _chart.shown_figures(at)
 
 
 def _with_meta(at: AppTest, meta: str) -> list[dict]:
@@ -67,7 +67,7 @@ def _trace(fig: dict, meta: str) -> dict:
 def test_page_runs_in_both_languages(page: str, lang: str) -> None:
     at = _run(page, lang)
     assert at.title[0].value
-    assert len(at.get("plotly_chart")) >= 3
+    assert len(_chart.shown_figures(at)) >= 3
     text = " ".join(m.value for m in at.markdown) + at.title[0].value
     has_cjk = any("\u4e00" <= ch <= "\u9fff" for ch in text)
     assert has_cjk == (lang == "zh")

@@ -10,7 +10,6 @@ The real-browser half (an unknown page URL, a closed tab) is
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +19,8 @@ import pytest
 import streamlit as st
 import torch
 from streamlit.testing.v1 import AppTest
+
+from pages import _chart
 
 torch.set_num_threads(1)
 
@@ -70,10 +71,9 @@ def _all_text(at: AppTest) -> str:
 
 
 def _chart_metas(at: AppTest, index: int | None = None) -> set[str]:
-    charts = at.get("plotly_chart")
-    chosen = charts if index is None else [charts[index]]
-    return {trace.get("meta", "") for chart in chosen
-            for trace in json.loads(chart.proto.spec)["data"]}
+    figures = _chart.shown_figures(at)
+    chosen = figures if index is None else [figures[index]]
+    return {trace.get("meta", "") for figure in chosen for trace in figure["data"]}
 
 
 def _train_and_wait(at: AppTest, timeout: float = 180) -> Any:
@@ -88,11 +88,11 @@ def _train_and_wait(at: AppTest, timeout: float = 180) -> Any:
 
 def _new_task_still_works(at: AppTest) -> None:
     """The second half of the sinusoid page answers a slider: the fits are redrawn."""
-    before = [c.proto.spec for c in at.get("plotly_chart")]
+    before = _chart.shown_specs(at)
     assert before, "the new-task figures are missing"
     at.slider(key="sin_a").set_value(4.0).run()
     _no_exception(at)
-    after = [c.proto.spec for c in at.get("plotly_chart")]
+    after = _chart.shown_specs(at)
     assert after and after[0] != before[0], "the new-task figure did not follow its slider"
 
 
@@ -186,7 +186,7 @@ def test_sliders_at_their_limits_render() -> None:
         for value in (slider.min, slider.max):
             at.slider(key=key).set_value(value).run()
             _no_exception(at)
-    assert at.get("plotly_chart"), "the new-task figures disappeared"
+    assert _chart.shown_figures(at), "the new-task figures disappeared"
 
 
 # -- diverging training ---------------------------------------------------------------------------
@@ -278,11 +278,11 @@ def test_three_steps_page_with_bad_omniglot_explains_and_keeps_the_sinusoids(
     assert "MAMLVIZ_OMNIGLOT" in text, text[:2000]
     assert not at.error, _texts(at, "error")
     # The sinusoid half of the page still draws and follows its sliders.
-    before = [c.proto.spec for c in at.get("plotly_chart")]
+    before = _chart.shown_specs(at)
     assert before
     at.slider(key="ts_n_tasks").set_value(3).run()
     _no_exception(at)
-    assert [c.proto.spec for c in at.get("plotly_chart")] != before
+    assert _chart.shown_specs(at) != before
 
 
 # -- checkpoints missing, truncated or tampered (MAMLVIZ_CHECKPOINTS) ----------------------------
@@ -326,7 +326,7 @@ def test_bad_checkpoints_give_a_note_each_and_the_good_one_still_works(
     assert "does not exist" in missing["pre-training"][0]
     assert not any(c.startswith("No shipped checkpoint for MAML") for c in captions)
     # MAML's shipped model is still shown and adapts to the new task.
-    assert "maml" in _chart_metas(at, 0) or at.get("plotly_chart")
+    assert "maml" in _chart_metas(at, 0) or _chart.shown_figures(at)
     _new_task_still_works(at)
     assert not marker.exists()
 
@@ -338,7 +338,7 @@ def test_other_pages_survive_bad_checkpoints(monkeypatch: pytest.MonkeyPatch, tm
     (folder / "sinusoid_maml.pt").write_bytes(b"PK\x03\x04 truncated")
     monkeypatch.setenv("MAMLVIZ_CHECKPOINTS", str(folder))
     at = _run(str(PAGES / page))
-    assert at.title and at.get("plotly_chart")
+    assert at.title and _chart.shown_figures(at)
     assert not marker.exists()
 
 

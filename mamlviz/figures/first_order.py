@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from mamlviz.figures import LEGEND_BELOW
+
 from ..first_order import Cost, MetaGradients
 
 FONT_SIZE = 15
@@ -71,7 +73,7 @@ def cosine_figure(inner_lrs: Sequence[float], sweep: Mapping[int, Sequence[float
                                  marker={"symbol": "star", "size": 16, "color": "black"}))
     fig.update_layout(title=lab["title"], xaxis_title=lab["x"], yaxis_title=lab["y"],
                       font={"size": FONT_SIZE}, template="plotly_white", height=430,
-                      yaxis={"range": [-1.05, 1.05]}, legend={"orientation": "h", "y": -0.2})
+                      yaxis={"range": [-1.05, 1.05]}, legend=LEGEND_BELOW)
     return fig
 
 
@@ -85,12 +87,14 @@ def components_figure(grads: MetaGradients, labels: Mapping[str, str] | None = N
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=[-lim, lim], y=[-lim, lim], mode="lines", name=lab["diagonal"],
                              line={"color": "grey", "dash": "dash"}, meta="diagonal"))
-    fig.add_trace(go.Scattergl(x=full, y=first, mode="markers", name=lab["points"],
-                               marker={"size": 4, "color": FIRST_COLOR, "opacity": 0.6},
-                               meta="components"))
+    # SVG, not WebGL: a model's ~1,800 points draw fast enough, and the lecture's chart
+    # component loads only the plotly.js bundle that SVG traces need.
+    fig.add_trace(go.Scatter(x=full, y=first, mode="markers", name=lab["points"],
+                             marker={"size": 4, "color": FIRST_COLOR, "opacity": 0.6},
+                             meta="components"))
     fig.update_layout(title=lab["title"], xaxis_title=lab["x"], yaxis_title=lab["y"],
                       font={"size": FONT_SIZE}, template="plotly_white", height=430,
-                      legend={"orientation": "h", "y": -0.2})
+                      legend=LEGEND_BELOW)
     return fig
 
 
@@ -114,5 +118,5 @@ def cost_figure(full: Cost, first_order: Cost, labels: Mapping[str, str] | None 
     fig.update_yaxes(title_text=lab["time"], row=1, col=1)
     fig.update_yaxes(title_text=lab["memory"], row=1, col=2)
     fig.update_layout(title=lab["title"], font={"size": FONT_SIZE}, template="plotly_white",
-                      height=430, barmode="group", legend={"orientation": "h", "y": -0.2})
+                      height=430, barmode="group", legend=LEGEND_BELOW)
     return fig

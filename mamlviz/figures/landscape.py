@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from mamlviz.figures import LEGEND_BELOW
+
 from ..landscape import METHODS, Landscape1D, Landscape2D, Trajectory
 from .sinusoid import GRID, LIGHT
 
@@ -76,7 +78,7 @@ def _layout(fig: go.Figure, lab: Mapping[str, str]) -> go.Figure:
     # sizeable part of the cost of a figure rebuilt on every slider change.
     fig.update_layout(
         title=lab["title"], xaxis_title=lab["x"], yaxis_title=lab["y"],
-        font={"size": FONT_SIZE}, legend={"orientation": "h", "y": -0.18},
+        font={"size": FONT_SIZE}, legend=LEGEND_BELOW,
         margin={"t": 60, "l": 60, "r": 20, "b": 40}, **LIGHT,
     )
     fig.update_xaxes(automargin=True, **GRID)

@@ -15,6 +15,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from mamlviz.figures import LEGEND_BELOW
+
 from .sinusoid import GRID, LIGHT, _color, loss_traces
 
 PAD = 4
@@ -108,7 +110,7 @@ def accuracy_steps_figure(curves: Mapping[str, Sequence[float]], names: Mapping[
                                                               value=paper[key]))
     fig.update_layout(title=lab["title"], xaxis_title=lab["x"], yaxis_title=lab["y"],
                       yaxis_range=[0, 102], template="plotly_white",
-                      legend={"orientation": "h", "y": -0.2})
+                      legend=LEGEND_BELOW)
     return fig
 
 
@@ -135,7 +137,7 @@ def live_training_figure(records: Mapping[str, Sequence[Any]],
     fig.update_yaxes(range=[0, 102], row=1, col=2)
     fig.update_xaxes(title_text=lab["x"])
     fig.update_layout(title=lab["title"], uirevision="live", **LIGHT,
-                      legend={"orientation": "h", "y": -0.25})
+                      legend=LEGEND_BELOW)
     fig.update_xaxes(**GRID)
     fig.update_yaxes(**GRID)
     return fig

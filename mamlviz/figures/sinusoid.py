@@ -15,6 +15,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from mamlviz.figures import LEGEND_BELOW
+
 COLORS = {"maml": "#ff7f0e", "fomaml": "#17becf", "reptile": "#e377c2", "pretrain": "#8c564b",
           "random": "#7f7f7f"}
 STEP_DASH = {0: "dot", 1: "dash", 10: "solid"}
@@ -135,7 +137,7 @@ def training_figure(records: Mapping[str, Sequence[Any]], names: Mapping[str, st
                                      meta=f"{key}:diverged"))
     fig.update_layout(title=lab["title"], xaxis_title=lab["x"], yaxis_title=lab["y"],
                       yaxis_type="log", uirevision="live", **LIGHT,
-                      legend={"orientation": "h", "y": -0.2})
+                      legend=LEGEND_BELOW)
     fig.update_xaxes(**GRID)
     fig.update_yaxes(**GRID)
     return fig
@@ -183,7 +185,7 @@ def fits_figure(truth: tuple[Sequence[float], Sequence[float]],
                                      meta=f"{key}:fit{steps}"), row=1, col=c)
     fig.update_yaxes(range=[-1.3 * span, 1.3 * span])
     fig.update_layout(title=lab["title"], template="plotly_white",
-                      legend={"orientation": "h", "y": -0.15})
+                      legend=LEGEND_BELOW)
     fig.update_xaxes(title_text=lab["x"])
     fig.update_yaxes(title_text=lab["y"], col=1)
     return fig
@@ -214,5 +216,5 @@ def mse_steps_figure(curves: Mapping[str, tuple[Sequence[float], Sequence[float]
                                      line={"color": color, "dash": "dot"},
                                      meta=f"{key}:task"))
     fig.update_layout(title=lab["title"], xaxis_title=lab["x"], yaxis_title=lab["y"],
-                      template="plotly_white", legend={"orientation": "h", "y": -0.2})
+                      template="plotly_white", legend=LEGEND_BELOW)
     return fig

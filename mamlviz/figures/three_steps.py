@@ -15,6 +15,8 @@ import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
 
+from mamlviz.figures import LEGEND_BELOW
+
 from ..three_steps import CURVE_POINTS, Goodness, SinusoidTaskSet
 
 FONT_SIZE = 15
@@ -108,7 +110,7 @@ def tasks_figure(training: SinusoidTaskSet, testing: SinusoidTaskSet,
     fig.update_xaxes(title_text=lab["x"])
     fig.update_yaxes(title_text=lab["y"], row=1, col=1)
     fig.update_layout(title=lab["title"], font={"size": FONT_SIZE}, template="plotly_white",
-                      legend={"orientation": "h", "y": -0.2}, height=430)
+                      legend=LEGEND_BELOW, height=430)
     return fig
 
 
@@ -150,7 +152,9 @@ def goodness_figure(scores: Mapping[str, Goodness], names: Mapping[str, str] | N
     top = max(finite.values(), default=1.0)
     fig.update_layout(barmode="stack", title=lab["title"], xaxis_title=lab["x"],
                       yaxis_title=lab["y"], font={"size": FONT_SIZE}, template="plotly_white",
-                      legend={"orientation": "v", "traceorder": "normal"}, height=480,
+                      # Below, not beside: two of these share a row, and a legend at the
+                      # side left the bars too narrow for their tick labels.
+                      legend={**LEGEND_BELOW, "traceorder": "normal"}, height=520,
                       yaxis={"range": [0, top * 1.3 if top > 0 else 1]})
     fig.update_xaxes(tickmode="array", tickvals=display, ticktext=ticks, tickangle=0,
                      automargin=True)
@@ -185,7 +189,7 @@ def fit_figure(tasks: SinusoidTaskSet, n: int, fits: Mapping[str, tuple[list[flo
                                      "line": {"color": "black", "width": 2}}))
     fig.update_layout(title=lab["title"].format(n=n + 1), xaxis_title=lab["x"],
                       yaxis_title=lab["y"], font={"size": FONT_SIZE}, template="plotly_white",
-                      legend={"orientation": "h", "y": -0.2}, height=430,
+                      legend=LEGEND_BELOW, height=430,
                       yaxis={"range": fit_y_range(fig)})
     return fig
 

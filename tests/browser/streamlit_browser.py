@@ -40,7 +40,13 @@ MAIN = '[data-testid="stMain"]'
 MAIN_ELEMENT = '[data-testid="stMainBlockContainer"] [data-testid="stElementContainer"]'
 EXCEPTION = '[data-testid="stException"]'
 ERROR_ALERT = '[data-testid="stAlertContentError"]'
-PLOTLY = '[data-testid="stPlotlyChart"]'
+# A lecture chart (pages/_chart.py): plotly.js draws into a .js-plotly-plot inside it.
+PLOTLY = '.mamlviz-chart'
+# Where Streamlit mounts an st.components.v2 component: in the main area, the app's only
+# one is the chart (the sidebar has its plotly.js preloader). The slot is there before the
+# component's module has run and added PLOTLY to it.
+CHART_SLOT = '[data-testid="stMain"] .stBidiComponent'
+CHART_ERROR = '.mamlviz-chart-error:not(:empty)'
 SLIDER_INPUT = '[data-testid="stMain"] [data-testid="stSlider"] input[type="range"]'
 
 
@@ -193,9 +199,9 @@ SETTLED_JS = """() => {
     && !document.querySelector('[data-testid="stMain"] [data-testid="stSkeleton"]');
 }"""
 
-# Every Plotly chart element in the main area has drawn its SVG.
-CHARTS_DRAWN_JS = ("() => [...document.querySelectorAll('" + PLOTLY + "')]"
-                   ".every(el => el.querySelector('.js-plotly-plot .main-svg'))")
+# Every chart element in the main area has drawn its SVG.
+CHARTS_DRAWN_JS = ("() => [...document.querySelectorAll('" + CHART_SLOT + "')]"
+                   ".every(el => el.querySelector('" + PLOTLY + " .js-plotly-plot .main-svg'))")
 
 # What the first chart draws: its traces' paths and markers, as a string.
 FIGURE_SIGNATURE_JS = """(index) => {
@@ -239,13 +245,14 @@ def wait_settled(page: Any, timeout_ms: float = 120_000) -> None:
 def wait_charts(page: Any, timeout_ms: float = 60_000) -> int:
     """Wait until every Plotly chart on the page has drawn; their number."""
     page.wait_for_function(CHARTS_DRAWN_JS, timeout=timeout_ms)
-    return page.locator(PLOTLY).count()
+    return page.locator(CHART_SLOT).count()
 
 
 def problems(page: Any) -> list[str]:
     """Exceptions and error alerts shown on the page, as text."""
     found = []
-    for selector, kind in ((EXCEPTION, "exception"), (ERROR_ALERT, "error alert")):
+    for selector, kind in ((EXCEPTION, "exception"), (ERROR_ALERT, "error alert"),
+                           (CHART_ERROR, "chart error")):
         for element in page.locator(selector).all():
             found.append(f"{kind}: {element.inner_text()[:500]}")
     for dialog in page.locator('[role="dialog"]').all():

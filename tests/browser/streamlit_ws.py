@@ -16,7 +16,7 @@ every rerun, presses buttons with one-shot triggers, and honours the server's
 the browser's ``setInterval`` does.
 
 Response time of a widget: from sending the rerun to the arrival of the page's
-first chart (``plotly_chart`` delta) in the new run ("chart"), and to the run's
+first chart (the chart component's delta) in the new run ("chart"), and to the run's
 ``script_finished`` ("finished"). A browser adds its own drawing on the
 student's laptop (tens of ms) to "chart".
 """
@@ -41,7 +41,7 @@ WIDGETS = ("slider", "number_input", "button", "multiselect", "checkbox", "radio
 class RunResult:
     """One script (or fragment) run as the client saw it."""
 
-    chart_s: float | None = None  # send -> first plotly_chart delta of this run
+    chart_s: float | None = None  # send -> first chart delta of this run
     finished_s: float | None = None  # send -> script_finished
     exceptions: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # st.error bodies
@@ -273,7 +273,7 @@ class WsSession:
         elif kind == "alert" and element.alert.format == 1:  # ERROR
             if self._run is not None:
                 self._run.errors.append(element.alert.body)
-        elif kind == "plotly_chart":
+        elif kind == "bidi_component" and element.bidi_component.component_name == "mamlviz_chart":
             self.log.append(f"{time.monotonic():.2f} chart fragment={msg.delta.fragment_id[:6]}")
             if self._main_run_pending and self._run is not None and self._run.chart_s is None:
                 self._run.chart_s = time.monotonic() - self._run_sent

@@ -78,3 +78,28 @@ def test_first_visit_to_a_chapter_url_goes_through_the_router(browser_available:
         nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
         assert chapter.en in nav and "ui" not in nav.split(), nav
         assert not sb.problems(page)
+
+
+# Evaluated in a page of the app: the trace types a plotly.js bundle registers, loaded
+# the way a CommonJS module is (its header exports to ``module`` when there is one).
+BUNDLE_TRACES_JS = """async (url) => {
+  const response = await fetch(url);
+  if (!response.ok) return {status: response.status};
+  const module = {exports: {}};
+  new Function("module", "exports", await response.text())(module, module.exports);
+  return {status: response.status,
+          traces: Object.keys(module.exports.PlotSchema.get().traces)};
+}"""
+
+
+@pytest.mark.parametrize("bundle", ["basic", "cartesian", "full"])
+def test_the_server_serves_each_plotly_bundle_with_the_traces_the_app_relies_on(
+        server: sb.AppServer, page: Any, bundle: str) -> None:
+    from pages import _chart
+
+    page.goto(server.url)
+    sb.wait_settled(page)
+    found = page.evaluate(BUNDLE_TRACES_JS, _chart._bundle_url(bundle))
+    assert found["status"] == 200
+    expected = _chart.TRACES.get(bundle, _chart.TRACES["cartesian"])
+    assert expected <= set(found["traces"]), f"{bundle} lacks {expected - set(found['traces'])}"

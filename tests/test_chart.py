@@ -1,0 +1,63 @@
+"""The lecture's chart component (``pages/_chart.py``): the smallest plotly.js that draws
+each figure, vendored bundles that match plotly.py, and what a page sends."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import plotly
+import plotly.graph_objects as go
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from pages import _chart
+
+
+def _version(path: Path) -> tuple[int, ...]:
+    head = path.read_text(encoding="utf-8", errors="replace")[:400]
+    found = re.search(r"plotly\.js(?: \([^)]*\))? v(\d+)\.(\d+)\.(\d+)", head)
+    assert found, f"no plotly.js version in the header of {path.name}"
+    return tuple(int(part) for part in found.groups())
+
+
+@pytest.mark.parametrize("traces, bundle", [
+    ([go.Scatter(x=[0, 1], y=[1, 2]), go.Bar(x=["a"], y=[1])], "basic"),
+    ([go.Scatter(y=[1]), go.Contour(z=[[0, 1], [1, 0]])], "cartesian"),
+    ([go.Heatmap(z=[[0, 1]])], "cartesian"),
+    ([go.Scatter3d(x=[0], y=[0], z=[0])], "full"),  # anything else still draws
+    ([], "basic"),
+])
+def test_each_figure_gets_the_smallest_bundle_that_draws_it(traces, bundle) -> None:
+    fig = go.Figure(traces)
+    assert _chart.bundle_for(fig) == bundle
+    assert _chart.bundle_for(fig.to_dict()) == bundle  # the same from its dict
+
+
+def test_the_vendored_bundles_are_the_plotly_js_that_plotly_py_writes_for() -> None:
+    # plotly.py writes figures for the plotly.js it ships; the partial bundles must be
+    # that major version (pages/_components/chart/README.md says how to update them).
+    shipped = _version(Path(plotly.__file__).parent / "package_data" / "plotly.min.js")
+    for name in ("basic", "cartesian"):
+        vendored = _version(_chart.ASSETS / _chart.BUNDLES[name])
+        assert vendored[0] == shipped[0], f"{name} is plotly.js {vendored}, plotly.py {shipped}"
+    assert (_chart.ASSETS / _chart.BUNDLES["full"]).stat().st_size > 1_000_000
+
+
+def test_a_page_sends_each_chart_with_its_bundle_height_and_png_export() -> None:
+    root = Path(__file__).resolve().parents[1]
+    at = AppTest.from_file(str(root / "pages" / "update_directions.py"), default_timeout=60).run()
+    assert not at.exception
+    charts = [el for el in at.get("bidi_component")
+              if el.proto.component_name == "mamlviz_chart"]
+    assert len(charts) == 1
+    payload = json.loads(json.loads(charts[0].proto.json))
+    # contours: plotly.js's cartesian bundle, served by Streamlit's component file route
+    assert payload["bundle"].endswith("/component/pages._chart.chart_assets/"
+                                      "plotly-cartesian.min.js")
+    assert payload["height"] == payload["figure"]["layout"]["height"]
+    options = payload["config"]["toImageButtonOptions"]
+    assert options["scale"] == 3 and options["filename"] == "mamlviz-update-directions-en"
+    assert any(trace["type"] == "contour" for trace in payload["figure"]["data"])
+    assert _chart.shown_figures(at) == [payload["figure"]]
