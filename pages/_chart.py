@@ -81,7 +81,8 @@ def bundle_for(figure: go.Figure | dict[str, Any]) -> str:
     return "full"
 
 
-def _bundle_url(bundle: str) -> str:
+def bundle_url(bundle: str) -> str:
+    """Where the browser fetches a plotly.js bundle from this server."""
     # The route is registered per runtime; a module imported under another one (a
     # second AppTest) registers it again.
     from streamlit.runtime import Runtime
@@ -122,7 +123,7 @@ def preload(page_hash: str) -> None:
     chart draws as soon as it is shown. Which bundle is what the page's first chart used
     the last time any session opened it (the basic one before that).
     """
-    url = _bundle_url(_first_bundle.get(page_hash, "basic"))
+    url = bundle_url(_first_bundle.get(page_hash, "basic"))
     st.html(f"<script>{_LOADER}\nmamlvizLoadPlotly({json.dumps(url)});</script>",
             unsafe_allow_javascript=True)
 
@@ -139,7 +140,7 @@ def chart(figure: go.Figure, *, config: dict[str, Any], key: str | None = None,
     page = _page_hash()
     if page is not None:
         _first_bundle.setdefault(page, bundle)
-    payload = ('{"bundle": ' + json.dumps(_bundle_url(bundle))
+    payload = ('{"bundle": ' + json.dumps(bundle_url(bundle))
                + ', "height": ' + json.dumps(int(height))
                + ', "config": ' + json.dumps(config)
                + ', "figure": ' + (spec if spec is not None else figure_json(figure)) + "}")

@@ -82,6 +82,7 @@ def train_and_watch(page: Any, url: str, watch_s: float = 8.0, iterations: int =
     """Open the sinusoid page, press Train, and watch the streaming chart for ``watch_s``."""
     page.goto(url)
     sb.wait_settled(page)
+    sb.wait_charts(page)  # a student presses Train on a page that has drawn
     iterations_input = page.get_by_label("meta-iterations", exact=False)
     if iterations_input.count():
         iterations_input.first.fill(str(iterations))

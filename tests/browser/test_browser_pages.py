@@ -99,7 +99,7 @@ def test_the_server_serves_each_plotly_bundle_with_the_traces_the_app_relies_on(
 
     page.goto(server.url)
     sb.wait_settled(page)
-    found = page.evaluate(BUNDLE_TRACES_JS, _chart._bundle_url(bundle))
+    found = page.evaluate(BUNDLE_TRACES_JS, _chart.bundle_url(bundle))
     assert found["status"] == 200
     expected = _chart.TRACES.get(bundle, _chart.TRACES["cartesian"])
     assert expected <= set(found["traces"]), f"{bundle} lacks {expected - set(found['traces'])}"
