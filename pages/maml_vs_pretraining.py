@@ -9,7 +9,6 @@ Reptile from the same start. All numbers come from ``mamlviz.landscape``.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -227,12 +226,10 @@ st.caption(t["explain"].format(steps=steps, lr=inner_lr))
 
 optima = (data.pretrain_optimum, data.maml_optimum)
 now, after = lui.objectives_at_1d(spec, float(inner_lr), int(steps), optima)
-st.table(pd.DataFrame({
-    t["table_where"]: [names["pretrain"], names["maml"]],
-    t["table_phi"]: [lui.fmt(x) for x in optima],
-    t["table_now"]: [lui.fmt(float(x)) for x in now],
-    t["table_after"]: [lui.fmt(float(x)) for x in after],
-}), hide_index=True)
+st.markdown(_ui.markdown_table([
+    {t["table_where"]: names[method], t["table_phi"]: lui.fmt(x),
+     t["table_now"]: lui.fmt(float(n)), t["table_after"]: lui.fmt(float(a))}
+    for method, x, n, a in zip(("pretrain", "maml"), optima, now, after)]))
 _ui.show_source(ls.landscape_1d, t["source"])
 
 st.subheader(t["once_title"])
@@ -301,7 +298,7 @@ def meta_training(spec: tuple, inner_lr: float, steps: int, data: ls.Landscape1D
         i = min(frame, len(run.phis) - 1)
         rows.append({t["method"]: names[run.method], t["table_phi"]: lui.fmt(run.phis[i, 0]),
                      t["table_after"]: lui.fmt(float(after[run.method][i]))})
-    st.table(pd.DataFrame(rows), hide_index=True)
+    st.markdown(_ui.markdown_table(rows))
     _ui.show_source(ls.trajectory, t["source_traj"])
 
 

@@ -351,9 +351,10 @@ if isinstance(data, BaseException) or data is None:
     if data is not None:
         st.caption(t["loader_said"].format(error=data))
     st.subheader(t["table_head"])
-    st.dataframe([{t["model"]: f"{names[a]} {n}-way {k}-shot", t["paper_col"]: v}
-                  for a, table in PAPER.items() for (n, k), v in table.items()],
-                 hide_index=True)
+    st.markdown(_ui.markdown_table([{t["model"]: f"{names[a]} {n}-way {k}-shot",
+                                     t["paper_col"]: v}
+                                    for a, table in PAPER.items()
+                                    for (n, k), v in table.items()]))
     st.stop()
 
 counts = data.counts()
@@ -463,7 +464,7 @@ for algorithm in ALGORITHMS:
                   t["ours_col"]: accuracy, t["iterations_col"]: iterations,
                   t["episode_col"]: (f"{100 * ours['accuracy_by_step'][steps]:.0f}"
                                      if ours else "—")})
-st.dataframe(table, hide_index=True, width="stretch")
+st.markdown(_ui.markdown_table(table))
 st.caption(t["table_note"])
 
 # -- human versus model -------------------------------------------------------------------------
@@ -499,7 +500,7 @@ if played and played["episode"] == episode_id:
             row[model_names[key]] = f"{p} {'✓' if p == y else '✗'}"
         rows.append(row)
     st.caption(t["answers"])
-    st.dataframe(rows, hide_index=True, width="stretch")
+    st.markdown(_ui.markdown_table(rows))
     st.caption(t["human_after"])
 
 # -- live meta-training -------------------------------------------------------------------------

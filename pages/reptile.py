@@ -7,7 +7,6 @@ Reptile: Nichol, Achiam & Schulman 2018, arXiv 1803.02999. Numbers come from
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from mamlviz import landscape as ls
@@ -224,7 +223,7 @@ def results(runs: list[ls.Trajectory], after: dict) -> None:
         rows.append({t["method"]: names[run.method],
                      t["final_phi"]: ", ".join(lui.fmt(float(x)) for x in run.phis[-1]),
                      t["after"]: lui.fmt(float(after[run.method][-1]))})
-    st.table(pd.DataFrame(rows), hide_index=True)
+    st.markdown(_ui.markdown_table(rows))
 
 
 runs, after = lui.trajectories_1d(spec, float(inner_lr), 1, float(phi0), float(meta_lr),

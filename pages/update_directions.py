@@ -10,7 +10,6 @@ from ``mamlviz.landscape.update_directions``.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from mamlviz import landscape as ls
@@ -137,14 +136,13 @@ for m, v in vectors.items():
     rows.append({t["method"]: names[m], t["dx"]: round(float(v[0]), 4),
                  t["dy"]: round(float(v[1]), 4), t["length"]: round(float(np.linalg.norm(v)), 4),
                  t["angle"]: round(float(np.degrees(np.arctan2(v[1], v[0]))), 1)})
-st.table(pd.DataFrame(rows), hide_index=True)
+st.markdown(_ui.markdown_table(rows))
 
 st.markdown(f"**{t['cosine']}**")
 unit = {m: v / n if (n := np.linalg.norm(v)) > 0 else v for m, v in vectors.items()}
-cosine = pd.DataFrame([[round(float(unit[a] @ unit[b]), 3) for b in ls.METHODS]
-                       for a in ls.METHODS],
-                      index=[names[m] for m in ls.METHODS], columns=[names[m] for m in ls.METHODS])
-st.table(cosine)
+st.markdown(_ui.markdown_table([
+    {"": names[a], **{names[b]: f"{float(unit[a] @ unit[b]):.3f}" for b in ls.METHODS}}
+    for a in ls.METHODS]))
 
 st.markdown(f"**{t['formulas']}**")
 st.latex(r"\hat\theta^m=\phi-\epsilon\nabla_\phi l^m(\phi)")

@@ -8,6 +8,18 @@
 
 // mamlvizLoadPlotly(url) comes from loader.js, which pages/_chart.py puts before this.
 
+// Charts draw one at a time, each in a task of its own with a frame after it. React
+// mounts every chart of a page in one task; drawn there together, none showed until the
+// last had drawn (the Omniglot chapter has ten).
+let turns = Promise.resolve();
+
+function inTurn(draw) {
+  const turn = turns.then(draw);
+  turns = turn.catch(() => {}).then(
+    () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0))));
+  return turn;
+}
+
 export default function ({ data, parentElement }) {
   if (typeof data !== "string") return undefined;
   const spec = JSON.parse(data);
@@ -29,7 +41,7 @@ export default function ({ data, parentElement }) {
   box.dataset.version = String(Number(box.dataset.version || 0) + 1);
   const version = box.dataset.version;
 
-  mamlvizLoadPlotly(spec.bundle).then(async (Plotly) => {
+  mamlvizLoadPlotly(spec.bundle).then((Plotly) => inTurn(async () => {
     if (box.dataset.version !== version) return;  // a newer figure arrived meanwhile
     if (plot.__mamlvizPlotly && plot.__mamlvizPlotly !== Plotly) {
       plot.__mamlvizPlotly.purge(plot);  // drawn before by another bundle
@@ -46,7 +58,7 @@ export default function ({ data, parentElement }) {
       .filter((type, i) => drawn[i] !== type);
     error.textContent = missing.length
       ? `This chart needs trace types that ${spec.bundle} lacks: ${missing.join(", ")}` : "";
-  }).catch((err) => {
+  })).catch((err) => {
     error.textContent = `This chart could not be drawn: ${err.message}`;
   });
 
