@@ -176,19 +176,41 @@ def launch_browser(playwright: Any) -> Any:
 # Records in the page when Streamlit's script state last went to "running" and back.
 WATCH_RUNS_JS = """() => {
   const app = document.querySelector('[data-test-script-state]');
-  window.__mvRuns = {started: 0, finished: 0};
+  window.__mvRuns = {started: 0, finished: 0, changed: null};
   if (window.__mvObserver) window.__mvObserver.disconnect();
-  window.__mvObserver = new MutationObserver(() => {
-    const state = app.getAttribute('data-test-script-state');
-    if (state === 'running') window.__mvRuns.started += 1;
-    else if (window.__mvRuns.started > window.__mvRuns.finished) window.__mvRuns.finished += 1;
+  if (window.__mvMainObserver) window.__mvMainObserver.disconnect();
+  // A quick rerun can go running -> notRunning before the observer's callback runs, so
+  // the states are read from the records (each one's old value, then the current one),
+  // not from the attribute at callback time.
+  window.__mvObserver = new MutationObserver((records) => {
+    const states = records.slice(1).map(r => r.oldValue)
+      .concat([app.getAttribute('data-test-script-state')]);
+    for (const state of states) {
+      if (state === 'running') window.__mvRuns.started += 1;
+      else if (window.__mvRuns.started > window.__mvRuns.finished) window.__mvRuns.finished += 1;
+    }
   });
-  window.__mvObserver.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+  window.__mvObserver.observe(app, {attributes: true, attributeOldValue: true,
+                                    attributeFilter: ['data-test-script-state']});
+  // A rerun that costs next to nothing (a cached fragment) may never show 'running' at
+  // all: React sets and clears it in one render. Its changes to the page still show.
+  window.__mvMainObserver = new MutationObserver(() => {
+    window.__mvRuns.changed = performance.now();
+  });
+  window.__mvMainObserver.observe(document.querySelector('""" + MAIN + """'),
+                                  {childList: true, subtree: true, characterData: true});
 }"""
 
-RUN_FINISHED_JS = """() => window.__mvRuns && window.__mvRuns.started > 0
-  && document.querySelector('[data-test-script-state]')
-             .getAttribute('data-test-script-state') !== 'running'"""
+# The rerun asked for has finished: seen running and now not, or (a rerun too quick to
+# show 'running') the main area changed and has been quiet for half a second since.
+RUN_FINISHED_JS = """() => {
+  const r = window.__mvRuns;
+  const state = document.querySelector('[data-test-script-state]')
+    .getAttribute('data-test-script-state');
+  if (!r) return false;
+  if (r.started > 0) return state !== 'running';
+  return r.changed !== null && state === 'notRunning' && performance.now() - r.changed > 500;
+}"""
 
 # The page has content, its script is not running any more, and no element is
 # still a skeleton (Streamlit shows one while an element's code loads: charts, widgets).
