@@ -13,8 +13,8 @@ frame in which the page's content is shown and, on a page with charts, its
 first Plotly chart is drawn. Measured in the page, every animation frame, by a
 script injected before the page loads. Each page is opened ``--visits`` times
 as a new Streamlit session in two ways: in a new browser (a new context, HTTP
-cache empty: Streamlit's JavaScript chunks, Plotly's among them, load and
-compile again) and in a new tab of a browser that has opened the app before.
+cache empty: Streamlit's JavaScript chunks and plotly.js load and compile again)
+and in a new tab of a browser that has opened the app before.
 The first visit to a page also fills its server-side caches. The server's very
 first session (Python imports) is reported apart as ``cold_start_ms``. In-app
 navigation: a click on each chapter in the sidebar, in one session, to the
