@@ -13,9 +13,10 @@ traces, which plotly.js's official partial bundles draw:
 
 Each figure names the smallest bundle that draws it. A v2 component runs in the app's
 page itself, not in an iframe per chart, so a bundle is compiled once per page however
-many charts use it (the Omniglot chapter has ten). The bundles are served from this
-folder by Streamlit's component file route: no CDN, classrooms may be offline.
-``pages/_components/chart/README.md`` says where the vendored files come from.
+many charts use it (the Omniglot chapter has ten). The bundles are served from the
+component's folder by Streamlit's component file route: no CDN, classrooms may be
+offline. ``pages/_components/chart/README.md`` says where the vendored files come from;
+``loader.js`` loads a bundle once per page, ``chart.js`` draws (and redraws in place).
 """
 
 from __future__ import annotations
