@@ -74,6 +74,14 @@ def presentation() -> bool:
     return bool(st.session_state.get("presentation", False))
 
 
+def chart_columns(n: int) -> list[Any]:
+    """``n`` charts side by side; one under the other in presentation mode, where
+    projector-sized fonts left half-width charts cramped (titles cut, labels piled up)."""
+    if presentation():
+        return [st.container() for _ in range(n)]
+    return list(st.columns(n))
+
+
 def style_figure(fig: go.Figure, big: bool | None = None) -> go.Figure:
     """Readable on a projector: bigger fonts and lines in presentation mode."""
     big = presentation() if big is None else big

@@ -240,7 +240,7 @@ FIG_TEXT = {
                   "query": "Query set（测试数据）"},
         "goodness": {"title": "每个 learning algorithm F：L(F) = 各 task 的 lⁿ 之和",
                      "x": "learning algorithm F（它的初始化参数 φ）",
-                     "y": "L(F)：query set 上的 loss（MSE），按 task 堆叠",
+                     "y": "L(F)：query set 上的 loss（MSE），<br>按 task 堆叠",
                      "task": "l<sup>{n}</sup>（task {n}）", "total": "{value:.2f}",
                      "best": "最好"},
         "fit": {"title": "task {n}：每个 F 从 support set 学到的函数",
@@ -388,7 +388,7 @@ if worse:
 
 st.header(t["step3"])
 st.markdown(t["step3_body"])
-g1, g2 = st.columns(2)
+g1, g2 = _ui.chart_columns(2)
 with g1:
     _ui.show_figure(goodness_figure(scores_train, names,
                                     labels={**_fig_labels("goodness"),

@@ -1,6 +1,7 @@
 """Pure Plotly figure builders: data in, ``plotly.graph_objects.Figure`` out."""
 
-# A horizontal legend under the plot, below the x-axis title. Anchored by its top:
-# plotly.js anchors a legend with y < 1/3 by its bottom, so a long legend grew upwards
-# over the axis title.
-LEGEND_BELOW = {"orientation": "h", "yanchor": "top", "y": -0.25}
+# A horizontal legend at the bottom of the figure, under the x-axis title whatever the
+# font size (presentation mode): placed in the figure's own frame ("container"), it
+# makes plotly.js push the plot up by its height. Placed in the plot's frame below
+# the axis, as before, a long legend or a large font drew it over the axis title.
+LEGEND_BELOW = {"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0.0}

@@ -40,7 +40,7 @@ LABELS_TASKS: dict[str, str] = {
 LABELS_GOODNESS: dict[str, str] = {
     "title": "L(F) = sum over tasks of l^n, for each learning algorithm F",
     "x": "learning algorithm F (its initialisation phi)",
-    "y": "L(F): query loss (MSE), stacked over tasks",
+    "y": "L(F): query loss (MSE),<br>stacked over tasks",
     "task": "l<sup>{n}</sup> (task {n})",
     "total": "{value:.2f}",
     "best": "best",
