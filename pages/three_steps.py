@@ -95,7 +95,7 @@ TEXT = {
         "fomaml": "meta-learned init (first-order MAML)",
         "reptile": "meta-learned init (Reptile)",
         "short_random": "random",
-        "short_pretrain": "pre-trained",
+        "short_pretrain": "pre-<br>trained",
         "short_maml": "MAML",
         "short_fomaml": "first-order<br>MAML",
         "short_reptile": "Reptile",
