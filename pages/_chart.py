@@ -153,9 +153,14 @@ def shown_specs(app_test: Any) -> list[str]:
     return [json.dumps(figure, sort_keys=True) for figure in shown_figures(app_test)]
 
 
-def shown_figures(app_test: Any) -> list[dict[str, Any]]:
-    """The figures an ``AppTest`` run shows, in page order, as plotly.js reads them."""
+def shown_payloads(app_test: Any) -> list[dict[str, Any]]:
+    """What each chart of an ``AppTest`` run sent (bundle, height, config, figure)."""
     payloads = [json.loads(json.loads(element.proto.json))
                 for element in app_test.get("bidi_component")
                 if element.proto.component_name == "mamlviz_chart"]
-    return [payload["figure"] for payload in payloads if "figure" in payload]
+    return [payload for payload in payloads if "figure" in payload]
+
+
+def shown_figures(app_test: Any) -> list[dict[str, Any]]:
+    """The figures an ``AppTest`` run shows, in page order, as plotly.js reads them."""
+    return [payload["figure"] for payload in shown_payloads(app_test)]

@@ -147,16 +147,13 @@ def show_figure(fig: go.Figure | Callable[[], go.Figure], name: str, key: str | 
     config = {"displaylogo": False,
               "toImageButtonOptions": {"format": "png", "filename": f"mamlviz-{name}-{lang()}",
                                        "scale": 3}}
-    if cache_key is not None:
-        if not callable(fig):
-            raise TypeError("show_figure(cache_key=...) takes a function that builds the figure")
-        figure = _shared_figure(name, cache_key, lang(), presentation(), fig)
-    else:
-        figure = style_figure(fig() if callable(fig) else fig)
-    if isinstance(figure, SharedFigure):
-        return _chart.chart(figure, config=config, key=key, spec=figure.spec,
-                            bundle=figure.bundle)
-    return _chart.chart(figure, config=config, key=key)
+    if cache_key is None:
+        return _chart.chart(style_figure(fig() if callable(fig) else fig), config=config,
+                            key=key)
+    if not callable(fig):
+        raise TypeError("show_figure(cache_key=...) takes a function that builds the figure")
+    shared = _shared_figure(name, cache_key, lang(), presentation(), fig)
+    return _chart.chart(shared, config=config, key=key, spec=shared.spec, bundle=shared.bundle)
 
 
 def digest(*arrays: Any) -> str:

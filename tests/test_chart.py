@@ -3,7 +3,6 @@ each figure, vendored bundles that match plotly.py, and what a page sends."""
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -49,10 +48,9 @@ def test_a_page_sends_each_chart_with_its_bundle_height_and_png_export() -> None
     root = Path(__file__).resolve().parents[1]
     at = AppTest.from_file(str(root / "pages" / "update_directions.py"), default_timeout=60).run()
     assert not at.exception
-    charts = [el for el in at.get("bidi_component")
-              if el.proto.component_name == "mamlviz_chart"]
-    assert len(charts) == 1
-    payload = json.loads(json.loads(charts[0].proto.json))
+    payloads = _chart.shown_payloads(at)
+    assert len(payloads) == 1
+    payload = payloads[0]
     # contours: plotly.js's cartesian bundle, served by Streamlit's component file route
     assert payload["bundle"].endswith("/component/pages._chart.chart_assets/"
                                       "plotly-cartesian.min.js")
