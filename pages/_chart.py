@@ -129,22 +129,27 @@ def preload(page_hash: str) -> None:
             unsafe_allow_javascript=True)
 
 
-def chart(figure: go.Figure, *, config: dict[str, Any], key: str | None = None,
-          spec: str | None = None, bundle: str | None = None) -> Any:
+def chart(figure: go.Figure | str, *, config: dict[str, Any], key: str | None = None,
+          bundle: str | None = None, height: int | None = None) -> Any:
     """Show ``figure``; with a ``key``, later figures update the same chart in place.
 
-    ``spec`` and ``bundle`` are the figure's JSON and bundle when the caller already
-    has them (a figure shared by the class is converted once, not on every rerun).
+    ``figure`` is a Plotly figure, or its JSON with its ``bundle`` (and ``height``, if
+    its layout sets one): a figure shared by the class is converted once, not on every
+    rerun (``pages/_ui.py``'s ``SharedFigure``).
     """
-    height = figure.layout.height or DEFAULT_HEIGHT
-    bundle = bundle or bundle_for(figure)
+    if isinstance(figure, str):
+        if bundle is None:
+            raise TypeError("chart(JSON) needs the figure's bundle")
+        spec = figure
+    else:
+        spec, bundle, height = figure_json(figure), bundle_for(figure), figure.layout.height
     page = _page_hash()
     if page is not None:
         _first_bundle.setdefault(page, bundle)
     payload = ('{"bundle": ' + json.dumps(bundle_url(bundle))
-               + ', "height": ' + json.dumps(int(height))
+               + ', "height": ' + json.dumps(int(height or DEFAULT_HEIGHT))
                + ', "config": ' + json.dumps(config)
-               + ', "figure": ' + (spec if spec is not None else figure_json(figure)) + "}")
+               + ', "figure": ' + spec + "}")
     return _chart(data=payload, key=key, height="content")
 
 

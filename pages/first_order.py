@@ -298,14 +298,16 @@ else:
 st.subheader(t["sweep_head"])
 st.markdown(t["sweep_body"])
 current = (inner_lr, grads.cosine if grads.finite else math.nan)
-_ui.show_figure(cosine_figure(INNER_LRS, _sweep(which, n_tasks, seed), current,
-                              labels=_fig_labels("cosine")),
-                "first-order-cosine", key="fo_cosine_fig")
+# Figures are built once per server for their inputs (show_figure's cache_key).
+grads_key = (which, n_tasks, seed, inner_lr, steps)
+_ui.show_figure(lambda: cosine_figure(INNER_LRS, _sweep(which, n_tasks, seed), current,
+                                      labels=_fig_labels("cosine")),
+                "first-order-cosine", key="fo_cosine_fig", cache_key=grads_key)
 
 if grads.finite:
     st.subheader(t["components_head"])
-    _ui.show_figure(components_figure(grads, labels=_fig_labels("components")),
-                    "first-order-components", key="fo_components_fig")
+    _ui.show_figure(lambda: components_figure(grads, labels=_fig_labels("components")),
+                    "first-order-components", key="fo_components_fig", cache_key=grads_key)
 
 st.subheader(t["cost_head"])
 device = _cost_device()
@@ -320,7 +322,7 @@ if full_cost.cuda_peak_bytes is not None and first_cost.cuda_peak_bytes is not N
     st.caption(t["cuda_peak"].format(full=full_cost.cuda_peak_bytes / 1e3,
                                      first=first_cost.cuda_peak_bytes / 1e3))
 st.caption(t["device"].format(device=device))
-_ui.show_figure(cost_figure(full_cost, first_cost, labels=_fig_labels("cost")),
-                "first-order-cost", key="fo_cost_fig")
+_ui.show_figure(lambda: cost_figure(full_cost, first_cost, labels=_fig_labels("cost")),
+                "first-order-cost", key="fo_cost_fig", cache_key=(*grads_key, device))
 
 _ui.show_source(meta_gradients, t["source"])

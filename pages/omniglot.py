@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -371,16 +372,21 @@ alphabet = b1.selectbox(t["alphabet"], alphabets, key="omni_alphabet",
                         format_func=lambda a: a.replace("_", " "))
 drawer = b2.slider(t["drawer"], 1, 20, 1, key="omni_drawer")
 chars = [c for c in range(data.n_characters) if data.alphabet[c] == alphabet]
-images = data.images[chars, drawer - 1].float() / 255.0
-_ui.show_figure(image_grid_figure(images, [data.character[c].removeprefix("character")
+# Figures are built once per server for their inputs (show_figure's cache_key): image
+# grids are the page's most expensive figures to build.
+_ui.show_figure(lambda: image_grid_figure(data.images[chars, drawer - 1].float() / 255.0,
+                                          [data.character[c].removeprefix("character")
                                            for c in chars], columns=12, meta="alphabet"),
-                "omniglot-alphabet", key="omni_alphabet_fig")
+                "omniglot-alphabet", key="omni_alphabet_fig",
+                cache_key=(env_source, alphabet, drawer))
 character = st.selectbox(t["character"], chars, key="omni_character",
                          format_func=lambda c: data.character[c])
 st.caption(t["all_drawers"].format(name=f"{alphabet} / {data.character[character]}"))
-_ui.show_figure(image_grid_figure(data.images[character].float() / 255.0,
-                                  [str(d) for d in range(1, 21)], columns=10, meta="drawers"),
-                "omniglot-character", key="omni_character_fig")
+_ui.show_figure(lambda: image_grid_figure(data.images[character].float() / 255.0,
+                                          [str(d) for d in range(1, 21)], columns=10,
+                                          meta="drawers"),
+                "omniglot-character", key="omni_character_fig",
+                cache_key=(env_source, character))
 
 # -- episode ------------------------------------------------------------------------------------
 st.header(t["episode_head"])
@@ -397,15 +403,17 @@ except MamlvizError as exc:
     n_chars = sum(1 for a in data.alphabet if a == source)
     st.warning(t["too_few"].format(n=n_chars) if source != "random" else str(exc))
     st.stop()
+episode_id = (n_way, k_shot, seed, source)
 support_titles = [t["class"].format(n=int(y)) for y in ep["support_y"]]
 st.subheader(t["support"])
-_ui.show_figure(image_grid_figure(ep["support_x"], support_titles, columns=min(10, n_way * k_shot),
-                                  meta="support"), "omniglot-support", key="omni_support_fig")
+_ui.show_figure(lambda: image_grid_figure(ep["support_x"], support_titles,
+                                          columns=min(10, n_way * k_shot), meta="support"),
+                "omniglot-support", key="omni_support_fig", cache_key=(env_source, episode_id))
 st.subheader(t["query"])
 query_titles = [t["qnum"].format(n=i + 1) for i in range(n_way)]
-_ui.show_figure(image_grid_figure(ep["query_x"], query_titles, columns=10, meta="query"),
-                "omniglot-query", key="omni_query_fig")
-episode_id = (n_way, k_shot, seed, source)
+_ui.show_figure(lambda: image_grid_figure(ep["query_x"], query_titles, columns=10,
+                                          meta="query"),
+                "omniglot-query", key="omni_query_fig", cache_key=(env_source, episode_id))
 
 # -- models ---------------------------------------------------------------------------------------
 st.header(t["models_head"])
@@ -444,14 +452,21 @@ for tab, (key, result) in zip(tabs, results.items()):
     marks = [p == y for p, y in zip(predictions, result["labels"])]
     titles = [f"#{i + 1} {t['pred'].format(p=p)}" for i, p in enumerate(predictions)]
     with tab:
-        _ui.show_figure(image_grid_figure(ep["query_x"], titles, columns=10, marks=marks,
-                                          meta=f"{key}:predictions"),
-                        f"omniglot-predictions-{key}", key=f"omni_pred_{key}")
+        # A session's own model is its alone: only the shipped models' figures are shared.
+        shared = not key.startswith("session:")
+        _ui.show_figure(partial(image_grid_figure, ep["query_x"], titles, columns=10,
+                                marks=marks, meta=f"{key}:predictions"),
+                        f"omniglot-predictions-{key}", key=f"omni_pred_{key}",
+                        cache_key=(env_source, episode_id, steps) if shared else None)
 paper = {k: PAPER[k][(n_way, k_shot)] for k in results if k in PAPER and (n_way, k_shot)
          in PAPER[k]}
-_ui.show_figure(accuracy_steps_figure({k: r["accuracy_by_step"] for k, r in results.items()},
-                                      model_names, labels=_fig_labels("accuracy"), paper=paper),
-                "omniglot-accuracy-steps", key="omni_acc_fig")
+shared = not any(k.startswith("session:") for k in results)
+_ui.show_figure(lambda: accuracy_steps_figure({k: r["accuracy_by_step"]
+                                              for k, r in results.items()},
+                                             model_names, labels=_fig_labels("accuracy"),
+                                             paper=paper),
+                "omniglot-accuracy-steps", key="omni_acc_fig",
+                cache_key=(env_source, episode_id, tuple(results)) if shared else None)
 
 st.subheader(t["table_head"])
 table = []

@@ -165,13 +165,12 @@ st.title(t["title"])
 st.markdown(t["intro"])
 
 st.subheader(t["algorithm"])
-st.code(
+_ui.pseudo_code(
     "initialise φ\n"
     "for iteration = 1, 2, ...:\n"
     "    sample a task m\n"
     "    θ̃ = φ;  repeat k times: θ̃ = θ̃ − ε_inner · ∇lᵐ(θ̃)      # several steps\n"
-    "    φ = φ + ε · (θ̃ − φ)                                    # move φ towards θ̃ᵐ\n",
-    language="text")
+    "    φ = φ + ε · (θ̃ − φ)                                    # move φ towards θ̃ᵐ\n")
 
 st.subheader(t["compare"])
 st.latex(r"\text{Pre-training: }\ \phi\leftarrow\phi-\eta\sum_m\nabla_\phi l^m(\phi)")
@@ -199,9 +198,11 @@ except MamlvizError as exc:
     st.warning(t["bad"] + str(exc))
     st.stop()
 st.caption(t["one_d_help"])
-_ui.show_figure(direction_field_figure(lui.field_grid_1d(), field,
-                                       labels=lui.figure_labels("field")),
-                "reptile-direction-field", key="rp_field")
+# Figures are built once per server for their inputs (show_figure's cache_key).
+_ui.show_figure(lambda: direction_field_figure(lui.field_grid_1d(), field,
+                                               labels=lui.figure_labels("field")),
+                "reptile-direction-field", key="rp_field",
+                cache_key=(spec, float(inner_lr), int(k)))
 curvature = lui.max_curvature_1d(spec)
 if int(k) >= 2 and float(inner_lr) * curvature > 2:
     st.info(t["jagged"].format(lr=inner_lr, k=k, limit=2 / float(inner_lr), c=curvature,
@@ -228,8 +229,11 @@ def results(runs: list[ls.Trajectory], after: dict) -> None:
 
 runs, after = lui.trajectories_1d(spec, float(inner_lr), 1, float(phi0), float(meta_lr),
                                   float(eps), int(k), int(n_steps))
-fig = trajectories_1d_figure(lui.drawable(data), runs, labels=lui.figure_labels("trajectory"))
-_ui.show_figure(fig, "reptile-1d-training", key="rp_traj_1d")
+_ui.show_figure(lambda: trajectories_1d_figure(lui.drawable(data), runs,
+                                               labels=lui.figure_labels("trajectory")),
+                "reptile-1d-training", key="rp_traj_1d",
+                cache_key=(spec, float(inner_lr), float(phi0), float(meta_lr), float(eps),
+                           int(k), int(n_steps)))
 results(runs, after)
 st.info(t["worse"])
 
@@ -249,8 +253,11 @@ try:
 except MamlvizError as exc:
     st.warning(t["bad"] + str(exc))
     st.stop()
-_ui.show_figure(trajectories_2d_figure(data_2d, runs_2d, labels=lui.figure_labels("paths")),
-                "reptile-2d-paths", key="rp_paths_2d")
+_ui.show_figure(lambda: trajectories_2d_figure(data_2d, runs_2d,
+                                               labels=lui.figure_labels("paths")),
+                "reptile-2d-paths", key="rp_paths_2d",
+                cache_key=(preset_2d, float(x0), float(y0), float(lr_2d), float(meta_lr),
+                           float(eps), int(k), int(n_steps)))
 results(runs_2d, after_2d)
 
 st.subheader(t["differ"])

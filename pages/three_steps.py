@@ -338,9 +338,11 @@ c1, c2, c3 = st.columns(3)
 n_tasks = c1.slider(t["n_tasks"], 1, 10, 5, key="ts_n_tasks")
 k_shot = c2.slider(t["k_shot"], 1, 20, 10, key="ts_k_shot")
 seed = int(c3.number_input(t["seed"], 0, 10_000, 0, step=1, key="ts_seed"))
-training, testing = _task_sets(n_tasks, k_shot, seed)
-_ui.show_figure(tasks_figure(training, testing, labels=_fig_labels("tasks")), "tasks",
-                key="ts_tasks_fig")
+# Each figure is built once per server for its inputs (show_figure's cache_key): a new
+# session or a student repeating another's setting costs no figure building.
+_ui.show_figure(lambda: tasks_figure(*_task_sets(n_tasks, k_shot, seed),
+                                     labels=_fig_labels("tasks")),
+                "tasks", key="ts_tasks_fig", cache_key=(n_tasks, k_shot, seed))
 
 st.subheader(t["omniglot_head"])
 st.markdown(t["omniglot_body"])
@@ -355,11 +357,13 @@ else:
     which = o3.radio(t["which_tasks"], ["train", "test"], key="ts_which",
                      format_func=lambda v: t["train_chars"] if v == "train" else t["test_chars"])
     try:
-        ep = _episode(n_way, k_omni, seed, which == "test")
-        _ui.show_figure(episode_figure(ep.support_x[0], ep.support_y[0], ep.query_x[0],
-                                       ep.query_y[0], n_way, k_omni,
-                                       labels=_fig_labels("episode")),
-                        "omniglot-episode", key="ts_episode_fig")
+        def _episode_figure() -> Any:
+            ep = _episode(n_way, k_omni, seed, which == "test")
+            return episode_figure(ep.support_x[0], ep.support_y[0], ep.query_x[0],
+                                  ep.query_y[0], n_way, k_omni, labels=_fig_labels("episode"))
+
+        _ui.show_figure(_episode_figure, "omniglot-episode", key="ts_episode_fig",
+                        cache_key=(n_way, k_omni, seed, which))
     except MamlvizError as exc:
         _ui.error_box(exc)
 
@@ -372,7 +376,8 @@ s1, s2 = st.columns(2)
 steps = s1.slider(t["inner_steps"], 0, 10, 1, key="ts_steps")
 inner_lr = s2.select_slider(t["inner_lr"], INNER_LRS, value=0.01, key="ts_inner_lr")
 keys = tuple(candidates)
-scores_train, scores_test = _scores(n_tasks, k_shot, seed, inner_lr, steps, keys)
+score_key = (n_tasks, k_shot, seed, inner_lr, steps, keys)
+scores_train, scores_test = _scores(*score_key)
 names = {k: t[k] for k in keys}
 # The bars' tick labels: short enough to stay horizontal under half-width charts.
 short_names = {k: t[f"short_{k}"] for k in keys}
@@ -390,17 +395,17 @@ st.header(t["step3"])
 st.markdown(t["step3_body"])
 g1, g2 = _ui.chart_columns(2)
 with g1:
-    _ui.show_figure(goodness_figure(scores_train, names,
-                                    labels={**_fig_labels("goodness"),
-                                            "title": t["train_title"]},
-                                    short_names=short_names),
-                    "goodness-training", key="ts_goodness_train")
+    _ui.show_figure(lambda: goodness_figure(scores_train, names,
+                                            labels={**_fig_labels("goodness"),
+                                                    "title": t["train_title"]},
+                                            short_names=short_names),
+                    "goodness-training", key="ts_goodness_train", cache_key=score_key)
 with g2:
-    _ui.show_figure(goodness_figure(scores_test, names,
-                                    labels={**_fig_labels("goodness"),
-                                            "title": t["test_title"]},
-                                    short_names=short_names),
-                    "goodness-testing", key="ts_goodness_test")
+    _ui.show_figure(lambda: goodness_figure(scores_test, names,
+                                            labels={**_fig_labels("goodness"),
+                                                    "title": t["test_title"]},
+                                            short_names=short_names),
+                    "goodness-testing", key="ts_goodness_test", cache_key=score_key)
 best_train, best_test = best(scores_train), best(scores_test)
 if best_train is None:
     st.warning(t["none_finite"])
@@ -414,8 +419,9 @@ else:
 st.subheader(t["fit_head"])
 task_n = st.slider(t["fit_task"], 1, n_tasks, 1, key="ts_fit_task") if n_tasks > 1 else 1
 finite_keys = tuple(k for k in keys if scores_test[k].finite)
-fits = _fits(n_tasks, k_shot, seed, inner_lr, steps, task_n - 1, finite_keys)
-_ui.show_figure(fit_figure(testing, task_n - 1, fits, names, labels=_fig_labels("fit")),
-                "adapted-fit", key="ts_fit_fig")
+fit_key = (n_tasks, k_shot, seed, inner_lr, steps, task_n - 1, finite_keys)
+_ui.show_figure(lambda: fit_figure(_task_sets(n_tasks, k_shot, seed)[1], task_n - 1,
+                                   _fits(*fit_key), names, labels=_fig_labels("fit")),
+                "adapted-fit", key="ts_fit_fig", cache_key=fit_key)
 
 _ui.show_source(goodness, t["source"])

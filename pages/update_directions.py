@@ -9,6 +9,8 @@ from ``mamlviz.landscape.update_directions``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import streamlit as st
 
@@ -124,11 +126,20 @@ if not inside:
     st.warning(t["far"])
     st.stop()
 
-fig = landscape_2d_figure(data, labels=lui.figure_labels("2d"),
-                          arrow_length=None if to_scale else 0.15)
-if second:
-    add_second_steps(fig, d.theta_hat, second_steps, labels=lui.figure_labels("2d"))
-_ui.show_figure(fig, "update-directions", key="ud_figure")
+
+
+def _figure() -> Any:
+    fig = landscape_2d_figure(data, labels=lui.figure_labels("2d"),
+                              arrow_length=None if to_scale else 0.15)
+    if second:
+        add_second_steps(fig, d.theta_hat, second_steps, labels=lui.figure_labels("2d"))
+    return fig
+
+
+# Built once per server for these inputs (show_figure's cache_key).
+_ui.show_figure(_figure, "update-directions", key="ud_figure",
+                cache_key=(preset, phi, float(inner_lr), int(steps), int(reptile_k),
+                           bool(to_scale), bool(second)))
 
 st.markdown(f"**{t['table']}**")
 rows = []
