@@ -147,12 +147,19 @@ def test_three_steps_omniglot_episode(monkeypatch: pytest.MonkeyPatch) -> None:
     at = _run(THREE_STEPS, "zh")
     episode = _with_meta(at, "support-0-0")
     assert episode, "an Omniglot episode is drawn when the data is there"
-    heatmaps = [tr for tr in episode[0]["data"] if tr["type"] == "heatmap"]
-    assert len(heatmaps) == 5 * (1 + 1)  # 5-way 1-shot, one query per class
+    def drawings(figure: dict) -> int:
+        """Drawings shown: one PNG picture, and one trace naming it, per image."""
+        images = [im for im in figure["layout"]["images"]
+                  if im["source"].startswith("data:image/png;base64,")]
+        traces = [tr for tr in figure["data"] if tr["meta"].startswith(("support-", "query-"))]
+        assert len(images) == len(traces)
+        return len(images)
+
+    assert drawings(episode[0]) == 5 * (1 + 1)  # 5-way 1-shot, one query per class
+    assert _chart.bundle_for(episode[0]) == "basic"  # pictures, not heatmaps
     at.slider(key="ts_n_way").set_value(3).run()
     at.slider(key="ts_k_omni").set_value(2).run()
-    heatmaps = [tr for tr in _with_meta(at, "support-0-0")[0]["data"] if tr["type"] == "heatmap"]
-    assert len(heatmaps) == 3 * (2 + 1)
+    assert drawings(_with_meta(at, "support-0-0")[0]) == 3 * (2 + 1)
 
 
 def test_first_order_sliders_redraw_and_diverge() -> None:

@@ -17,6 +17,7 @@ from plotly.subplots import make_subplots
 
 from mamlviz.figures import LEGEND_BELOW
 
+from .png import grey_png_uri
 from .sinusoid import GRID, LIGHT, _color, loss_traces
 
 PAD = 4
@@ -47,7 +48,7 @@ def image_grid_figure(images: Any, titles: Sequence[str] | None = None, columns:
                       marks: Sequence[bool | None] | None = None,
                       labels: Mapping[str, str] = LABELS_GRID, tile_px: int = 72,
                       meta: str = "grid") -> go.Figure:
-    """Images ([n, 28, 28] or [n, 1, 28, 28], 1 = ink) tiled in one heatmap.
+    """Images ([n, 28, 28] or [n, 1, 28, 28], 1 = ink) tiled in one picture.
 
     ``titles`` go under each tile; ``marks`` draws a green (True) or red (False)
     frame around a tile (right or wrong answers).
@@ -66,8 +67,15 @@ def image_grid_figure(images: Any, titles: Sequence[str] | None = None, columns:
         r, c = divmod(i, cols)
         top, left = PAD + r * cell, PAD + c * cell
         canvas[top:top + size, left:left + size] = arr[i]
-    fig = go.Figure(go.Heatmap(z=1.0 - canvas, colorscale="gray", zmin=0, zmax=1,
-                               showscale=False, hoverinfo="skip", meta=meta))
+    height, width = canvas.shape
+    # The drawings are one picture (mamlviz.figures.png: plotly.js's small bundle, a
+    # few KB); an invisible trace spans it so the axes, and the ``meta`` key, exist.
+    fig = go.Figure(go.Scatter(x=[-0.5, width - 0.5], y=[-0.5, height - 0.5], mode="markers",
+                               marker={"opacity": 0}, hoverinfo="skip", showlegend=False,
+                               meta=meta))
+    fig.add_layout_image(source=grey_png_uri(1.0 - canvas, scale=3), xref="x", yref="y",
+                         x=-0.5, y=-0.5, sizex=width, sizey=height, xanchor="left",
+                         yanchor="top", sizing="stretch", layer="below")
     for i in range(n):
         r, c = divmod(i, cols)
         x0, y0 = PAD + c * cell - 0.5, PAD + r * cell - 0.5
@@ -78,8 +86,9 @@ def image_grid_figure(images: Any, titles: Sequence[str] | None = None, columns:
         if titles is not None and i < len(titles):
             fig.add_annotation(x=x0 + size / 2, y=y0 + size + 0.5, text=titles[i],
                                showarrow=False, yanchor="top", font={"size": 11})
-    fig.update_xaxes(visible=False, range=[-0.5, canvas.shape[1] - 0.5])
-    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
+    fig.update_xaxes(visible=False, range=[-0.5, width - 0.5])
+    fig.update_yaxes(range=[height - 0.5, -0.5])  # row 0 on top, as the picture
+    fig.update_yaxes(visible=False, scaleanchor="x")
     extra = 18 if titles else 0
     fig.update_layout(title=lab["title"] or None, template="plotly_white",
                       width=min(1100, cols * tile_px + 40),

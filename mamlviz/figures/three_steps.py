@@ -16,6 +16,7 @@ import torch
 from plotly.subplots import make_subplots
 
 from mamlviz.figures import LEGEND_BELOW
+from mamlviz.figures.png import grey_png_uri
 
 from ..three_steps import CURVE_POINTS, Goodness, SinusoidTaskSet
 
@@ -228,16 +229,24 @@ def episode_figure(support_x: torch.Tensor, support_y: torch.Tensor, query_x: to
         for img, y in zip(images, ys.tolist()):
             k = seen.get(y, 0)
             seen[y] = k + 1
-            z = img[0].flip(0).tolist()  # heatmaps draw row 0 at the bottom
-            fig.add_trace(go.Heatmap(z=z, colorscale="Greys", zmin=0, zmax=1, showscale=False,
-                                     meta=f"{part}-{y}-{k}", hoverinfo="skip"),
+            size = img.shape[-1]
+            # A picture per drawing (mamlviz.figures.png: plotly.js's small bundle), and
+            # an invisible trace over it that gives the subplot its axes and ``meta``.
+            fig.add_trace(go.Scatter(x=[0, size], y=[0, size], mode="markers",
+                                     marker={"opacity": 0}, hoverinfo="skip",
+                                     showlegend=False, meta=f"{part}-{y}-{k}"),
                           row=row0 + k, col=y + 1)
+            fig.add_layout_image(source=grey_png_uri(1.0 - img[0].detach().cpu().numpy(), scale=4),
+                                 x=0, y=size, sizex=size, sizey=size, xanchor="left",
+                                 yanchor="top", sizing="stretch", layer="below",
+                                 row=row0 + k, col=y + 1)
 
     add(support_x, support_y, 1, "support")
     add(query_x, query_y, k_shot + 1, "query")
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
+    size = support_x.shape[-1]
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, range=[0, size])
     fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, scaleanchor="x",
-                     constrain="domain")
+                     constrain="domain", range=[0, size])
     fig.update_xaxes(constrain="domain")
     for r in range(rows):
         text = (lab["support"].format(k=r + 1) if r < k_shot
