@@ -4,12 +4,16 @@ Why not ``st.plotly_chart``: it draws with Streamlit's 4.7 MB Plotly chunk (the 
 plotly.js), which the browser fetches and compiles again on every new page load: about
 0.7 to 1.2 s of one core on the 2-core classroom machine, the main reason a chapter
 opened in a new tab showed its first chart after 2.3 to 3.7 s (issue "The app": first
-paint within 2 s). The lecture's figures only use scatter, bar, heatmap and contour
-traces, which plotly.js's official partial bundles draw:
+paint within 2 s). plotly.js's official partial bundles draw them:
 
-- ``basic`` (scatter, bar, pie: 1.2 MB, about 0.2 s to compile here),
+- ``basic`` (scatter, bar, pie: 1.2 MB, about 0.23 s to load and compile here),
 - ``cartesian`` (adds heatmap, contour, histogram, box, ...: 1.5 MB, about 0.5 s),
 - ``full`` (plotly.py's own bundle) for anything else, so a new kind of figure still works.
+
+Every lecture figure is drawn with the basic bundle: contour lines are computed in
+Python (``mamlviz/figures/contours.py``) and Omniglot drawings are PNG pictures
+(``mamlviz/figures/png.py``), because the cartesian bundle cost the two pages whose
+first chart needed it about 0.27 s more on a new page load.
 
 Each figure names the smallest bundle that draws it. A v2 component runs in the app's
 page itself, not in an iframe per chart, so a bundle is compiled once per page however
@@ -125,8 +129,11 @@ def preload(page_hash: str) -> None:
     the last time any session opened it (the basic one before that).
     """
     url = bundle_url(_first_bundle.get(page_hash, "basic"))
-    st.html(f"<script>{_LOADER}\nmamlvizLoadPlotly({json.dumps(url)});</script>",
-            unsafe_allow_javascript=True)
+    # The element shows nothing: its container takes no room (no gap in the sidebar).
+    st.html("<style>[data-testid='stElementContainer']:has(script[data-mamlviz-preload])"
+            " {display: none;}</style>"
+            f"<script data-mamlviz-preload>{_LOADER}\nmamlvizLoadPlotly({json.dumps(url)});"
+            "</script>", unsafe_allow_javascript=True)
 
 
 def chart(figure: go.Figure | str, *, config: dict[str, Any], key: str | None = None,

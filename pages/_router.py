@@ -28,18 +28,6 @@ def run() -> None:
     if "lang" not in st.session_state:
         st.session_state["lang"] = "zh" if st.query_params.get("lang") == "zh" else "en"
 
-    with st.sidebar:
-        st.radio("Language / 语言", list(_ui.LANGS), key="lang", format_func=_ui.LANGS.get,
-                 horizontal=True)
-        zh = _ui.lang() == "zh"
-        st.toggle("演示模式（大字体）" if zh else "Presentation mode (large fonts)",
-                  key="presentation")
-        st.caption(("训练设备：" if zh else "Training device: ") + _ui.device_name())
-
-    if _ui.presentation():
-        st.markdown("<style>html, .stMarkdown p, .stMarkdown li {font-size: 1.35rem;}</style>",
-                    unsafe_allow_html=True)
-
     pages = [
         st.Page(str(PAGES_DIR / file), title=zh_title if _ui.lang() == "zh" else en_title,
                 icon=icon,
@@ -59,5 +47,17 @@ def run() -> None:
     pages.append(st.Page(_home_alias, title=pages[0].title, url_path="home", visibility="hidden"))
     page = st.navigation(pages)
     with st.sidebar:
-        _chart.preload(page._script_hash)  # plotly.js starts loading before the page runs
+        # First in the sidebar: the browser runs this element's script as soon as it shows
+        # the sidebar, so plotly.js loads while the rest of the page renders.
+        _chart.preload(page._script_hash)
+        st.radio("Language / 语言", list(_ui.LANGS), key="lang", format_func=_ui.LANGS.get,
+                 horizontal=True)
+        zh = _ui.lang() == "zh"
+        st.toggle("演示模式（大字体）" if zh else "Presentation mode (large fonts)",
+                  key="presentation")
+        st.caption(("训练设备：" if zh else "Training device: ") + _ui.device_name())
+
+    if _ui.presentation():
+        st.markdown("<style>html, .stMarkdown p, .stMarkdown li {font-size: 1.35rem;}</style>",
+                    unsafe_allow_html=True)
     page.run()

@@ -51,11 +51,12 @@ def test_a_page_sends_each_chart_with_its_bundle_height_and_png_export() -> None
     payloads = _chart.shown_payloads(at)
     assert len(payloads) == 1
     payload = payloads[0]
-    # contours: plotly.js's cartesian bundle, served by Streamlit's component file route
+    # its contours are scatter lines (mamlviz/figures/contours.py): plotly.js's basic
+    # bundle, served by Streamlit's component file route
     assert payload["bundle"].endswith("/component/pages._chart.chart_assets/"
-                                      "plotly-cartesian.min.js")
+                                      "plotly-basic.min.js")
     assert payload["height"] == payload["figure"]["layout"]["height"]
     options = payload["config"]["toImageButtonOptions"]
     assert options["scale"] == 3 and options["filename"] == "mamlviz-update-directions-en"
-    assert any(trace["type"] == "contour" for trace in payload["figure"]["data"])
+    assert {"task 1", "task 2"} <= {trace.get("meta") for trace in payload["figure"]["data"]}
     assert _chart.shown_figures(at) == [payload["figure"]]

@@ -311,7 +311,11 @@ def test_2d_figure_has_contours_and_four_arrows() -> None:
     tasks = PRESETS_2D["two wells"]
     data = landscape_2d(tasks, DEFAULT_PHI_2D["two wells"], 1.2, 1, n_points=41)
     fig = landscape_2d_figure(data)
-    assert [tr.type for tr in fig.data].count("contour") == 2
+    # the task contours: lines computed in Python, one scatter trace per task
+    for key in ("task 1", "task 2"):
+        assert by_meta(fig, key).type == "scatter" and by_meta(fig, key).mode == "lines"
+    assert [tr.meta for tr in fig.data].count("task 1") == 1
+    assert [tr.meta for tr in fig.data].count("task 2") == 1
     for method in METHODS:
         line = by_meta(fig, method)
         drawn = np.array([line.x[1] - line.x[0], line.y[1] - line.y[0]])

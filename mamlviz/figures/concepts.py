@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 LABELS_LEARNING_TO_LEARN: dict[str, str] = {
     "title": "Learning to learn: f* = F(D_train)",
     "data": "training data<br>D_train",
-    "F": "learning algorithm F",
+    "F": "learning<br>algorithm F",  # two lines: one overflows its box on a narrow page
     "f": "f*",
     "test": "testing data",
     "answer": "answers",

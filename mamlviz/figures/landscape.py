@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 from mamlviz.figures import LEGEND_BELOW
 
 from ..landscape import METHODS, Landscape1D, Landscape2D, Trajectory
+from .contours import contour_levels, contour_lines
 from .sinusoid import GRID, LIGHT
 
 FONT_SIZE = 16
@@ -165,11 +166,10 @@ def landscape_2d_figure(data: Landscape2D, labels: Mapping[str, str] | None = No
     fig = go.Figure()
     for i, z in enumerate(data.task_losses):
         color = TASK_COLORS[i % len(TASK_COLORS)]
-        fig.add_trace(go.Contour(x=data.xs, y=data.ys, z=z, name=_task_name(lab, i),
-                                 meta=f"task {i + 1}", showlegend=True, showscale=False,
-                                 contours={"coloring": "lines"}, ncontours=18,
-                                 colorscale=[[0, color], [1, color]], line={"width": 1.5},
-                                 hoverinfo="skip"))
+        x, y = contour_lines(data.xs, data.ys, z, contour_levels(z, 18))
+        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=_task_name(lab, i),
+                                 meta=f"task {i + 1}", showlegend=True,
+                                 line={"color": color, "width": 1.5}, hoverinfo="skip"))
     d = data.directions
     phi = d.phi
     for i, th in enumerate(d.theta_hat):

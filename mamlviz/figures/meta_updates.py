@@ -16,6 +16,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..landscape import METHODS, Landscape2D, Trajectory
+from .contours import contour_levels, contour_lines
 from .landscape import LABELS_2D, METHOD_COLORS, TASK_COLORS, _layout, _plane
 
 LABELS_FIELD: dict[str, str] = {
@@ -119,11 +120,11 @@ def trajectories_2d_figure(data: Landscape2D, trajectories: Sequence[Trajectory]
     fig = go.Figure()
     for i, z in enumerate(data.task_losses):
         color = TASK_COLORS[i % len(TASK_COLORS)]
-        fig.add_trace(go.Contour(x=data.xs, y=data.ys, z=z, name=lab["task"].format(n=i + 1),
-                                 meta=f"task {i + 1}", showlegend=True, showscale=False,
-                                 contours={"coloring": "lines"}, ncontours=18,
-                                 colorscale=[[0, color], [1, color]], line={"width": 1},
-                                 opacity=0.6, hoverinfo="skip"))
+        x, y = contour_lines(data.xs, data.ys, z, contour_levels(z, 18))
+        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=lab["task"].format(n=i + 1),
+                                 meta=f"task {i + 1}", showlegend=True,
+                                 line={"color": color, "width": 1}, opacity=0.6,
+                                 hoverinfo="skip"))
     for t in trajectories:
         name = lab[t.method] + (f" ({lab['diverged']})" if t.diverged else "")
         phis = np.asarray(t.phis, float)
