@@ -58,6 +58,7 @@ def run() -> None:
         st.caption(("训练设备：" if zh else "Training device: ") + _ui.device_name())
 
     if _ui.presentation():
-        st.markdown("<style>html, .stMarkdown p, .stMarkdown li {font-size: 1.35rem;}</style>",
-                    unsafe_allow_html=True)
+        # Style only: st.html sends it to Streamlit's event container, so it takes no room
+        # on the page (as Markdown it was an empty first element, with a gap, in the page).
+        st.html("<style>html, .stMarkdown p, .stMarkdown li {font-size: 1.35rem;}</style>")
     page.run()

@@ -94,7 +94,21 @@ def style_figure(fig: go.Figure, big: bool | None = None) -> go.Figure:
     fig.update_layout(font={"size": 22 if big else 15},
                       legend={"font": {"size": 18 if big else 13}}, margin=margin)
     if big:
-        fig.update_traces(selector={"type": "scatter"}, line={"width": 4})
+        # Larger text needs a taller figure, or a legend beside a plot drawn to scale
+        # runs off its bottom; figures with a fixed width (image grids) keep their shape.
+        if fig.layout.height is not None and fig.layout.width is None:
+            fig.layout.height = round(fig.layout.height * 1.25)
+        # Text the figure sized itself (subplot titles, labels in a diagram) grows too.
+        for note in fig.layout.annotations:
+            if note.text and note.font.size is not None:
+                note.font.size = round(note.font.size * 1.4)
+        for trace in fig.data:
+            if trace.type != "scatter":
+                continue
+            width = trace.line.width
+            # Lines drawn thin on purpose (contour lines, many tasks at once) grow by
+            # half, so a landscape's contours do not bury its arrows; the others are 4 px.
+            trace.line.width = width * 1.5 if width is not None and width < 2 else 4
     return fig
 
 

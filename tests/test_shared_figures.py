@@ -84,3 +84,36 @@ def test_digest_keys_points_by_value_shape_and_type() -> None:
     assert _ui.digest(a) != _ui.digest(a.reshape(2, 5))
     assert _ui.digest(a) != _ui.digest(a.double())
     assert _ui.digest(a, a) != _ui.digest(torch.cat([a, a]))
+
+
+def test_presentation_mode_enlarges_fonts_and_lines_but_keeps_thin_lines_thin() -> None:
+    from mamlviz import landscape as ls
+    from mamlviz.figures.landscape import landscape_2d_figure
+
+    preset = next(iter(ls.PRESETS_2D))
+    data = ls.landscape_2d(ls.PRESETS_2D[preset], ls.DEFAULT_PHI_2D[preset], 1.2, 1, 3,
+                           n_points=31)
+    normal = _ui.style_figure(landscape_2d_figure(data), big=False)
+    big = _ui.style_figure(landscape_2d_figure(data), big=True)
+    assert (normal.layout.font.size, big.layout.font.size) == (15, 22)
+    assert (normal.layout.legend.font.size, big.layout.legend.font.size) == (13, 18)
+    widths = {tr.meta: (n.line.width, tr.line.width) for n, tr in zip(normal.data, big.data)
+              if tr.type == "scatter"}
+    # contour lines 1.5 px grow by half; the method arrows (3 px) become 4 px
+    assert widths["task 1"] == (1.5, 2.25) and widths["task 2"] == (1.5, 2.25)
+    assert all(widths[m] == (3, 4) for m in ls.METHODS)
+
+
+def test_presentation_mode_enlarges_the_text_a_figure_sized_itself() -> None:
+    from plotly.subplots import make_subplots
+
+    def figure() -> go.Figure:
+        fig = make_subplots(rows=1, cols=2, subplot_titles=["left", "right"])
+        fig.add_annotation(x=0, y=0, text="a label", font={"size": 10}, showarrow=False)
+        fig.add_annotation(x=0, y=0, ax=1, ay=1, text="")  # an arrow: no text to size
+        return fig
+
+    normal, big = (_ui.style_figure(figure(), big=False), _ui.style_figure(figure(), big=True))
+    sizes = [(n.font.size, b.font.size) for n, b in zip(normal.layout.annotations,
+                                                        big.layout.annotations)]
+    assert sizes == [(16, 22), (16, 22), (10, 14), (None, None)]

@@ -99,7 +99,10 @@ def _plane(fig: go.Figure, xs: np.ndarray, ys: np.ndarray) -> go.Figure:
     fig.update_xaxes(range=[float(xs[0]), float(xs[-1])], constrain="domain")
     fig.update_yaxes(range=[float(ys[0]), float(ys[-1])], scaleanchor="x", scaleratio=1,
                      constrain="domain")
-    fig.update_layout(legend=LEGEND_RIGHT, height=620)
+    # The title starts at the left: centred, it ran into the legend column in
+    # presentation mode's larger fonts.
+    fig.update_layout(legend=LEGEND_RIGHT, height=620,
+                      title={"x": 0.0, "xref": "paper", "xanchor": "left"})
     return fig
 
 

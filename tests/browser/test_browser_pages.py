@@ -60,6 +60,46 @@ def test_page_renders_and_reruns(server: sb.AppServer, page: Any, screenshot_dir
     assert not page.js_errors, f"JavaScript errors: {page.js_errors}"
 
 
+# Per chart: the title's font size, and whether the whole legend shows: a legend taller
+# than its room gets a scrollbar and hides its last entries below its frame.
+CHART_TEXT_JS = """() => [...document.querySelectorAll('.mamlviz-chart .js-plotly-plot')].map(g => {
+  const title = g.querySelector('.gtitle');
+  const frame = g.querySelector('.legend .bg');
+  const bar = g.querySelector('.legend .scrollbar');
+  const items = [...g.querySelectorAll('.legend .traces')].map(t => t.getBoundingClientRect());
+  const bottom = frame ? frame.getBoundingClientRect().bottom : Infinity;
+  return {title: title ? parseFloat(getComputedStyle(title).fontSize) : null,
+          legend_inside: items.every(r => r.bottom <= bottom + 1)
+                         && !(bar && parseFloat(bar.getAttribute('height') || '0') > 0)};
+})"""
+
+
+@pytest.mark.parametrize("chapter", [c for c in CHAPTERS if c.file != "more.py"],  # no charts
+                         ids=lambda c: c.name)
+def test_presentation_mode_enlarges_every_chart(server: sb.AppServer, page: Any,
+                                                screenshot_dir: Path, chapter: sb.Chapter
+                                                ) -> None:
+    """A teacher turns on presentation mode: the same page, its charts redrawn larger,
+    every legend entry still on the chart, nothing broken."""
+    page.goto(server.page_url(chapter))
+    sb.wait_settled(page)
+    sb.wait_charts(page)
+    before = page.evaluate(CHART_TEXT_JS)
+    page.locator('[data-testid="stSidebar"]').get_by_text("Presentation mode").click()
+    page.wait_for_function(
+        "(n) => { const t = document.querySelector('.mamlviz-chart .gtitle');"
+        " return t && parseFloat(getComputedStyle(t).fontSize) > n; }",
+        arg=before[0]["title"], timeout=60_000)
+    sb.wait_settled(page)  # its first element is the page's own, not an empty style block
+    sb.wait_charts(page)
+    after = page.evaluate(CHART_TEXT_JS)
+    assert len(after) == len(before)
+    assert all(a["title"] > b["title"] for a, b in zip(after, before) if b["title"])
+    assert all(a["legend_inside"] for a in after), after
+    sb.screenshot(page, screenshot_dir / f"{chapter.name}-presentation.png")
+    assert not sb.problems(page) and not page.js_errors
+
+
 def test_first_visit_to_a_chapter_url_goes_through_the_router(browser_available: None,
                                                             page: Any,
                                                             tmp_path: Path) -> None:
