@@ -101,8 +101,9 @@ def bundle_url(bundle: str) -> str:
     return f"{prefix}/component/{_files.name}/{BUNDLES[bundle]}"
 
 
-def figure_json(figure: go.Figure) -> str:
-    """The figure as plotly.js reads it (arrays as base64 typed arrays: compact)."""
+def figure_json(figure: go.Figure | dict[str, Any]) -> str:
+    """The figure (or its ``to_dict()``) as plotly.js reads it (arrays as base64 typed
+    arrays: compact)."""
     return plotly.io.to_json(figure, validate=False)
 
 

@@ -125,8 +125,8 @@ class SharedFigure:
     """
 
     def __init__(self, fig: go.Figure):
-        converted = fig.to_dict()
-        self.spec = _chart.figure_json(fig)
+        converted = fig.to_dict()  # once: the JSON and the bundle are read from it
+        self.spec = _chart.figure_json(converted)
         self.bundle = _chart.bundle_for(converted)
         self.height = converted["layout"].get("height")
 
