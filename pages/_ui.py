@@ -219,7 +219,7 @@ def pseudo_code(text: str) -> None:
 
     ``st.code`` would load the browser's syntax highlighter (a 1.5 MB chunk, about
     260 ms of the page's main thread on a new page load, measured on the Reptile page)
-    to draw plain text; a ``<pre>`` in Markdown costs nothing extra."""
+    to draw plain text; a styled box in Markdown costs nothing extra."""
     # Streamlit's Markdown turns <pre> into a plain <div>: the box is styled here.
     st.markdown('<div class="mamlviz-pseudo-code" style="white-space: pre; overflow-x: auto; '
                 'font-family: \'Source Code Pro\', monospace; font-size: 0.9em; '

@@ -17,7 +17,7 @@ from plotly.subplots import make_subplots
 
 from mamlviz.figures import LEGEND_BELOW
 
-from .png import grey_png_uri
+from .png import add_picture
 from .sinusoid import GRID, LIGHT, _color, loss_traces
 
 PAD = 4
@@ -69,13 +69,10 @@ def image_grid_figure(images: Any, titles: Sequence[str] | None = None, columns:
         canvas[top:top + size, left:left + size] = arr[i]
     height, width = canvas.shape
     # The drawings are one picture (mamlviz.figures.png: plotly.js's small bundle, a
-    # few KB); an invisible trace spans it so the axes, and the ``meta`` key, exist.
-    fig = go.Figure(go.Scatter(x=[-0.5, width - 0.5], y=[-0.5, height - 0.5], mode="markers",
-                               marker={"opacity": 0}, hoverinfo="skip", showlegend=False,
-                               meta=meta))
-    fig.add_layout_image(source=grey_png_uri(1.0 - canvas, scale=3), xref="x", yref="y",
-                         x=-0.5, y=-0.5, sizex=width, sizey=height, xanchor="left",
-                         yanchor="top", sizing="stretch", layer="below")
+    # few KB), row 0 on top as the y axis is reversed below.
+    fig = go.Figure()
+    add_picture(fig, 1.0 - canvas, left=-0.5, right=width - 0.5, top=-0.5,
+                bottom=height - 0.5, meta=meta, scale=3)
     for i in range(n):
         r, c = divmod(i, cols)
         x0, y0 = PAD + c * cell - 0.5, PAD + r * cell - 0.5
@@ -87,8 +84,7 @@ def image_grid_figure(images: Any, titles: Sequence[str] | None = None, columns:
             fig.add_annotation(x=x0 + size / 2, y=y0 + size + 0.5, text=titles[i],
                                showarrow=False, yanchor="top", font={"size": 11})
     fig.update_xaxes(visible=False, range=[-0.5, width - 0.5])
-    fig.update_yaxes(range=[height - 0.5, -0.5])  # row 0 on top, as the picture
-    fig.update_yaxes(visible=False, scaleanchor="x")
+    fig.update_yaxes(visible=False, range=[height - 0.5, -0.5], scaleanchor="x")
     extra = 18 if titles else 0
     fig.update_layout(title=lab["title"] or None, template="plotly_white",
                       width=min(1100, cols * tile_px + 40),

@@ -16,6 +16,7 @@ import zlib
 from typing import Any
 
 import numpy as np
+import plotly.graph_objects as go
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
@@ -48,3 +49,22 @@ def grey_png(values: Any, scale: int = 1) -> bytes:
 def grey_png_uri(values: Any, scale: int = 1) -> str:
     """``grey_png`` as a ``data:`` URI, the ``source`` of a Plotly layout image."""
     return "data:image/png;base64," + base64.b64encode(grey_png(values, scale)).decode("ascii")
+
+
+def add_picture(fig: go.Figure, brightness: Any, *, left: float, right: float, top: float,
+                bottom: float, meta: str, scale: int, row: int | None = None,
+                col: int | None = None) -> None:
+    """``brightness`` (2-D, 0 black .. 1 white) as a picture over [left, right] x
+    [top, bottom] of the axes (of subplot ``row``, ``col`` if given).
+
+    An invisible trace spans the same rectangle: it gives the (sub)plot its axes and
+    carries ``meta``, the key tests find the picture by.
+    """
+    fig.add_trace(go.Scatter(x=[left, right], y=sorted((top, bottom)), mode="markers",
+                             marker={"opacity": 0}, hoverinfo="skip", showlegend=False,
+                             meta=meta), row=row, col=col)
+    # On a subplot plotly names its axes; alone, the figure's own (not the paper's).
+    axes = {"row": row, "col": col} if row is not None else {"xref": "x", "yref": "y"}
+    fig.add_layout_image(source=grey_png_uri(brightness, scale=scale), x=left, y=top,
+                         sizex=right - left, sizey=abs(top - bottom), xanchor="left",
+                         yanchor="top", sizing="stretch", layer="below", **axes)

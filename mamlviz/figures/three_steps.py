@@ -16,7 +16,7 @@ import torch
 from plotly.subplots import make_subplots
 
 from mamlviz.figures import LEGEND_BELOW
-from mamlviz.figures.png import grey_png_uri
+from mamlviz.figures.png import add_picture
 
 from ..three_steps import CURVE_POINTS, Goodness, SinusoidTaskSet
 
@@ -230,16 +230,10 @@ def episode_figure(support_x: torch.Tensor, support_y: torch.Tensor, query_x: to
             k = seen.get(y, 0)
             seen[y] = k + 1
             size = img.shape[-1]
-            # A picture per drawing (mamlviz.figures.png: plotly.js's small bundle), and
-            # an invisible trace over it that gives the subplot its axes and ``meta``.
-            fig.add_trace(go.Scatter(x=[0, size], y=[0, size], mode="markers",
-                                     marker={"opacity": 0}, hoverinfo="skip",
-                                     showlegend=False, meta=f"{part}-{y}-{k}"),
-                          row=row0 + k, col=y + 1)
-            fig.add_layout_image(source=grey_png_uri(1.0 - img[0].detach().cpu().numpy(), scale=4),
-                                 x=0, y=size, sizex=size, sizey=size, xanchor="left",
-                                 yanchor="top", sizing="stretch", layer="below",
-                                 row=row0 + k, col=y + 1)
+            # A picture per drawing (mamlviz.figures.png: plotly.js's small bundle).
+            add_picture(fig, 1.0 - img[0].detach().cpu().numpy(), left=0, right=size,
+                        top=size, bottom=0, meta=f"{part}-{y}-{k}", scale=4,
+                        row=row0 + k, col=y + 1)
 
     add(support_x, support_y, 1, "support")
     add(query_x, query_y, k_shot + 1, "query")
