@@ -49,6 +49,13 @@ class InnerLoop:
     loss_fn: LossFn
     inner_lr: float
     inner_steps: int
+    optimizer: str = "sgd"  # or "adam": Reptile's inner Adam (mamlviz.inner)
+    batch_size: int | None = None  # support examples per inner step; None: all of them
+
+    def adapt(self, phi: Params, support_x: torch.Tensor, support_y: torch.Tensor,
+              first_order: bool) -> Params:
+        return adapt(self.model, self.loss_fn, phi, support_x, support_y, self.inner_lr,
+                     self.inner_steps, first_order, self.optimizer, self.batch_size)
 
 
 def _query_losses(loop: InnerLoop, phi: Params, theta: Params, query_x: torch.Tensor,
@@ -61,8 +68,7 @@ def _query_losses(loop: InnerLoop, phi: Params, theta: Params, query_x: torch.Te
 def _maml_task(loop: InnerLoop, first_order: bool, phi: Params, support_x: torch.Tensor,
                support_y: torch.Tensor, query_x: torch.Tensor, query_y: torch.Tensor
                ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
-    theta_hat = adapt(loop.model, loop.loss_fn, phi, support_x, support_y, loop.inner_lr,
-                      loop.inner_steps, first_order=first_order)
+    theta_hat = loop.adapt(phi, support_x, support_y, first_order)
     before, after = _query_losses(loop, phi, theta_hat, query_x, query_y)
     return after, (before.detach(), after.detach())
 
@@ -88,8 +94,7 @@ def maml_step(loop: InnerLoop, first_order: bool = False) -> StepFn:
 def _reptile_task(loop: InnerLoop, phi: Params, support_x: torch.Tensor, support_y: torch.Tensor,
                   query_x: torch.Tensor, query_y: torch.Tensor
                   ) -> tuple[Params, torch.Tensor, torch.Tensor]:
-    theta_tilde = adapt(loop.model, loop.loss_fn, phi, support_x, support_y, loop.inner_lr,
-                        loop.inner_steps, first_order=True)
+    theta_tilde = loop.adapt(phi, support_x, support_y, first_order=True)
     before, after = _query_losses(loop, phi, theta_tilde, query_x, query_y)
     return {k: phi[k] - theta_tilde[k] for k in phi}, before, after
 
@@ -120,8 +125,7 @@ def _pretrain_objective(loop: InnerLoop, phi: Params, support_x: torch.Tensor,
 def _finetuned_query_losses(loop: InnerLoop, phi: Params, support_x: torch.Tensor,
                             support_y: torch.Tensor, query_x: torch.Tensor, query_y: torch.Tensor
                             ) -> tuple[torch.Tensor, torch.Tensor]:
-    theta = adapt(loop.model, loop.loss_fn, phi, support_x, support_y, loop.inner_lr,
-                  loop.inner_steps, first_order=True)
+    theta = loop.adapt(phi, support_x, support_y, first_order=True)
     return _query_losses(loop, phi, theta, query_x, query_y)
 
 

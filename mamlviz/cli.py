@@ -76,6 +76,13 @@ def _parser() -> argparse.ArgumentParser:
     to.add_argument("--inner-steps", type=int)
     to.add_argument("--test-inner-steps", type=int)
     to.add_argument("--meta-lr", type=float)
+    # Reptile's paper setup (its defaults for --algorithm reptile; see mamlviz/config.py).
+    to.add_argument("--train-shots", type=int, help="shots per class of a training task")
+    to.add_argument("--inner-optimizer", choices=("sgd", "adam"))
+    to.add_argument("--inner-batch", type=int, help="support images per inner step")
+    to.add_argument("--test-inner-batch", type=int)
+    to.add_argument("--meta-lr-final", type=float,
+                    help="anneal the meta learning rate linearly to this")
     to.add_argument("--protocol", choices=("maml", "lake"))
     to.add_argument("--implementation", choices=IMPLEMENTATIONS)
     to.add_argument("--seed", type=int)
@@ -149,7 +156,10 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
         settings["phase"] = (0.0, args.phase_max)
     if args.problem == "omniglot":
         settings.update(n_way=args.n_way, protocol=args.protocol,
-                        test_inner_steps=args.test_inner_steps)
+                        test_inner_steps=args.test_inner_steps, train_shots=args.train_shots,
+                        inner_optimizer=args.inner_optimizer, inner_batch=args.inner_batch,
+                        test_inner_batch=args.test_inner_batch,
+                        meta_lr_final=args.meta_lr_final)
     config = TrainConfig.for_algorithm(args.algorithm, **settings)
     resume = None
     if args.resume:

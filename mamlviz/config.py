@@ -17,6 +17,7 @@ from typing import Any
 
 from .algorithms import ALGORITHMS
 from .errors import ConfigError
+from .inner import INNER_OPTIMIZERS
 
 PROBLEMS = ("sinusoid", "omniglot")
 IMPLEMENTATIONS = ("auto", "graphed", "compiled", "traced", "vmap", "loop")
@@ -41,12 +42,22 @@ ALGORITHM_DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
         "reptile": {"inner_steps": 5, "inner_lr": 0.01, "meta_lr": 0.1,
                     "outer_optimizer": "sgd"},
     },
-    "omniglot": {
-        # Reptile's paper uses 5 inner Adam steps and epsilon annealed from 1; we use
-        # plain SGD inner steps and a constant epsilon of 0.5, and 10 steps at test time.
-        "reptile": {"inner_steps": 5, "inner_lr": 0.1, "meta_lr": 0.5,
-                    "outer_optimizer": "sgd", "test_inner_steps": 10},
-    },
+}
+
+# Reptile on Omniglot, as its paper (Nichol et al. 2018, appendix A, table 3, and its
+# code's 1-shot commands): tasks trained on 10 drawings per class, in mini-batches, with
+# Adam (beta1 = 0) inner steps; meta-batch 5; epsilon annealed linearly from 1 to 0;
+# 50 Adam steps on the K test shots at test time. Five query images per class only feed
+# the training records: Reptile's update never looks at a query set.
+REPTILE_OMNIGLOT: dict[int, dict[str, Any]] = {
+    5: {"train_shots": 10, "inner_optimizer": "adam", "inner_lr": 0.001, "inner_steps": 5,
+        "inner_batch": 10, "meta_batch_size": 5, "meta_lr": 1.0, "meta_lr_final": 0.0,
+        "outer_optimizer": "sgd", "iterations": 100_000, "test_inner_steps": 50,
+        "test_inner_batch": 5, "n_query": 5},
+    20: {"train_shots": 10, "inner_optimizer": "adam", "inner_lr": 0.0005, "inner_steps": 10,
+         "inner_batch": 20, "meta_batch_size": 5, "meta_lr": 1.0, "meta_lr_final": 0.0,
+         "outer_optimizer": "sgd", "iterations": 200_000, "test_inner_steps": 50,
+         "test_inner_batch": 10, "n_query": 5},
 }
 
 
@@ -71,6 +82,13 @@ class TrainConfig:
     n_way: int = 5
     protocol: str = "maml"
     test_inner_steps: int | None = None
+    # The inner loop's rule (mamlviz.inner): plain steps on the whole support set (MAML),
+    # or Reptile's Adam steps on mini-batches of ``train_shots`` shots per class.
+    train_shots: int | None = None  # shots per class of a training task; None: k_shot
+    inner_optimizer: str = "sgd"
+    inner_batch: int | None = None  # support examples per inner step; None: all
+    test_inner_batch: int | None = None  # the same at test time; None: all
+    meta_lr_final: float | None = None  # anneal meta_lr linearly to this; None: constant
     implementation: str = "auto"
     log_every: int = 1
 
@@ -85,12 +103,14 @@ class TrainConfig:
                               f"{', '.join(ALGORITHMS)}")
         given = {k: v for k, v in overrides.items() if v is not None}
         problem_defaults: dict[str, Any] = {}
-        if given.get("problem") == "omniglot":
+        problem = given.get("problem", "sinusoid")
+        departures = ALGORITHM_DEFAULTS.get(problem, {}).get(algorithm, {})
+        if problem == "omniglot":
             n_way = given.get("n_way", 5)
             nearest = 5 if isinstance(n_way, int) and n_way < 12 else 20
             problem_defaults = {**OMNIGLOT_COMMON, **OMNIGLOT_DEFAULTS[nearest]}
-        problem = given.get("problem", "sinusoid")
-        departures = ALGORITHM_DEFAULTS.get(problem, {}).get(algorithm, {})
+            if algorithm == "reptile":
+                departures = REPTILE_OMNIGLOT[nearest]
         values = {**problem_defaults, **departures, **given}
         return cls(algorithm=algorithm, **values)
 
@@ -98,6 +118,11 @@ class TrainConfig:
     def steps_at_test(self) -> int:
         """Adaptation steps when judging on testing tasks (defaults to the training ones)."""
         return self.inner_steps if self.test_inner_steps is None else self.test_inner_steps
+
+    @property
+    def shots_in_training(self) -> int:
+        """Support shots per class of the tasks meta-training draws."""
+        return self.k_shot if self.train_shots is None else self.train_shots
 
     def validate(self) -> None:
         if self.algorithm not in ALGORITHMS:
@@ -120,6 +145,17 @@ class TrainConfig:
             raise ConfigError("protocol", f"unknown protocol {self.protocol!r} (maml or lake)")
         if self.test_inner_steps is not None:
             _int("test_inner_steps", self.test_inner_steps, lower=0, upper=1000)
+        for name in ("train_shots", "inner_batch", "test_inner_batch"):
+            if getattr(self, name) is not None:
+                _positive_int(name, getattr(self, name), upper=100_000)
+        if self.inner_optimizer not in INNER_OPTIMIZERS:
+            raise ConfigError("inner_optimizer", f"must be one of {', '.join(INNER_OPTIMIZERS)}")
+        if self.inner_optimizer == "adam" and self.algorithm == "maml":
+            # Reptile's rule; MAML's paper differentiates through plain gradient steps.
+            raise ConfigError("inner_optimizer", "maml differentiates through plain (sgd) "
+                              "inner steps; adam is for the first-order algorithms")
+        if self.meta_lr_final is not None:
+            _positive_float("meta_lr_final", self.meta_lr_final, allow_zero=True)
         if self.outer_optimizer not in ("adam", "sgd"):
             raise ConfigError("outer_optimizer", "must be 'adam' or 'sgd'")
         if self.implementation not in IMPLEMENTATIONS:

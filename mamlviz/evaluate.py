@@ -1,9 +1,10 @@
 """Step 3 of meta-learning: judge F on *testing* tasks.
 
-Each held-out task adapts phi on its own support set (plain gradient steps,
-as at meta-training time) and is scored on its query set after 0, 1, ..., S
-steps. The mean over tasks comes with a 95% confidence interval
-(1.96 standard errors), as in the MAML paper's figures.
+Each held-out task adapts phi on its own support set (with the inner loop's
+rule of meta-training: plain gradient steps, or Reptile's Adam steps) and is
+scored on its query set after 0, 1, ..., S steps. The mean over tasks comes
+with a 95% confidence interval (1.96 standard errors), as in the MAML paper's
+figures.
 """
 
 from __future__ import annotations
@@ -16,29 +17,32 @@ import torch
 from torch import nn
 from torch.func import vmap
 
-from .inner import LossFn, Params, adapt, task_loss
+from .inner import LossFn, Params, adaptation, task_loss
 from .tasks import TaskBatch
 
 
 def _task_curve(model: nn.Module, loss_fn: LossFn, metric_fn: LossFn, inner_lr: float,
-                steps: int, phi: Params, support_x: torch.Tensor, support_y: torch.Tensor,
-                query_x: torch.Tensor, query_y: torch.Tensor) -> torch.Tensor:
-    theta = phi
-    scores = [task_loss(model, metric_fn, theta, query_x, query_y)]
-    for _ in range(steps):
-        theta = adapt(model, loss_fn, theta, support_x, support_y, inner_lr, 1, first_order=True)
+                steps: int, optimizer: str, batch_size: int | None, phi: Params,
+                support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor,
+                query_y: torch.Tensor) -> torch.Tensor:
+    scores = [task_loss(model, metric_fn, phi, query_x, query_y)]
+    for theta in adaptation(model, loss_fn, phi, support_x, support_y, inner_lr, steps,
+                            first_order=True, optimizer=optimizer, batch_size=batch_size):
         scores.append(task_loss(model, metric_fn, theta, query_x, query_y))
     return torch.stack(scores)
 
 
 def adaptation_curves(model: nn.Module, loss_fn: LossFn, phi: Params, batch: TaskBatch,
                       inner_lr: float, steps: int, metric_fn: LossFn | None = None,
-                      chunk: int = 100) -> torch.Tensor:
+                      chunk: int = 100, optimizer: str = "sgd",
+                      batch_size: int | None = None) -> torch.Tensor:
     """Query metric (default: the loss) of every task after 0..steps adaptation steps.
 
     Shape [tasks, steps + 1]. Tasks are adapted ``chunk`` at a time to bound memory.
+    ``optimizer`` and ``batch_size`` give the inner loop's rule (``mamlviz.inner``).
     """
-    curve = partial(_task_curve, model, loss_fn, metric_fn or loss_fn, inner_lr, steps)
+    curve = partial(_task_curve, model, loss_fn, metric_fn or loss_fn, inner_lr, steps,
+                    optimizer, batch_size)
     mapped = vmap(curve, in_dims=(None, 0, 0, 0, 0))
     with torch.no_grad():
         return torch.cat([mapped(phi, *(t[i:i + chunk] for t in batch.tensors()))

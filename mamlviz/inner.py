@@ -6,6 +6,14 @@ of size ``inner_lr`` on its support set:
 
     theta_hat = phi - inner_lr * grad l_support(phi)      (repeated ``steps`` times)
 
+Reptile's paper (Nichol et al. 2018, arXiv 1803.02999, appendix A) trains its
+Omniglot tasks differently, and so can this loop: each step sees a *mini-batch*
+of the support set (``batch_size`` images, taken in turn), and the step is
+Adam's with beta1 = 0, as in the paper's code, started afresh for every task:
+
+    v <- beta2 v + (1 - beta2) g^2
+    theta <- theta - inner_lr * g / (sqrt(v / (1 - beta2^t)) + eps)
+
 Everything is written with ``torch.func``: weights are plain dictionaries that
 flow through ``functional_call``, so the same code differentiates through the
 adaptation (MAML), stops the gradient at it (first-order MAML, Reptile), and is
@@ -14,7 +22,7 @@ mapped over the tasks of a meta-batch with ``vmap``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import torch
 from torch import nn
@@ -22,6 +30,12 @@ from torch.func import functional_call, grad
 
 Params = dict[str, torch.Tensor]
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+INNER_OPTIMIZERS = ("sgd", "adam")
+# Reptile's inner Adam (tf.train.AdamOptimizer(beta1=0) in its code): no momentum, so a
+# step depends only on this task's gradients so far.
+ADAM_BETA2 = 0.999
+ADAM_EPS = 1e-8
 
 
 def warm_up() -> None:
@@ -52,23 +66,60 @@ def task_loss(model: nn.Module, loss_fn: LossFn, params: Params, x: torch.Tensor
     return loss_fn(functional_call(model, params, (x,)), y)
 
 
-def adapt(model: nn.Module, loss_fn: LossFn, phi: Params, support_x: torch.Tensor,
-          support_y: torch.Tensor, inner_lr: float, steps: int,
-          first_order: bool = False) -> Params:
-    """theta_hat: ``steps`` gradient steps on the support set, starting at ``phi``.
+def mini_batch(x: torch.Tensor, y: torch.Tensor, step: int, batch_size: int | None
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The ``step``-th mini-batch of a support set: ``batch_size`` examples taken in turn.
+
+    Step s uses examples s*b, s*b + 1, ... (wrapping around), so successive steps see
+    different data, one pass after another, as Reptile's code does (it shuffles the
+    support set once per task; our callers pass it shuffled). ``None``, or a size of the
+    whole set or more, is the whole set every step (the MAML paper's inner loop).
+    """
+    m = x.shape[0]
+    if batch_size is None or batch_size >= m:
+        return x, y
+    start = (step * batch_size) % m
+    stop = start + batch_size
+    if stop <= m:
+        return x[start:stop], y[start:stop]
+    return (torch.cat([x[start:], x[:stop - m]]), torch.cat([y[start:], y[:stop - m]]))
+
+
+def adaptation(model: nn.Module, loss_fn: LossFn, phi: Params, support_x: torch.Tensor,
+               support_y: torch.Tensor, inner_lr: float, steps: int,
+               first_order: bool = False, optimizer: str = "sgd",
+               batch_size: int | None = None) -> Iterator[Params]:
+    """theta after each of ``steps`` inner steps on the support set, starting at ``phi``.
 
     With ``first_order`` the inner gradients are treated as constants, so the
     derivative of theta_hat with respect to phi is the identity: the second
     derivatives of the chain rule (the lecture's "warning of math") are dropped.
+    ``optimizer`` is "sgd" (plain steps) or "adam" (Reptile's, see the module's text).
     """
 
-    def support_loss(params: Params) -> torch.Tensor:
-        return task_loss(model, loss_fn, params, support_x, support_y)
+    def support_loss(params: Params, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return task_loss(model, loss_fn, params, x, y)
 
     theta = phi
-    for _ in range(steps):
-        g = grad(support_loss)(theta)
+    v = {k: torch.zeros_like(p) for k, p in phi.items()} if optimizer == "adam" else {}
+    for step in range(steps):
+        x, y = mini_batch(support_x, support_y, step, batch_size)
+        g = grad(support_loss)(theta, x, y)
         if first_order:
-            g = {k: v.detach() for k, v in g.items()}
+            g = {k: t.detach() for k, t in g.items()}
+        if optimizer == "adam":
+            v = {k: ADAM_BETA2 * v[k] + (1 - ADAM_BETA2) * g[k] * g[k] for k in theta}
+            correction = 1 - ADAM_BETA2 ** (step + 1)
+            g = {k: g[k] / (torch.sqrt(v[k] / correction) + ADAM_EPS) for k in theta}
         theta = {k: theta[k] - inner_lr * g[k] for k in theta}
-    return theta
+        yield theta
+
+
+def adapt(model: nn.Module, loss_fn: LossFn, phi: Params, support_x: torch.Tensor,
+          support_y: torch.Tensor, inner_lr: float, steps: int,
+          first_order: bool = False, optimizer: str = "sgd",
+          batch_size: int | None = None) -> Params:
+    """theta_hat: the weights after all ``steps`` inner steps (see :func:`adaptation`)."""
+    thetas = list(adaptation(model, loss_fn, phi, support_x, support_y, inner_lr, steps,
+                             first_order, optimizer, batch_size))
+    return thetas[-1] if thetas else phi

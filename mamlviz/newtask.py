@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from torch.func import functional_call
 
-from .inner import Params, accuracy, adapt, cross_entropy, mse
+from .inner import Params, accuracy, adapt, adaptation, cross_entropy, mse
 from .models.mlp import SinusoidMLP, init_params
 
 FIT_POINTS = 200
@@ -79,25 +79,29 @@ def random_sinusoid_phi(seed: int = 0) -> Params:
 
 def omniglot_adapt(phi: Params, n_way: int, inner_lr: float, steps: int,
                    support_x: torch.Tensor, support_y: torch.Tensor,
-                   query_x: torch.Tensor, query_y: torch.Tensor) -> dict[str, Any]:
+                   query_x: torch.Tensor, query_y: torch.Tensor, optimizer: str = "sgd",
+                   batch_size: int | None = None) -> dict[str, Any]:
     """Adapt a Conv4 on one episode's support set; predictions after 0..steps steps.
 
     ``predictions_by_step[s][i]`` is the class predicted for query ``i`` after
     ``s`` steps; ``accuracy_by_step[s]`` the fraction right; ``confidence`` the
-    probability of the final prediction. Images are [n, 1, 28, 28].
+    probability of the final prediction. Images are [n, 1, 28, 28]. ``optimizer``
+    and ``batch_size`` are the model's inner-loop rule (Reptile's: Adam on mini-batches).
     """
     from .models.conv4 import Conv4
 
     model = Conv4(n_way)
-    theta = {k: v.detach().cpu().float() for k, v in phi.items()}
+    if batch_size is not None and batch_size < support_y.shape[0]:
+        # Mini-batches taken in turn should mix the classes: a fixed shuffle of the set.
+        order = torch.randperm(support_y.shape[0], generator=torch.Generator().manual_seed(0))
+        support_x, support_y = support_x[order], support_y[order]
+    phi = {k: v.detach().cpu().float() for k, v in phi.items()}
     predictions: list[list[int]] = []
     accuracies: list[float] = []
     confidence: list[float] = []
-    for step in range(steps + 1):
-        if step:
-            theta = {k: v.detach() for k, v in adapt(model, cross_entropy, theta, support_x,
-                                                     support_y, inner_lr, 1,
-                                                     first_order=True).items()}
+    thetas = adaptation(model, cross_entropy, phi, support_x, support_y, inner_lr, steps,
+                        first_order=True, optimizer=optimizer, batch_size=batch_size)
+    for theta in (phi, *thetas):
         with torch.no_grad():
             logits = functional_call(model, theta, (query_x,))
         predictions.append(logits.argmax(-1).tolist())
@@ -114,20 +118,24 @@ def random_conv4_phi(n_way: int, seed: int = 0) -> Params:
 
 
 def omniglot_evaluator(split: Any, n_way: int, k_shot: int, inner_lr: float, steps: int,
-                       tasks: int = 8, n_query: int = 5, seed: int = 7
+                       tasks: int = 8, n_query: int = 5, seed: int = 7,
+                       optimizer: str = "sgd", batch_size: int | None = None
                        ) -> Callable[[str, Params], float]:
     """(name, phi) -> mean query accuracy after ``steps`` steps on fixed testing episodes."""
     from .evaluate import adaptation_curves
     from .models.conv4 import Conv4
     from .tasks.omniglot import OmniglotTasks
 
-    batch = OmniglotTasks(split, n_way).sample(tasks, k_shot, n_query,
-                                               generator=torch.Generator().manual_seed(seed))
+    generator = torch.Generator().manual_seed(seed)
+    batch = OmniglotTasks(split, n_way).sample(tasks, k_shot, n_query, generator=generator)
+    if batch_size is not None:  # mini-batches that mix the classes
+        batch = batch.shuffled_support(generator)
     model = Conv4(n_way)
 
     def evaluate(name: str, phi: Params) -> float:
         curves = adaptation_curves(model, cross_entropy, {k: v.detach() for k, v in phi.items()},
-                                   batch, inner_lr, steps, metric_fn=accuracy, chunk=tasks)
+                                   batch, inner_lr, steps, metric_fn=accuracy, chunk=tasks,
+                                   optimizer=optimizer, batch_size=batch_size)
         return float(curves[:, -1].mean())
 
     return evaluate

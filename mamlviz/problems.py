@@ -61,13 +61,17 @@ def problem_from_config(config: TrainConfig, device: torch.device | str = "cpu",
                         split: str = "train", omniglot: Any = None) -> Problem:
     """The problem a config describes; ``split`` picks Omniglot's training or testing classes.
 
+    Training tasks have ``config.shots_in_training`` support shots (Reptile's paper trains
+    on more shots than its test tasks give); testing tasks have ``config.k_shot``.
+
     ``omniglot`` is loaded Omniglot data or a source path (default: ``$MAMLVIZ_OMNIGLOT``
     or the download cache, see ``mamlviz.data``).
     """
+    k_shot = config.shots_in_training if split == "train" else config.k_shot
     if config.problem == "sinusoid":
         tasks = SinusoidTasks(amplitude=config.amplitude, phase=config.phase,
                               x_range=config.x_range)
-        return SinusoidProblem(tasks=tasks, k_shot=config.k_shot, n_query=config.n_query)
+        return SinusoidProblem(tasks=tasks, k_shot=k_shot, n_query=config.n_query)
     if config.problem == "omniglot":
         from .data import OmniglotData, load_omniglot
         from .models.conv4 import Conv4
@@ -77,6 +81,6 @@ def problem_from_config(config: TrainConfig, device: torch.device | str = "cpu",
         train, test = data.split(config.protocol)
         chosen = (train if split == "train" else test).to(device)
         return OmniglotProblem(tasks=OmniglotTasks(chosen, n_way=config.n_way),
-                               k_shot=config.k_shot, n_query=config.n_query,
+                               k_shot=k_shot, n_query=config.n_query,
                                model=Conv4(config.n_way))
     raise ConfigError("problem", f"unknown problem {config.problem!r}")

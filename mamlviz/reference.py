@@ -4,6 +4,8 @@ This is how MAML is usually first written (one task at a time,
 ``torch.autograd.grad(create_graph=True)`` for the inner step). It is slow,
 obviously correct, and independent of ``torch.func``: the tests check the
 batched algorithms against it, and ``mamlviz bench`` reports speed-ups over it.
+Reptile's inner loop (mini-batches taken in turn, Adam with beta1 = 0) is written
+out here again, index by index, rather than reusing ``mamlviz.inner``.
 """
 
 from __future__ import annotations
@@ -13,11 +15,19 @@ from torch.func import functional_call
 
 from .algorithms import InnerLoop, StepOutput
 from .errors import ConfigError
-from .inner import Params
+from .inner import ADAM_BETA2, ADAM_EPS, Params
 
 
 def _loss(loop: InnerLoop, params: Params, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return loop.loss_fn(functional_call(loop.model, params, (x,)), y)
+
+
+def _support_batch(loop: InnerLoop, x: torch.Tensor, y: torch.Tensor, step: int
+                   ) -> tuple[torch.Tensor, torch.Tensor]:
+    m = x.shape[0]
+    b = m if loop.batch_size is None else min(loop.batch_size, m)
+    index = torch.tensor([(step * b + i) % m for i in range(b)], device=x.device)
+    return x[index], y[index]
 
 
 def naive_step(algorithm: str, loop: InnerLoop, phi: Params, support_x: torch.Tensor,
@@ -37,11 +47,17 @@ def naive_step(algorithm: str, loop: InnerLoop, phi: Params, support_x: torch.Te
     for n in range(n_tasks):
         sx, sy, qx, qy = support_x[n], support_y[n], query_x[n], query_y[n]
         theta = phi_leaf
-        for _ in range(loop.inner_steps):
-            grads = torch.autograd.grad(_loss(loop, theta, sx, sy), list(theta.values()),
-                                        create_graph=second_order)
-            theta = {k: theta[k] - loop.inner_lr * (g if second_order else g.detach())
-                     for k, g in zip(names, grads)}
+        v = [torch.zeros_like(p) for p in leaves]  # Adam's second moments (beta1 = 0)
+        for step in range(loop.inner_steps):
+            bx, by = _support_batch(loop, sx, sy, step)
+            raw = torch.autograd.grad(_loss(loop, theta, bx, by), list(theta.values()),
+                                      create_graph=second_order)
+            grads = [g if second_order else g.detach() for g in raw]
+            if loop.optimizer == "adam":
+                v = [ADAM_BETA2 * vi + (1 - ADAM_BETA2) * g**2 for vi, g in zip(v, grads)]
+                v_hat = [vi / (1 - ADAM_BETA2 ** (step + 1)) for vi in v]
+                grads = [g / (vh.sqrt() + ADAM_EPS) for g, vh in zip(grads, v_hat)]
+            theta = {k: theta[k] - loop.inner_lr * g for k, g in zip(names, grads)}
         query_loss = _loss(loop, theta, qx, qy)
         before.append(_loss(loop, phi_leaf, qx, qy).detach())
         after.append(query_loss.detach())

@@ -126,14 +126,20 @@ def evaluate_phi(config: TrainConfig, phi: Params, tasks: int = 100, k_shot: int
     # Held-out tasks come from a CPU generator, so the same command scores the same
     # tasks on every device (a CUDA generator draws a different stream).
     generator = torch.Generator("cpu").manual_seed(seed)
-    batch = problem.sample(tasks, generator).to(dev)
+    sample = problem.sample(tasks, generator)
+    if config.test_inner_batch is not None:  # mini-batches that mix the classes
+        sample = sample.shuffled_support(generator)
     curves = adaptation_curves(model, problem.loss_fn, {k: v.to(dev) for k, v in phi.items()},
-                               batch, lr, steps, metric_fn=problem.metric_fn,
-                               chunk=20 if config.problem == "omniglot" else 100)
+                               sample.to(dev), lr, steps, metric_fn=problem.metric_fn,
+                               chunk=20 if config.problem == "omniglot" else 100,
+                               optimizer=config.inner_optimizer,
+                               batch_size=config.test_inner_batch)
     summary = summarise(curves)
     result: dict[str, Any] = {"algorithm": config.algorithm, "problem": config.problem,
                               "device": describe(dev), "tasks": tasks, "shots": config.k_shot,
                               "steps": steps, "inner_lr": lr, "seed": seed,
+                              "inner_optimizer": config.inner_optimizer,
+                              "inner_batch": config.test_inner_batch,
                               "ci95_by_step": summary["ci95_by_step"]}
     if problem.metric_name == "accuracy":
         result.update({"accuracy_by_step": summary["by_step"], "ways": config.n_way,

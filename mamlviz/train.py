@@ -183,9 +183,12 @@ class Trainer:
         if phi is None:
             phi = init_params(self.model, config.seed, device=self.device)
         self.phi: Params = {k: v.detach().to(self.device).clone() for k, v in phi.items()}
-        self.optimizer = OuterOptimizer(config.outer_optimizer, config.meta_lr)
+        self.optimizer = OuterOptimizer(config.outer_optimizer, config.meta_lr,
+                                        lr_final=config.meta_lr_final,
+                                        total_steps=config.iterations)
         self.opt_state = self.optimizer.init(self.phi)
-        self.loop = InnerLoop(self.model, self.problem.loss_fn, config.inner_lr, config.inner_steps)
+        self.loop = InnerLoop(self.model, self.problem.loss_fn, config.inner_lr, config.inner_steps,
+                              config.inner_optimizer, config.inner_batch)
         self.implementation = choose_implementation(config, self.device)
         self._meta_step = self._build(self.implementation)
         self._in_place: DeviceMetaStep | None = None  # the "graphed" implementation's step
@@ -267,7 +270,10 @@ class Trainer:
         window_start, window_step = started, self.step
         self.status = "running"
         while self.step < target:
-            batch = self.problem.sample(self.config.meta_batch_size, self.generator).tensors()
+            tasks = self.problem.sample(self.config.meta_batch_size, self.generator)
+            if self.config.inner_batch is not None:  # mini-batches that mix the classes
+                tasks = tasks.shuffled_support(self.generator)
+            batch = tasks.tensors()
             try:
                 plain = self._advance(batch)
             except torch.cuda.OutOfMemoryError:

@@ -46,3 +46,19 @@ class TaskBatch:
     def task(self, n: int) -> TaskBatch:
         """Task ``n`` alone, still with a leading task dimension of 1."""
         return TaskBatch(*(t[n : n + 1] for t in self.tensors()))
+
+    def shuffled_support(self, generator: torch.Generator | None = None) -> TaskBatch:
+        """Each task's support set in a random order of its own (its query set as it was).
+
+        An inner loop on mini-batches (Reptile's) takes them in turn from the support set,
+        which samplers group by class: shuffled, every mini-batch mixes the classes.
+        """
+        rng_device = generator.device if generator is not None else self.support_x.device
+        keys = torch.rand(self.support_y.shape[:2], generator=generator, device=rng_device)
+        order = keys.argsort(dim=1).to(self.support_x.device)
+
+        def take(t: torch.Tensor) -> torch.Tensor:
+            index = order.view(*order.shape, *([1] * (t.dim() - 2))).expand_as(t)
+            return t.gather(1, index)
+
+        return TaskBatch(take(self.support_x), take(self.support_y), self.query_x, self.query_y)

@@ -1,0 +1,169 @@
+"""Reptile's paper setup on Omniglot: mini-batches of more shots, inner Adam, annealed epsilon.
+
+Nichol et al. 2018 (arXiv 1803.02999), appendix A: each training task has 10 shots per
+class, taken 10 (5-way) or 20 (20-way) at a time by Adam steps with beta1 = 0; the outer
+step epsilon goes linearly from 1 to 0. Checked in float64 against the naive per-task loop
+(which writes the rule out again) and against ``torch.optim.Adam``.
+"""
+
+import pytest
+import torch
+
+from mamlviz.algorithms import InnerLoop, make_step
+from mamlviz.config import TrainConfig
+from mamlviz.errors import ConfigError
+from mamlviz.inner import adapt, adaptation, mini_batch, mse, task_loss
+from mamlviz.models.mlp import SinusoidMLP, init_params
+from mamlviz.optim import OuterOptimizer
+from mamlviz.reference import naive_step
+from mamlviz.tasks import SinusoidTasks
+from mamlviz.train import Trainer
+
+
+@pytest.fixture(scope="module")
+def mlp():
+    model = SinusoidMLP()
+    return model, init_params(model, seed=5, dtype=torch.float64)
+
+
+def sinusoid_batch(n_tasks=3, k_shot=10, seed=0):
+    batch = SinusoidTasks().sample(n_tasks, k_shot, 10,
+                                   generator=torch.Generator().manual_seed(seed))
+    return batch.to("cpu", torch.float64)
+
+
+def max_diff(a, b):
+    return max((a[k] - b[k]).abs().max().item() for k in a)
+
+
+def test_mini_batches_are_taken_in_turn_and_wrap_around():
+    x = torch.arange(10).view(10, 1)
+    y = torch.arange(10)
+    taken = [mini_batch(x, y, step, 4)[1].tolist() for step in range(4)]
+    assert taken == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 0, 1], [2, 3, 4, 5]]
+    assert mini_batch(x, y, 3, None)[1].tolist() == list(range(10))
+    assert mini_batch(x, y, 3, 50)[1].tolist() == list(range(10))
+
+
+@pytest.mark.parametrize("algorithm", ["reptile", "fomaml", "pretrain"])
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_batched_step_on_mini_batches_equals_naive_loop(mlp, algorithm, optimizer):
+    model, phi = mlp
+    # 3 steps of 4 points out of 10: the third wraps around to the first two.
+    loop = InnerLoop(model, mse, 0.01, 3, optimizer, batch_size=4)
+    batch = sinusoid_batch().tensors()
+    ours, before, after = make_step(algorithm, loop)(phi, *batch)
+    ref, ref_before, ref_after = naive_step(algorithm, loop, phi, *batch)
+    assert max_diff(ours, ref) < 1e-12
+    assert torch.allclose(before, ref_before, atol=1e-12)
+    assert torch.allclose(after, ref_after, atol=1e-12)
+
+
+def test_inner_adam_is_torch_adam_with_beta1_zero_started_afresh(mlp):
+    model, phi = mlp
+    sx, sy, _, _ = sinusoid_batch(n_tasks=1).tensors()
+    ours = adapt(model, mse, phi, sx[0], sy[0], 0.003, 6, first_order=True,
+                 optimizer="adam", batch_size=5)
+    leaves = {k: v.clone().requires_grad_() for k, v in phi.items()}
+    torch_adam = torch.optim.Adam(list(leaves.values()), lr=0.003, betas=(0.0, 0.999), eps=1e-8)
+    for step in range(6):
+        index = [(5 * step + i) % 10 for i in range(5)]
+        torch_adam.zero_grad()
+        task_loss(model, mse, leaves, sx[0][index], sy[0][index]).backward()
+        torch_adam.step()
+    assert max_diff(ours, {k: v.detach() for k, v in leaves.items()}) < 1e-12
+
+
+def test_adaptation_yields_every_step_and_adam_lowers_the_support_loss(mlp):
+    model, phi = mlp
+    sx, sy, _, _ = sinusoid_batch(n_tasks=1).tensors()
+    thetas = list(adaptation(model, mse, phi, sx[0], sy[0], 0.01, 20, first_order=True,
+                             optimizer="adam"))
+    assert len(thetas) == 20
+    losses = [task_loss(model, mse, t, sx[0], sy[0]).item() for t in [phi, *thetas]]
+    assert losses[-1] < 0.5 * losses[0]
+
+
+def test_annealed_sgd_goes_linearly_from_meta_lr_to_the_final_rate():
+    optimizer = OuterOptimizer("sgd", 1.0, lr_final=0.0, total_steps=4)
+    phi = {"w": torch.zeros(1, dtype=torch.float64)}
+    state = optimizer.init(phi)
+    moves = []
+    for _ in range(6):
+        new_phi, state = optimizer.update(phi, state, {"w": -torch.ones(1, dtype=torch.float64)})
+        moves.append((new_phi["w"] - phi["w"]).item())
+        phi = new_phi
+    assert moves == pytest.approx([1.0, 0.75, 0.5, 0.25, 0.0, 0.0])
+    assert state["t"].item() == 6
+    assert OuterOptimizer("sgd", 0.1).init(phi) == {}  # constant epsilon: no state at all
+
+
+def test_reptile_omniglot_defaults_are_its_papers():
+    five = TrainConfig.for_algorithm("reptile", problem="omniglot", n_way=5)
+    twenty = TrainConfig.for_algorithm("reptile", problem="omniglot", n_way=20)
+    assert (five.shots_in_training, five.k_shot, five.inner_optimizer, five.inner_lr,
+            five.inner_steps, five.inner_batch, five.meta_batch_size, five.meta_lr,
+            five.meta_lr_final, five.steps_at_test, five.test_inner_batch) == (
+        10, 1, "adam", 0.001, 5, 10, 5, 1.0, 0.0, 50, 5)
+    assert (twenty.inner_lr, twenty.inner_steps, twenty.inner_batch, twenty.iterations,
+            twenty.test_inner_batch) == (0.0005, 10, 20, 200_000, 10)
+    # MAML keeps its own paper's inner loop.
+    maml = TrainConfig.for_algorithm("maml", problem="omniglot", n_way=5)
+    assert (maml.inner_optimizer, maml.inner_batch, maml.shots_in_training) == ("sgd", None, 1)
+
+
+def test_adam_inner_steps_are_refused_for_second_order_maml():
+    with pytest.raises(ConfigError, match="inner_optimizer"):
+        TrainConfig(algorithm="maml", inner_optimizer="adam")
+    with pytest.raises(ConfigError, match="inner_optimizer"):
+        TrainConfig(algorithm="reptile", inner_optimizer="rmsprop")
+    with pytest.raises(ConfigError, match="inner_batch"):
+        TrainConfig(algorithm="reptile", inner_batch=0)
+    with pytest.raises(ConfigError, match="meta_lr_final"):
+        TrainConfig(algorithm="reptile", meta_lr_final=-1.0)
+
+
+def test_shuffled_support_reorders_each_task_and_keeps_its_pairs():
+    batch = sinusoid_batch(n_tasks=4)
+    shuffled = batch.shuffled_support(torch.Generator().manual_seed(1))
+    again = batch.shuffled_support(torch.Generator().manual_seed(1))
+    assert torch.equal(shuffled.support_x, again.support_x)
+    assert torch.equal(shuffled.query_x, batch.query_x)
+    for n in range(4):
+        pairs = sorted(zip(batch.support_x[n].flatten().tolist(),
+                           batch.support_y[n].flatten().tolist()))
+        moved = list(zip(shuffled.support_x[n].flatten().tolist(),
+                         shuffled.support_y[n].flatten().tolist()))
+        assert sorted(moved) == pairs
+    assert not torch.equal(shuffled.support_x, batch.support_x)
+
+
+def test_reptile_trains_on_ten_shots_and_is_scored_on_one(omniglot, tmp_path):
+    from mamlviz.runs import evaluate_checkpoint, train_to_checkpoint
+
+    config = TrainConfig.for_algorithm("reptile", problem="omniglot", iterations=3,
+                                       meta_batch_size=2, log_every=1, implementation="loop")
+    trainer = Trainer(config, omniglot=omniglot)
+    sample = trainer.problem.sample(2, torch.Generator().manual_seed(0))
+    assert sample.support_x.shape[1] == 5 * 10 and sample.query_x.shape[1] == 5 * 5
+    records = list(trainer.run())
+    assert [r.step for r in records] == [1, 2, 3]
+    assert trainer.opt_state["t"].item() == 3  # epsilon's schedule is in the saved state
+
+    path = tmp_path / "omniglot_reptile_5w1s.pt"
+    list(train_to_checkpoint(config.replace(iterations=1), path, omniglot=omniglot))
+    result = evaluate_checkpoint(path, problem="omniglot", tasks=4, steps=3, omniglot=omniglot)
+    assert result["shots"] == 1 and result["inner_optimizer"] == "adam"
+    assert result["inner_batch"] == 5 and len(result["accuracy_by_step"]) == 4
+
+
+def test_reptile_loop_and_vmap_agree_on_omniglot(omniglot):
+    runs = {}
+    for implementation in ("loop", "vmap"):
+        config = TrainConfig.for_algorithm("reptile", problem="omniglot", iterations=2,
+                                           meta_batch_size=2, implementation=implementation)
+        trainer = Trainer(config, omniglot=omniglot)
+        list(trainer.run())
+        runs[implementation] = trainer.phi
+    for k in runs["loop"]:
+        assert torch.allclose(runs["loop"][k], runs["vmap"][k], atol=1e-4)
