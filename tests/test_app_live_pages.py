@@ -162,9 +162,12 @@ def test_omniglot_human_versus_model(monkeypatch: pytest.MonkeyPatch, lang: str)
 
 
 @pytest.mark.skipif(not HAS_OMNIGLOT, reason="Omniglot zips not found")
-def test_omniglot_live_training_few_iterations(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("algorithm", ["fomaml", "reptile"])
+def test_omniglot_live_training_few_iterations(monkeypatch: pytest.MonkeyPatch,
+                                               algorithm: str) -> None:
     monkeypatch.setenv("MAMLVIZ_OMNIGLOT", str(OMNIGLOT))
     at = _run(OMNIGLOT_PAGE, timeout=120)
+    at.multiselect(key="omni_algorithms").set_value([algorithm])
     at.number_input(key="omni_live_iters").set_value(2)
     at.slider(key="omni_live_batch").set_value(2)
     at.button(key="omni_train").click().run()
@@ -172,7 +175,11 @@ def test_omniglot_live_training_few_iterations(monkeypatch: pytest.MonkeyPatch) 
     _wait(at, "omni_live_run")
     at.run()
     _ok(at)
-    snap = at.session_state["omni_live_run"].snapshot()
-    assert snap.status == {"fomaml": "done"}
-    assert snap.evals["fomaml"]  # accuracy on testing tasks streamed too
+    run = at.session_state["omni_live_run"]
+    snap = run.snapshot()
+    assert snap.status == {algorithm: "done"}
+    assert snap.evals[algorithm]  # accuracy on testing tasks streamed too
+    # Reptile trains with its paper's inner loop (Adam on 10 shots), its own defaults.
+    config = run.configs[algorithm]
+    assert config.inner_optimizer == ("adam" if algorithm == "reptile" else "sgd")
     assert not at.error
