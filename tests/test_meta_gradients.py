@@ -61,11 +61,20 @@ def test_maml_matches_closed_form_on_quadratic_task_losses():
     assert direction["w"].item() == pytest.approx(expected.item(), rel=1e-12)
 
 
-@pytest.mark.parametrize("algorithm", ALGORITHMS)
+# Inner rules: MAML's plain steps on the whole support set; mini-batches of 4 of the 10
+# points (the third step wraps around); Reptile's Adam (beta1 = 0) on those mini-batches.
+# Not second-order MAML through Adam: sqrt(v) has no derivative where a ReLU left a
+# gradient of exactly 0 (NaN), which is why TrainConfig refuses that combination.
+RULES = [(a, "sgd", None) for a in ALGORITHMS] + [(a, "sgd", 4) for a in ALGORITHMS] + [
+    (a, "adam", 4) for a in ALGORITHMS if a != "maml"]
+
+
+@pytest.mark.parametrize("algorithm,optimizer,batch_size", RULES)
 @pytest.mark.parametrize("inner_steps", [1, 3])
-def test_batched_step_equals_naive_per_task_loop(mlp, algorithm, inner_steps):
+def test_batched_step_equals_naive_per_task_loop(mlp, algorithm, inner_steps, optimizer,
+                                                 batch_size):
     model, phi = mlp
-    loop = InnerLoop(model, mse, 0.02, inner_steps)
+    loop = InnerLoop(model, mse, 0.02, inner_steps, optimizer, batch_size)
     batch = sinusoid_batch().tensors()
     ours, before, after = make_step(algorithm, loop)(phi, *batch)
     ref, ref_before, ref_after = naive_step(algorithm, loop, phi, *batch)

@@ -3,19 +3,18 @@
 Nichol et al. 2018 (arXiv 1803.02999), appendix A: each training task has 10 shots per
 class, taken 10 (5-way) or 20 (20-way) at a time by Adam steps with beta1 = 0; the outer
 step epsilon goes linearly from 1 to 0. Checked in float64 against the naive per-task loop
-(which writes the rule out again) and against ``torch.optim.Adam``.
+and against ``torch.optim.Adam``; the batched step against the naive per-task loop with
+these rules is in test_meta_gradients.py.
 """
 
 import pytest
 import torch
 
-from mamlviz.algorithms import InnerLoop, make_step
 from mamlviz.config import TrainConfig
 from mamlviz.errors import ConfigError
 from mamlviz.inner import adapt, adaptation, mini_batch, mse, task_loss
 from mamlviz.models.mlp import SinusoidMLP, init_params
 from mamlviz.optim import OuterOptimizer
-from mamlviz.reference import naive_step
 from mamlviz.tasks import SinusoidTasks
 from mamlviz.train import Trainer
 
@@ -43,20 +42,6 @@ def test_mini_batches_are_taken_in_turn_and_wrap_around():
     assert taken == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 0, 1], [2, 3, 4, 5]]
     assert mini_batch(x, y, 3, None)[1].tolist() == list(range(10))
     assert mini_batch(x, y, 3, 50)[1].tolist() == list(range(10))
-
-
-@pytest.mark.parametrize("algorithm", ["reptile", "fomaml", "pretrain"])
-@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
-def test_batched_step_on_mini_batches_equals_naive_loop(mlp, algorithm, optimizer):
-    model, phi = mlp
-    # 3 steps of 4 points out of 10: the third wraps around to the first two.
-    loop = InnerLoop(model, mse, 0.01, 3, optimizer, batch_size=4)
-    batch = sinusoid_batch().tensors()
-    ours, before, after = make_step(algorithm, loop)(phi, *batch)
-    ref, ref_before, ref_after = naive_step(algorithm, loop, phi, *batch)
-    assert max_diff(ours, ref) < 1e-12
-    assert torch.allclose(before, ref_before, atol=1e-12)
-    assert torch.allclose(after, ref_after, atol=1e-12)
 
 
 def test_inner_adam_is_torch_adam_with_beta1_zero_started_afresh(mlp):
