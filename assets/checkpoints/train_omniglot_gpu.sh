@@ -50,8 +50,12 @@ for ways in 5 20; do
     name="omniglot_${algorithm}_${ways}w1s"
     iterations="$ITERATIONS"
     [ "$algorithm" = pretrain ] && [ "$PRETRAIN_ITERATIONS" -lt "$iterations" ] && iterations="$PRETRAIN_ITERATIONS"
+    # Reptile keeps its own paper's setup (mamlviz/config.py REPTILE_OMNIGLOT): 10 training
+    # shots and 5 queries per class, and its epsilon schedule over REPTILE_ITERATIONS.
+    setup=(--queries "$QUERIES" --iterations "$iterations")
+    [ "$algorithm" = reptile ] && setup=(--iterations "${REPTILE_ITERATIONS:-$iterations}")
     python -m mamlviz train omniglot --algorithm "$algorithm" --ways "$ways" --shots 1 \
-      --queries "$QUERIES" --iterations "$iterations" --max-seconds "$TRAIN_SECONDS" \
+      "${setup[@]}" --max-seconds "$TRAIN_SECONDS" \
       --log-every 500 --seed 0 --out "$out/${name}.pt" --json \
       > "$out/${name}.train.log" 2> "$out/${name}.train.err" &
     pids+=($!)
