@@ -10,11 +10,14 @@ chromium through Playwright (see tests/browser/streamlit_browser.py).
 
 First paint: from navigation start (``performance.timeOrigin``) to the first
 frame in which the page's content is shown and, on a page with charts, its
-first Plotly chart is drawn. Measured in the page, every animation frame, by a
-script injected before the page loads. Each page is opened ``--visits`` times
-as a new Streamlit session in two ways: in a new browser (a new context, HTTP
-cache empty: Streamlit's JavaScript chunks and plotly.js load and compile again)
-and in a new tab of a browser that has opened the app before.
+first Plotly chart is drawn. Two earlier marks are reported beside it: the
+browser's own first contentful paint (``first-contentful-paint``, Streamlit's
+shell) and the first frame with an element of the chapter's content. Measured
+in the page, every animation frame, by a script injected before the page loads.
+Each page is opened ``--visits`` times as a new Streamlit session in two ways:
+in a new browser (a new context, HTTP cache empty: Streamlit's JavaScript chunks
+and plotly.js load and compile again) and in a new tab of a browser that has
+opened the app before.
 The first visit to a page also fills its server-side caches. The server's very
 first session (Python imports) is reported apart as ``cold_start_ms``. In-app
 navigation: a click on each chapter in the sidebar, in one session, to the
@@ -153,9 +156,11 @@ def first_paint(browser: Any, url: str, context: Any = None) -> dict[str, float 
     own, page = open_page(browser, url, context)
     try:
         marks = page.evaluate("() => window.__mvMarks")
+        fcp = page.evaluate("() => (performance.getEntriesByName('first-contentful-paint')[0]"
+                            " || {startTime: null}).startTime")
         charts = page.locator(sb.CHART_SLOT).count()
         paint = marks["chart"] if charts else marks["content"]
-        return {"first_paint_ms": paint, "content_ms": marks["content"],
+        return {"first_paint_ms": paint, "fcp_ms": fcp, "content_ms": marks["content"],
                 "first_chart_ms": marks["chart"], "charts": charts,
                 "problems": len(sb.problems(page))}
     finally:
@@ -228,14 +233,21 @@ def main() -> None:
             tab_visits = [first_paint(browser, url, tabs) for _ in range(args.visits)]
             paints = [float(v["first_paint_ms"]) for v in visits]  # type: ignore[arg-type]
             tab_paints = [float(v["first_paint_ms"]) for v in tab_visits]  # type: ignore[arg-type]
+            fcps = [float(v["fcp_ms"]) for v in visits]  # type: ignore[arg-type]
+            contents = [float(v["content_ms"]) for v in visits]  # type: ignore[arg-type]
             result["pages"][chapter.name] = {
                 "charts": visits[0]["charts"],
+                "new_browser_fcp_median_ms": statistics.median(fcps),
+                "new_browser_content_median_ms": statistics.median(contents),
                 "new_browser_ms": paints, "new_browser_median_ms": statistics.median(paints),
                 "new_tab_ms": tab_paints, "new_tab_median_ms": statistics.median(tab_paints),
                 "problems": sum(int(v["problems"] or 0) for v in visits + tab_visits)}
             print(f"{chapter.name:<24}{visits[0]['charts']:>7}  "
                   + "  ".join(f"{p:6.0f}" for p in paints) + "  | "
-                  + "  ".join(f"{p:6.0f}" for p in tab_paints), flush=True)
+                  + "  ".join(f"{p:6.0f}" for p in tab_paints)
+                  + f"   (new browser medians: first contentful paint "
+                  f"{statistics.median(fcps):.0f}, content {statistics.median(contents):.0f})",
+                  flush=True)
         tabs.close()
         charts = {name: int(row["charts"]) for name, row in result["pages"].items()}
         navigation = in_app_navigation(browser, server, chapters, args.lang, charts)
