@@ -80,10 +80,15 @@ def test_omniglot_figures_and_adaptation() -> None:
                             marks=[True, False, None, True, True, False, True], meta="query")
     assert fig.data[0].meta == "query"
     assert len(fig.layout.shapes) == 6 and len(fig.layout.annotations) == 7
-    fig = accuracy_steps_figure({"maml": [0.2, 0.8, 1.0]}, {"maml": "MAML"},
-                                paper={"maml": 98.7}, labels={"title": "正确率"})
+    fig = accuracy_steps_figure({"maml": [0.2, 0.8, 1.0], "fomaml": [0.2, 0.7, 0.9]},
+                                {"maml": "MAML", "fomaml": "FO"},
+                                paper={"maml": 98.7, "fomaml": 98.3}, labels={"title": "正确率"})
     assert fig.data[0].y == (20.0, 80.0, 100.0)
     assert fig.layout.title.text == "正确率"
+    # The papers' numbers are legend entries (close numbers' labels overlapped on the lines).
+    papers = {t.meta: t for t in fig.data if t.meta.endswith(":paper")}
+    assert papers["maml:paper"].y == (98.7, 98.7) and papers["maml:paper"].x == (0, 2)
+    assert "98.3" in papers["fomaml:paper"].name and not fig.layout.annotations
     recs = {"fomaml": _records(20)}
     evals = {"fomaml": [EvalPoint(0, 0.2, 0.0), EvalPoint(10, 0.5, 1.0)]}
     fig = live_training_figure(recs, evals, {"fomaml": "FO"}, n_way=5)
