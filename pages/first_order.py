@@ -322,7 +322,9 @@ if full_cost.cuda_peak_bytes is not None and first_cost.cuda_peak_bytes is not N
     st.caption(t["cuda_peak"].format(full=full_cost.cuda_peak_bytes / 1e3,
                                      first=first_cost.cuda_peak_bytes / 1e3))
 st.caption(t["device"].format(device=device))
+# Keyed by the measurements themselves, not the settings: if _costs' smaller cache
+# measures these settings again, the figure still shows the numbers printed above it.
 _ui.show_figure(lambda: cost_figure(full_cost, first_cost, labels=_fig_labels("cost")),
-                "first-order-cost", key="fo_cost_fig", cache_key=(*grads_key, device))
+                "first-order-cost", key="fo_cost_fig", cache_key=(full_cost, first_cost))
 
 _ui.show_source(meta_gradients, t["source"])
