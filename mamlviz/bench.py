@@ -80,9 +80,10 @@ def omniglot_rows(quick: bool = False, device: str | None = None,
     """5-way 1-shot (meta-batch 32) and 20-way 1-shot (meta-batch 16), second and first order.
 
     Each setting is timed with the naive per-task loop and the vmapped step in the same
-    run, and on CUDA with the step replayed from a CUDA graph. The paper's code scores
-    one query image per class; we train with 15 (``OMNIGLOT_COMMON``), and on CUDA both
-    are timed. On 2 CPU cores a meta-step takes seconds, so the CPU rows time few steps.
+    run, and on CUDA with the step replayed from a CUDA graph, unfused and fused. The
+    paper's code scores one query image per class; we train with 15
+    (``OMNIGLOT_COMMON``), and on CUDA both are timed. On 2 CPU cores a meta-step
+    takes seconds, so the CPU rows time few steps.
     """
     from .config import OMNIGLOT_COMMON
     from .data import load_omniglot
@@ -90,9 +91,10 @@ def omniglot_rows(quick: bool = False, device: str | None = None,
     dev = pick_device(device)
     data = load_omniglot(omniglot, progress=False)
     cuda = dev.type == "cuda"
-    implementations = ["loop", "vmap"] + (["graphed"] if cuda else [])
+    implementations = ["loop", "vmap"] + (["graphed", "fused"] if cuda else [])
     if cuda:  # the naive loop runs a few steps a second even on a GPU: time fewer of them
-        steps = {"loop": 3, "vmap": 20, "graphed": 50 if quick else 300}
+        in_place = 50 if quick else 300
+        steps = {"loop": 3, "vmap": 20, "graphed": in_place, "fused": in_place}
     else:
         steps = dict.fromkeys(implementations, 1 if quick else 3)
     queries = [OMNIGLOT_COMMON["n_query"]] + ([1] if cuda else [])

@@ -20,7 +20,7 @@ from .errors import ConfigError
 from .inner import INNER_OPTIMIZERS
 
 PROBLEMS = ("sinusoid", "omniglot")
-IMPLEMENTATIONS = ("auto", "graphed", "compiled", "traced", "vmap", "loop")
+IMPLEMENTATIONS = ("auto", "fused", "graphed", "compiled", "traced", "vmap", "loop")
 MAX_ITERATIONS = 10_000_000
 
 # Omniglot, MAML paper section 5.2 and appendix A.1: 5-way with one inner step of

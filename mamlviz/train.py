@@ -132,12 +132,14 @@ def build_step(implementation: str, algorithm: str, loop: InnerLoop) -> StepFn:
     """The meta-gradient (direction) of ``algorithm`` by the chosen implementation."""
     if implementation == "loop":
         return partial(naive_step, algorithm, loop)
-    if implementation in ("vmap", "traced", "compiled", "graphed"):
+    if implementation in ("vmap", "traced", "compiled", "graphed", "fused"):
         return make_step(algorithm, loop)
     raise ValueError(f"unknown implementation {implementation!r}")
 
 
 MetaStep = Callable[..., tuple[Params, OptState, torch.Tensor]]
+# Implementations whose step updates phi in place (mamlviz.graphed.DeviceMetaStep)
+IN_PLACE = ("graphed", "fused")
 
 
 def fused_meta_step(step_fn: StepFn, optimizer: OuterOptimizer) -> MetaStep:
@@ -318,7 +320,7 @@ class Trainer:
         only a finite one is applied. The graphed step returns None: it runs on the GPU,
         which keeps its losses until the next record.
         """
-        if self.implementation == "graphed" and self._in_place is None:
+        if self.implementation in IN_PLACE and self._in_place is None:
             self._in_place = self._device_step(batch)  # None (and vmap) if capture failed
             if self._in_place is not None:
                 self.phi, self.opt_state = self._in_place.phi, self._in_place.opt_state
@@ -338,20 +340,23 @@ class Trainer:
                       self.elapsed_s, 0.0, "diverged")
 
     def _device_step(self, batch: tuple[torch.Tensor, ...]) -> DeviceMetaStep | None:
-        """The in-place step for the "graphed" implementation, captured on CUDA.
+        """The in-place step of the "graphed" and "fused" implementations.
 
-        If capturing fails (an old driver, out of memory), training goes on with the
-        plain vmap step and says so in ``notes``.
+        On CUDA it is captured as a graph (and for "fused" compiled first); elsewhere the
+        same in-place step runs eagerly. If compiling fails, training goes on with the
+        graphed step; if capturing fails (an old driver, out of memory), with the plain
+        vmap step. Either is said in ``notes``.
         """
-        step = DeviceMetaStep(self._meta_step, self.phi, self.opt_state, batch)
-        if self.device.type != "cuda":
-            return step  # no graphs here: the same in-place step, run eagerly
+        fused = self.implementation == "fused"
+        step = DeviceMetaStep(self._meta_step, self.phi, self.opt_state, batch, fused=fused)
         try:
-            step.capture()
+            step.prepare()
         except Exception as exc:  # noqa: BLE001 - any failure: fall back, keep training
-            self.notes.append(f"CUDA graph capture failed ({type(exc).__name__}: {exc}); "
-                              "using the plain vmap step")
-            self.implementation = "vmap"
-            torch.cuda.synchronize(self.device)
-            return None
+            if self.device.type == "cuda":
+                torch.cuda.synchronize(self.device)
+            what = "compiling the fused step" if fused else "CUDA graph capture"
+            self.implementation = "graphed" if fused else "vmap"
+            self.notes.append(f"{what} failed ({type(exc).__name__}: {exc}); "
+                              f"using the {self.implementation} step")
+            return self._device_step(batch) if fused else None
         return step

@@ -1,9 +1,10 @@
 """GPU checks: the CUDA-graph step against the plain vmap step and the naive loop.
 
 These run only where CUDA is present (the GPU machine, not CI's CPU): there they
-check that replaying a captured meta-step trains exactly like launching its kernels
-one by one, that divergence is caught on the device, and that second-order MAML on
-the conv model matches the naive per-task loop in float64 on the GPU too.
+check that replaying a captured meta-step, compiled first or not, trains exactly
+like launching its kernels one by one, that divergence is caught on the device,
+and that second-order MAML on the conv model matches the naive per-task loop in
+float64 on the GPU too.
 """
 
 import pytest
@@ -26,20 +27,22 @@ def omniglot_config(n_way, **overrides):
     return TrainConfig.for_algorithm("maml", **{**settings, **overrides})
 
 
-@pytest.mark.parametrize("n_way", [5, 20])
-def test_graph_replay_trains_like_the_plain_vmap_step(omniglot, n_way):
+# Compiling the 20-way step (five inner steps) takes minutes: the fused step is checked
+# at 5-way, where it runs the same code.
+@pytest.mark.parametrize(("n_way", "in_place"), [(5, "graphed"), (20, "graphed"), (5, "fused")])
+def test_graph_replay_trains_like_the_plain_vmap_step(omniglot, n_way, in_place):
     # Plain SGD outside (Adam's first steps are sign-like and would magnify rounding
     # differences into lr-sized ones) and no TF32, so only float32 rounding differs.
     runs = {}
     with torch.backends.cudnn.flags(enabled=True, allow_tf32=False):
-        for implementation in ("vmap", "graphed"):
+        for implementation in ("vmap", in_place):
             trainer = Trainer(omniglot_config(n_way, implementation=implementation,
                                               outer_optimizer="sgd", meta_lr=0.1),
                               device="cuda", omniglot=omniglot)
             records = list(trainer.run())
             assert trainer.implementation == implementation and not trainer.notes
             runs[implementation] = trainer, records
-    (plain, plain_records), (graphed, records) = runs["vmap"], runs["graphed"]
+    (plain, plain_records), (graphed, records) = runs["vmap"], runs[in_place]
     assert graphed._in_place is not None and graphed._in_place.graph is not None
     assert [r.step for r in records] == [r.step for r in plain_records] == [3, 6]
     for mine, theirs in zip(records, plain_records, strict=True):  # a window's mean losses

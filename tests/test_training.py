@@ -15,7 +15,7 @@ from mamlviz.config import TrainConfig
 from mamlviz.errors import CheckpointError, ConfigError
 from mamlviz.evaluate import mean_ci95
 from mamlviz.runs import evaluate_checkpoint, evaluate_phi, train_to_checkpoint
-from mamlviz.train import Record, Trainer
+from mamlviz.train import Record, Trainer, compiler_available
 
 
 def small(algorithm="maml", **overrides):
@@ -105,6 +105,22 @@ def test_graphed_step_divergence_matches_the_plain_loop():
     assert records[-1].step == plain_records[-1].step and in_place.step == plain.step == 5
     for k in plain.phi:
         assert torch.allclose(in_place.phi[k], plain.phi[k], atol=1e-6)
+
+
+@pytest.mark.skipif(not compiler_available(), reason="torch.compile needs a C++ compiler")
+def test_fused_step_trains_like_the_plain_loop_and_stops_where_it_diverges():
+    """The compiled in-place step (the GPU's fastest) is the same maths as the plain loop."""
+    plain = Trainer(small(iterations=3, implementation="loop"))
+    fused = Trainer(small(iterations=3, implementation="fused"))
+    plain_losses = [r.query_loss_after for r in plain.run()]
+    assert [r.query_loss_after for r in fused.run()] == pytest.approx(plain_losses, rel=1e-5)
+    assert fused.implementation == "fused" and not fused.notes
+    assert fused._in_place is not None and fused._in_place.fused
+    for k in plain.phi:
+        assert torch.allclose(fused.phi[k], plain.phi[k], atol=1e-5), k
+    settings = {"iterations": 200, "outer_optimizer": "sgd", "meta_lr": 0.4, "log_every": 4}
+    diverging = Trainer(small("pretrain", implementation="fused", **settings))
+    assert list(diverging.run())[-1].status == "diverged" and diverging.step == 5
 
 
 def test_graphed_records_average_their_window_and_resume():
