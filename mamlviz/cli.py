@@ -195,7 +195,10 @@ def _resumed(args: argparse.Namespace, log_every: int) -> tuple[Any, Any]:
     if iterations <= saved.steps:
         raise ConfigError("iterations", f"{args.resume} already has {saved.steps} steps; ask "
                           f"for more than that in all (--iterations)")
-    return config.replace(iterations=iterations, log_every=log_every), saved
+    changes: dict[str, Any] = {"iterations": iterations, "log_every": log_every}
+    if getattr(args, "implementation", None):  # how to compute is not part of the model
+        changes["implementation"] = args.implementation
+    return config.replace(**changes), saved
 
 
 def _eval(args: argparse.Namespace) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from mamlviz.config import TrainConfig
 from mamlviz.errors import CheckpointError, ConfigError
 from mamlviz.evaluate import mean_ci95
 from mamlviz.runs import evaluate_checkpoint, evaluate_phi, train_to_checkpoint
-from mamlviz.train import Record, Trainer, compiler_available
+from mamlviz.train import Record, Trainer, choose_implementation, compiler_available
 
 
 def small(algorithm="maml", **overrides):
@@ -121,6 +121,20 @@ def test_fused_step_trains_like_the_plain_loop_and_stops_where_it_diverges():
     settings = {"iterations": 200, "outer_optimizer": "sgd", "meta_lr": 0.4, "log_every": 4}
     diverging = Trainer(small("pretrain", implementation="fused", **settings))
     assert list(diverging.run())[-1].status == "diverged" and diverging.step == 5
+
+
+@pytest.mark.parametrize(("problem", "device", "iterations", "expected"), [
+    ("omniglot", "cpu", 60_000, "loop"),  # on a CPU the per-task loop is the fastest
+    ("omniglot", "cuda", 100, "graphed"),  # a short (live) run does not wait for a compile
+    ("omniglot", "cuda", 60_000, "fused"),  # a paper-length run does
+    ("sinusoid", "cpu", 100, "traced"),
+])
+def test_auto_picks_the_fastest_path_for_the_device_and_run_length(problem, device,
+                                                                    iterations, expected):
+    if expected in ("fused", "compiled") and not compiler_available():
+        expected = "graphed" if problem == "omniglot" else "traced"
+    config = TrainConfig.for_algorithm("maml", problem=problem, iterations=iterations)
+    assert choose_implementation(config, torch.device(device)) == expected
 
 
 def test_graphed_records_average_their_window_and_resume():
