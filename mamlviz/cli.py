@@ -195,10 +195,11 @@ def _resumed(args: argparse.Namespace, log_every: int) -> tuple[Any, Any]:
     if iterations <= saved.steps:
         raise ConfigError("iterations", f"{args.resume} already has {saved.steps} steps; ask "
                           f"for more than that in all (--iterations)")
-    changes: dict[str, Any] = {"iterations": iterations, "log_every": log_every}
-    if getattr(args, "implementation", None):  # how to compute is not part of the model
-        changes["implementation"] = args.implementation
-    return config.replace(**changes), saved
+    # How to compute is not part of the model: the machine that goes on decides (a run
+    # fused on a GPU would otherwise compile for minutes on a CPU).
+    implementation = getattr(args, "implementation", None) or "auto"
+    return config.replace(iterations=iterations, log_every=log_every,
+                          implementation=implementation), saved
 
 
 def _eval(args: argparse.Namespace) -> dict[str, Any]:

@@ -343,6 +343,20 @@ def test_resume_goes_on_from_the_saved_weights_optimiser_state_and_step(tmp_path
         list(train_to_checkpoint(small(iterations=10), tmp_path / "x.pt", resume=foreign))
 
 
+@pytest.mark.parametrize(("asked", "expected"), [([], "auto"), (["--implementation", "vmap"],
+                                                                  "vmap")])
+def test_cli_resume_lets_this_machine_choose_how_to_compute(tmp_path, asked, expected):
+    """A run fused on a GPU must not make a CPU that goes on with it compile for minutes."""
+    path = tmp_path / "a.pt"
+    list(train_to_checkpoint(small(iterations=2, implementation="traced"), path))
+    out = tmp_path / "b.pt"
+    proc = subprocess.run([sys.executable, "-m", "mamlviz", "train", "sinusoid", "--algorithm",
+                           "maml", "--iterations", "3", "--resume", str(path), "--out", str(out),
+                           *asked], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert ckpt.load(out).config["implementation"] == expected
+
+
 def test_cli_resume_refuses_another_algorithm_or_too_few_iterations(tmp_path):
     path = tmp_path / "a.pt"
     list(train_to_checkpoint(small(iterations=3), path))
