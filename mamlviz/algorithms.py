@@ -13,7 +13,9 @@ every task before and after adaptation, which the training records report.
 * ``reptile`` (Nichol et al. 2018, arXiv 1803.02999): take ``inner_steps``
   steps on the task to theta_tilde and move phi toward it; the direction is
   phi - mean_n theta_tilde^n, so an SGD step of size epsilon interpolates
-  phi <- phi + epsilon (mean theta_tilde - phi).
+  phi <- phi + epsilon (mean theta_tilde - phi). With Adam inner steps whose
+  moments are kept (``InnerLoop.keep_moments``, as the paper's code keeps one Adam
+  for the whole run), the step also returns Adam's moments after the meta-batch.
 * ``pretrain``: minimise sum_n l^n(phi) over all of a task's data jointly:
   how good phi is now, not after training (the lecture's contrast).
 
@@ -26,13 +28,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 import torch
 from torch import nn
 from torch.func import grad, vmap
 
 from .errors import ConfigError
-from .inner import LossFn, Params, adapt, task_loss
+from .inner import ADAM_BETA2, LossFn, Params, adapt, adapt_keeping_moments, task_loss
 
 ALGORITHMS = ("maml", "fomaml", "reptile", "pretrain")
 
@@ -51,11 +54,38 @@ class InnerLoop:
     inner_steps: int
     optimizer: str = "sgd"  # or "adam": Reptile's inner Adam (mamlviz.inner)
     batch_size: int | None = None  # support examples per inner step; None: all of them
+    keep_moments: bool = False  # Adam's moments go on from task to task (Reptile's code)
 
     def adapt(self, phi: Params, support_x: torch.Tensor, support_y: torch.Tensor,
-              first_order: bool) -> Params:
+              first_order: bool, moments: Params | None = None) -> Params:
         return adapt(self.model, self.loss_fn, phi, support_x, support_y, self.inner_lr,
-                     self.inner_steps, first_order, self.optimizer, self.batch_size)
+                     self.inner_steps, first_order, self.optimizer, self.batch_size, moments)
+
+    def adapt_keeping_moments(self, phi: Params, support_x: torch.Tensor,
+                              support_y: torch.Tensor, moments: Params
+                              ) -> tuple[Params, Params]:
+        return adapt_keeping_moments(self.model, self.loss_fn, phi, support_x, support_y,
+                                     self.inner_lr, self.inner_steps, True, self.optimizer,
+                                     self.batch_size, moments)
+
+
+def merge_moments(moments: Params, per_task: Params, steps: int) -> Params:
+    """Adam's moments after a meta-batch whose tasks each took ``steps`` steps from ``moments``.
+
+    The paper's code runs the tasks one after another through one Adam, so each task's
+    squared gradients decay under the later ones. Here the tasks run side by side, each
+    from the same moments; their own averages c^n = (v^n - beta2^s v) / (1 - beta2^s)
+    are merged with the weight they would have had in turn, in no particular order:
+    v <- beta2^(N s) v + (1 - beta2^(N s)) mean_n c^n, and t <- t + N s.
+    """
+    n_tasks = per_task["t"].shape[0]
+    one_task, all_tasks = ADAM_BETA2**steps, ADAM_BETA2 ** (n_tasks * steps)
+    merged = {"t": moments["t"] + n_tasks * steps}
+    for k, v in moments.items():
+        if k != "t":
+            own = (per_task[k] - one_task * v) / (1 - one_task)
+            merged[k] = all_tasks * v + (1 - all_tasks) * own.mean(0)
+    return merged
 
 
 def _query_losses(loop: InnerLoop, phi: Params, theta: Params, query_x: torch.Tensor,
@@ -99,12 +129,27 @@ def _reptile_task(loop: InnerLoop, phi: Params, support_x: torch.Tensor, support
     return {k: phi[k] - theta_tilde[k] for k in phi}, before, after
 
 
+def _reptile_task_keeping_moments(loop: InnerLoop, phi: Params, moments: Params,
+                                  support_x: torch.Tensor, support_y: torch.Tensor,
+                                  query_x: torch.Tensor, query_y: torch.Tensor
+                                  ) -> tuple[Params, torch.Tensor, torch.Tensor, Params]:
+    theta_tilde, moments = loop.adapt_keeping_moments(phi, support_x, support_y, moments)
+    before, after = _query_losses(loop, phi, theta_tilde, query_x, query_y)
+    return {k: phi[k] - theta_tilde[k] for k in phi}, before, after, moments
+
+
 def reptile_step(loop: InnerLoop) -> StepFn:
     per_task = vmap(partial(_reptile_task, loop), in_dims=(None, 0, 0, 0, 0))
+    keeping = vmap(partial(_reptile_task_keeping_moments, loop),
+                   in_dims=(None, None, 0, 0, 0, 0))
 
-    def step(phi: Params, *batch: torch.Tensor) -> StepOutput:
-        differences, before, after = per_task(phi, *batch)
-        return {k: d.mean(0) for k, d in differences.items()}, before, after
+    def step(phi: Params, *batch: torch.Tensor, moments: Params | None = None) -> Any:
+        if moments is None:
+            differences, before, after = per_task(phi, *batch)
+            return {k: d.mean(0) for k, d in differences.items()}, before, after
+        differences, before, after, per_task_moments = keeping(phi, moments, *batch)
+        return ({k: d.mean(0) for k, d in differences.items()}, before, after,
+                merge_moments(moments, per_task_moments, loop.inner_steps))
 
     return step
 

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .algorithms import ALGORITHMS
-from .config import IMPLEMENTATIONS
+from .config import IMPLEMENTATIONS, INNER_MOMENTS
 from .errors import ConfigError, MamlvizError
 
 
@@ -81,6 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     to.add_argument("--inner-optimizer", choices=("sgd", "adam"))
     to.add_argument("--inner-batch", type=int, help="support images per inner step")
     to.add_argument("--test-inner-batch", type=int)
+    to.add_argument("--inner-moments", choices=INNER_MOMENTS,
+                    help="Adam's inner moments: afresh for every task, or kept from task to "
+                         "task and into testing (Reptile's code)")
     to.add_argument("--meta-lr-final", type=float,
                     help="anneal the meta learning rate linearly to this")
     to.add_argument("--protocol", choices=("maml", "lake"))
@@ -159,7 +162,7 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
                         test_inner_steps=args.test_inner_steps, train_shots=args.train_shots,
                         inner_optimizer=args.inner_optimizer, inner_batch=args.inner_batch,
                         test_inner_batch=args.test_inner_batch,
-                        meta_lr_final=args.meta_lr_final)
+                        inner_moments=args.inner_moments, meta_lr_final=args.meta_lr_final)
     config = TrainConfig.for_algorithm(args.algorithm, **settings)
     resume = None
     if args.resume:

@@ -20,6 +20,7 @@ from .errors import ConfigError
 from .inner import INNER_OPTIMIZERS
 
 PROBLEMS = ("sinusoid", "omniglot")
+INNER_MOMENTS = ("fresh", "kept")
 IMPLEMENTATIONS = ("auto", "fused", "graphed", "compiled", "traced", "vmap", "loop")
 MAX_ITERATIONS = 10_000_000
 
@@ -47,17 +48,19 @@ ALGORITHM_DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
 # Reptile on Omniglot, as its paper (Nichol et al. 2018, appendix A, table 3, and its
 # code's 1-shot commands): tasks trained on 10 drawings per class, in mini-batches, with
 # Adam (beta1 = 0) inner steps; meta-batch 5; epsilon annealed linearly from 1 to 0;
-# 50 Adam steps on the K test shots at test time. Five query images per class only feed
-# the training records: Reptile's update never looks at a query set.
+# 50 Adam steps on the K test shots at test time. Its code makes one Adam optimiser for
+# the whole run, so Adam's second moments are kept from task to task, and at test time
+# each task starts from the trained ones. Five query images per class only feed the
+# training records: Reptile's update never looks at a query set.
 REPTILE_OMNIGLOT: dict[int, dict[str, Any]] = {
     5: {"train_shots": 10, "inner_optimizer": "adam", "inner_lr": 0.001, "inner_steps": 5,
         "inner_batch": 10, "meta_batch_size": 5, "meta_lr": 1.0, "meta_lr_final": 0.0,
         "outer_optimizer": "sgd", "iterations": 100_000, "test_inner_steps": 50,
-        "test_inner_batch": 5, "n_query": 5},
+        "test_inner_batch": 5, "n_query": 5, "inner_moments": "kept"},
     20: {"train_shots": 10, "inner_optimizer": "adam", "inner_lr": 0.0005, "inner_steps": 10,
          "inner_batch": 20, "meta_batch_size": 5, "meta_lr": 1.0, "meta_lr_final": 0.0,
          "outer_optimizer": "sgd", "iterations": 200_000, "test_inner_steps": 50,
-         "test_inner_batch": 10, "n_query": 5},
+         "test_inner_batch": 10, "n_query": 5, "inner_moments": "kept"},
 }
 
 
@@ -89,6 +92,9 @@ class TrainConfig:
     inner_batch: int | None = None  # support examples per inner step; None: all
     test_inner_batch: int | None = None  # the same at test time; None: all
     meta_lr_final: float | None = None  # anneal meta_lr linearly to this; None: constant
+    # Adam's inner moments: "fresh" for every task, or "kept" from task to task over the
+    # whole run (Reptile's code; the trained moments travel with phi to test time).
+    inner_moments: str = "fresh"
     implementation: str = "auto"
     log_every: int = 1
 
@@ -112,6 +118,8 @@ class TrainConfig:
             if algorithm == "reptile":
                 departures = REPTILE_OMNIGLOT[nearest]
         values = {**problem_defaults, **departures, **given}
+        if values.get("inner_optimizer", "sgd") != "adam" and "inner_moments" not in given:
+            values["inner_moments"] = "fresh"  # plain steps have no moments to keep
         return cls(algorithm=algorithm, **values)
 
     @property
@@ -154,6 +162,12 @@ class TrainConfig:
             # Reptile's rule; MAML's paper differentiates through plain gradient steps.
             raise ConfigError("inner_optimizer", "maml differentiates through plain (sgd) "
                               "inner steps; adam is for the first-order algorithms")
+        if self.inner_moments not in INNER_MOMENTS:
+            raise ConfigError("inner_moments", f"must be one of {', '.join(INNER_MOMENTS)}")
+        if self.inner_moments == "kept" and (self.algorithm, self.inner_optimizer) != (
+                "reptile", "adam"):
+            raise ConfigError("inner_moments", "only Reptile's Adam inner steps keep their "
+                              "moments from task to task")
         if self.meta_lr_final is not None:
             _positive_float("meta_lr_final", self.meta_lr_final, allow_zero=True)
         if self.outer_optimizer not in ("adam", "sgd"):

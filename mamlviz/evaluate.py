@@ -23,11 +23,12 @@ from .tasks import TaskBatch
 
 def _task_curve(model: nn.Module, loss_fn: LossFn, metric_fn: LossFn, inner_lr: float,
                 steps: int, optimizer: str, batch_size: int | None, phi: Params,
-                support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor,
-                query_y: torch.Tensor) -> torch.Tensor:
+                moments: Params | None, support_x: torch.Tensor, support_y: torch.Tensor,
+                query_x: torch.Tensor, query_y: torch.Tensor) -> torch.Tensor:
     scores = [task_loss(model, metric_fn, phi, query_x, query_y)]
     for theta in adaptation(model, loss_fn, phi, support_x, support_y, inner_lr, steps,
-                            first_order=True, optimizer=optimizer, batch_size=batch_size):
+                            first_order=True, optimizer=optimizer, batch_size=batch_size,
+                            moments=moments):
         scores.append(task_loss(model, metric_fn, theta, query_x, query_y))
     return torch.stack(scores)
 
@@ -35,17 +36,19 @@ def _task_curve(model: nn.Module, loss_fn: LossFn, metric_fn: LossFn, inner_lr: 
 def adaptation_curves(model: nn.Module, loss_fn: LossFn, phi: Params, batch: TaskBatch,
                       inner_lr: float, steps: int, metric_fn: LossFn | None = None,
                       chunk: int = 100, optimizer: str = "sgd",
-                      batch_size: int | None = None) -> torch.Tensor:
+                      batch_size: int | None = None,
+                      moments: Params | None = None) -> torch.Tensor:
     """Query metric (default: the loss) of every task after 0..steps adaptation steps.
 
     Shape [tasks, steps + 1]. Tasks are adapted ``chunk`` at a time to bound memory.
-    ``optimizer`` and ``batch_size`` give the inner loop's rule (``mamlviz.inner``).
+    ``optimizer``, ``batch_size`` and ``moments`` give the inner loop's rule
+    (``mamlviz.inner``); every task starts from the same ``moments``.
     """
     curve = partial(_task_curve, model, loss_fn, metric_fn or loss_fn, inner_lr, steps,
                     optimizer, batch_size)
-    mapped = vmap(curve, in_dims=(None, 0, 0, 0, 0))
+    mapped = vmap(curve, in_dims=(None, None, 0, 0, 0, 0))
     with torch.no_grad():
-        return torch.cat([mapped(phi, *(t[i:i + chunk] for t in batch.tensors()))
+        return torch.cat([mapped(phi, moments, *(t[i:i + chunk] for t in batch.tensors()))
                           for i in range(0, batch.n_tasks, chunk)])
 
 

@@ -9,10 +9,16 @@ of size ``inner_lr`` on its support set:
 Reptile's paper (Nichol et al. 2018, arXiv 1803.02999, appendix A) trains its
 Omniglot tasks differently, and so can this loop: each step sees a *mini-batch*
 of the support set (``batch_size`` images, taken in turn), and the step is
-Adam's with beta1 = 0, as in the paper's code, started afresh for every task:
+Adam's with beta1 = 0, as in the paper's code:
 
     v <- beta2 v + (1 - beta2) g^2
     theta <- theta - inner_lr * g / (sqrt(v / (1 - beta2^t)) + eps)
+
+Adam's second moments v and its step count t either start afresh for every task, or
+start from ``moments`` kept from earlier tasks: the paper's code creates one Adam
+optimiser for the whole run, so v is a long average of squared gradients and a step
+is a gradient scaled by it. Started afresh, the first step is lr * sign(g) for every
+weight alike, and Reptile learns far less (see ``mamlviz.algorithms``).
 
 Everything is written with ``torch.func``: weights are plain dictionaries that
 flow through ``functional_call``, so the same code differentiates through the
@@ -22,6 +28,7 @@ mapped over the tasks of a meta-batch with ``vmap``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 
 import torch
@@ -85,41 +92,95 @@ def mini_batch(x: torch.Tensor, y: torch.Tensor, step: int, batch_size: int | No
     return (torch.cat([x[start:], x[:stop - m]]), torch.cat([y[start:], y[:stop - m]]))
 
 
-def adaptation(model: nn.Module, loss_fn: LossFn, phi: Params, support_x: torch.Tensor,
-               support_y: torch.Tensor, inner_lr: float, steps: int,
-               first_order: bool = False, optimizer: str = "sgd",
-               batch_size: int | None = None) -> Iterator[Params]:
-    """theta after each of ``steps`` inner steps on the support set, starting at ``phi``.
+# A run that keeps Adam's inner moments stores them beside the outer optimiser's state
+# (so checkpoints carry them), under this prefix.
+KEPT = "inner."
 
-    With ``first_order`` the inner gradients are treated as constants, so the
-    derivative of theta_hat with respect to phi is the identity: the second
-    derivatives of the chain rule (the lecture's "warning of math") are dropped.
-    ``optimizer`` is "sgd" (plain steps) or "adam" (Reptile's, see the module's text).
-    """
+
+def kept_moments(state: dict[str, torch.Tensor]) -> Params | None:
+    """The inner moments kept in a run's optimiser state, or None if it keeps none."""
+    moments = {k[len(KEPT):]: v for k, v in state.items() if k.startswith(KEPT)}
+    return moments or None
+
+
+def fresh_moments(phi: Params) -> Params:
+    """Adam's state before its first step: ``t`` = 0 steps, ``v.<name>`` = 0 per weight."""
+    any_p = next(iter(phi.values()))
+    return {"t": torch.zeros((), dtype=any_p.dtype, device=any_p.device),
+            **{f"v.{k}": torch.zeros_like(p) for k, p in phi.items()}}
+
+
+def _steps(model: nn.Module, loss_fn: LossFn, phi: Params, support_x: torch.Tensor,
+           support_y: torch.Tensor, inner_lr: float, steps: int, first_order: bool,
+           optimizer: str, batch_size: int | None, moments: Params | None
+           ) -> Iterator[tuple[Params, Params]]:
+    """(theta, Adam's moments) after each inner step; the moments are {} for "sgd"."""
 
     def support_loss(params: Params, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return task_loss(model, loss_fn, params, x, y)
 
     theta = phi
-    v = {k: torch.zeros_like(p) for k, p in phi.items()} if optimizer == "adam" else {}
+    state: Params = {}
+    t0: torch.Tensor | int = 0  # a fresh start's bias corrections are exact Python numbers
+    if optimizer == "adam":
+        state = dict(moments) if moments is not None else fresh_moments(phi)
+        if moments is not None:
+            t0 = moments["t"]
     for step in range(steps):
         x, y = mini_batch(support_x, support_y, step, batch_size)
         g = grad(support_loss)(theta, x, y)
         if first_order:
             g = {k: t.detach() for k, t in g.items()}
         if optimizer == "adam":
-            v = {k: ADAM_BETA2 * v[k] + (1 - ADAM_BETA2) * g[k] * g[k] for k in theta}
-            correction = 1 - ADAM_BETA2 ** (step + 1)
+            t = t0 + step + 1
+            v = {k: ADAM_BETA2 * state[f"v.{k}"] + (1 - ADAM_BETA2) * g[k] * g[k]
+                 for k in theta}
+            # 1 - beta2^t; as expm1 for a tensor t, where float32 would lose digits
+            correction = (1 - ADAM_BETA2**t if isinstance(t, int)
+                          else -torch.expm1(t * math.log(ADAM_BETA2)))
             g = {k: g[k] / (torch.sqrt(v[k] / correction) + ADAM_EPS) for k in theta}
+            like = next(iter(v.values()))
+            state = {"t": torch.as_tensor(t, dtype=like.dtype, device=like.device),
+                     **{f"v.{k}": v[k] for k in theta}}
         theta = {k: theta[k] - inner_lr * g[k] for k in theta}
+        yield theta, state
+
+
+def adaptation(model: nn.Module, loss_fn: LossFn, phi: Params, support_x: torch.Tensor,
+               support_y: torch.Tensor, inner_lr: float, steps: int,
+               first_order: bool = False, optimizer: str = "sgd",
+               batch_size: int | None = None, moments: Params | None = None
+               ) -> Iterator[Params]:
+    """theta after each of ``steps`` inner steps on the support set, starting at ``phi``.
+
+    With ``first_order`` the inner gradients are treated as constants, so the
+    derivative of theta_hat with respect to phi is the identity: the second
+    derivatives of the chain rule (the lecture's "warning of math") are dropped.
+    ``optimizer`` is "sgd" (plain steps) or "adam" (Reptile's, see the module's text);
+    ``moments`` is Adam's state to start from (default: afresh).
+    """
+    for theta, _ in _steps(model, loss_fn, phi, support_x, support_y, inner_lr, steps,
+                           first_order, optimizer, batch_size, moments):
         yield theta
+
+
+def adapt_keeping_moments(model: nn.Module, loss_fn: LossFn, phi: Params,
+                          support_x: torch.Tensor, support_y: torch.Tensor, inner_lr: float,
+                          steps: int, first_order: bool, optimizer: str,
+                          batch_size: int | None, moments: Params | None
+                          ) -> tuple[Params, Params]:
+    """theta_hat and Adam's moments after all ``steps`` inner steps."""
+    theta, state = phi, dict(moments or {})  # no steps: where it started
+    for theta, state in _steps(model, loss_fn, phi, support_x, support_y,  # noqa: B007
+                               inner_lr, steps, first_order, optimizer, batch_size, moments):
+        pass  # the last step's theta and moments are the result
+    return theta, state
 
 
 def adapt(model: nn.Module, loss_fn: LossFn, phi: Params, support_x: torch.Tensor,
           support_y: torch.Tensor, inner_lr: float, steps: int,
           first_order: bool = False, optimizer: str = "sgd",
-          batch_size: int | None = None) -> Params:
+          batch_size: int | None = None, moments: Params | None = None) -> Params:
     """theta_hat: the weights after all ``steps`` inner steps (see :func:`adaptation`)."""
-    thetas = list(adaptation(model, loss_fn, phi, support_x, support_y, inner_lr, steps,
-                             first_order, optimizer, batch_size))
-    return thetas[-1] if thetas else phi
+    return adapt_keeping_moments(model, loss_fn, phi, support_x, support_y, inner_lr, steps,
+                                 first_order, optimizer, batch_size, moments)[0]

@@ -80,13 +80,15 @@ def random_sinusoid_phi(seed: int = 0) -> Params:
 def omniglot_adapt(phi: Params, n_way: int, inner_lr: float, steps: int,
                    support_x: torch.Tensor, support_y: torch.Tensor,
                    query_x: torch.Tensor, query_y: torch.Tensor, optimizer: str = "sgd",
-                   batch_size: int | None = None) -> dict[str, Any]:
+                   batch_size: int | None = None,
+                   moments: Params | None = None) -> dict[str, Any]:
     """Adapt a Conv4 on one episode's support set; predictions after 0..steps steps.
 
     ``predictions_by_step[s][i]`` is the class predicted for query ``i`` after
     ``s`` steps; ``accuracy_by_step[s]`` the fraction right; ``confidence`` the
-    probability of the final prediction. Images are [n, 1, 28, 28]. ``optimizer``
-    and ``batch_size`` are the model's inner-loop rule (Reptile's: Adam on mini-batches).
+    probability of the final prediction. Images are [n, 1, 28, 28]. ``optimizer``,
+    ``batch_size`` and ``moments`` are the model's inner-loop rule (Reptile's: Adam on
+    mini-batches, from the moments its training kept).
     """
     from .models.conv4 import Conv4
 
@@ -99,8 +101,11 @@ def omniglot_adapt(phi: Params, n_way: int, inner_lr: float, steps: int,
     predictions: list[list[int]] = []
     accuracies: list[float] = []
     confidence: list[float] = []
+    if moments is not None:
+        moments = {k: v.detach().cpu().float() for k, v in moments.items()}
     thetas = adaptation(model, cross_entropy, phi, support_x, support_y, inner_lr, steps,
-                        first_order=True, optimizer=optimizer, batch_size=batch_size)
+                        first_order=True, optimizer=optimizer, batch_size=batch_size,
+                        moments=moments)
     for theta in (phi, *thetas):
         with torch.no_grad():
             logits = functional_call(model, theta, (query_x,))

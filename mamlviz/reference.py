@@ -4,16 +4,20 @@ This is how MAML is usually first written (one task at a time,
 ``torch.autograd.grad(create_graph=True)`` for the inner step). It is slow,
 obviously correct, and independent of ``torch.func``: the tests check the
 batched algorithms against it, and ``mamlviz bench`` reports speed-ups over it.
-Reptile's inner loop (mini-batches taken in turn, Adam with beta1 = 0) is written
-out here again, index by index, rather than reusing ``mamlviz.inner``.
+Reptile's inner loop (mini-batches taken in turn, Adam with beta1 = 0, its moments
+afresh or kept) is written out here again, index by index, rather than reusing
+``mamlviz.inner``; the kept moments are merged by running the tasks in turn.
 """
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import torch
 from torch.func import functional_call
 
-from .algorithms import InnerLoop, StepOutput
+from .algorithms import InnerLoop
 from .errors import ConfigError
 from .inner import ADAM_BETA2, ADAM_EPS, Params
 
@@ -30,10 +34,34 @@ def _support_batch(loop: InnerLoop, x: torch.Tensor, y: torch.Tensor, step: int
     return x[index], y[index]
 
 
+def _merged_in_turn(moments: Params, per_task: list[Params], steps: int) -> Params:
+    """Adam's moments after the tasks, run one after another in each rotation of their
+    order (v <- beta2^s v + (1 - beta2^s) c^n, c^n a task's own average), averaged."""
+    decay = ADAM_BETA2**steps
+    n_tasks = len(per_task)
+    merged = {"t": moments["t"] + n_tasks * steps}
+    for k, v0 in moments.items():
+        if k == "t":
+            continue
+        own = [(task[k] - decay * v0) / (1 - decay) for task in per_task]
+        total = torch.zeros_like(v0)
+        for first in range(n_tasks):
+            v = v0
+            for i in range(n_tasks):
+                v = decay * v + (1 - decay) * own[(first + i) % n_tasks]
+            total = total + v / n_tasks
+        merged[k] = total
+    return merged
+
+
 def naive_step(algorithm: str, loop: InnerLoop, phi: Params, support_x: torch.Tensor,
-               support_y: torch.Tensor, query_x: torch.Tensor, query_y: torch.Tensor
-               ) -> StepOutput:
-    """Same contract as ``mamlviz.algorithms.make_step(algorithm, loop)``, one task at a time."""
+               support_y: torch.Tensor, query_x: torch.Tensor, query_y: torch.Tensor,
+               moments: Params | None = None) -> Any:
+    """Same contract as ``mamlviz.algorithms.make_step(algorithm, loop)``, one task at a time.
+
+    With ``moments`` (Reptile keeping Adam's moments) each task starts from them, and the
+    moments after the meta-batch are returned too, as a fourth value.
+    """
     if algorithm not in ("maml", "fomaml", "reptile", "pretrain"):
         raise ConfigError("algorithm", f"unknown algorithm {algorithm!r}")
     names = list(phi)
@@ -44,10 +72,14 @@ def naive_step(algorithm: str, loop: InnerLoop, phi: Params, support_x: torch.Te
     total = torch.zeros((), dtype=leaves[0].dtype, device=leaves[0].device)
     reptile_diff = [torch.zeros_like(p) for p in leaves]
     before, after = [], []
+    moments_after: list[Params] = []
     for n in range(n_tasks):
         sx, sy, qx, qy = support_x[n], support_y[n], query_x[n], query_y[n]
         theta = phi_leaf
-        v = [torch.zeros_like(p) for p in leaves]  # Adam's second moments (beta1 = 0)
+        # Adam's second moments (beta1 = 0) and step count, afresh or as kept
+        v = [torch.zeros_like(p) if moments is None else moments[f"v.{k}"]
+             for k, p in zip(names, leaves)]
+        t0 = 0 if moments is None else moments["t"]
         for step in range(loop.inner_steps):
             bx, by = _support_batch(loop, sx, sy, step)
             raw = torch.autograd.grad(_loss(loop, theta, bx, by), list(theta.values()),
@@ -55,9 +87,11 @@ def naive_step(algorithm: str, loop: InnerLoop, phi: Params, support_x: torch.Te
             grads = [g if second_order else g.detach() for g in raw]
             if loop.optimizer == "adam":
                 v = [ADAM_BETA2 * vi + (1 - ADAM_BETA2) * g**2 for vi, g in zip(v, grads)]
-                v_hat = [vi / (1 - ADAM_BETA2 ** (step + 1)) for vi in v]
+                correction = -math.expm1((t0 + step + 1) * math.log(ADAM_BETA2))
+                v_hat = [vi / correction for vi in v]
                 grads = [g / (vh.sqrt() + ADAM_EPS) for g, vh in zip(grads, v_hat)]
             theta = {k: theta[k] - loop.inner_lr * g for k, g in zip(names, grads)}
+        moments_after.append({f"v.{k}": vi.detach() for k, vi in zip(names, v)})
         query_loss = _loss(loop, theta, qx, qy)
         before.append(_loss(loop, phi_leaf, qx, qy).detach())
         after.append(query_loss.detach())
@@ -73,4 +107,7 @@ def naive_step(algorithm: str, loop: InnerLoop, phi: Params, support_x: torch.Te
         direction = reptile_diff
     else:
         direction = list(torch.autograd.grad(total, leaves))
-    return dict(zip(names, direction)), torch.stack(before), torch.stack(after)
+    result = dict(zip(names, direction)), torch.stack(before), torch.stack(after)
+    if moments is None:
+        return result
+    return (*result, _merged_in_turn(moments, moments_after, loop.inner_steps))

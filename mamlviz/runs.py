@@ -21,7 +21,7 @@ from .config import TrainConfig
 from .device import describe, pick_device
 from .errors import ConfigError
 from .evaluate import adaptation_curves, summarise
-from .inner import Params
+from .inner import Params, kept_moments
 from .models.mlp import init_params
 from .problems import problem_from_config
 from .train import Record, Trainer
@@ -86,6 +86,10 @@ def load_run(path: str | os.PathLike[str], problem: str | None = None
     return config, checkpoint.phi
 
 
+def _on(moments: Params | None, device: torch.device) -> Params | None:
+    return None if moments is None else {k: v.to(device) for k, v in moments.items()}
+
+
 def load_sinusoid(path: str | os.PathLike[str]) -> tuple[TrainConfig, Params]:
     return load_run(path, problem="sinusoid")
 
@@ -103,8 +107,12 @@ def _model_for(config: TrainConfig) -> torch.nn.Module:
 def evaluate_phi(config: TrainConfig, phi: Params, tasks: int = 100, k_shot: int | None = None,
                  steps: int | None = None, seed: int = EVAL_SEED, inner_lr: float | None = None,
                  device: str | None = None, omniglot: Any = None,
-                 n_way: int | None = None) -> dict[str, Any]:
-    """Adapt ``phi`` on ``tasks`` held-out tasks and score it after 0..``steps`` steps."""
+                 n_way: int | None = None, moments: Params | None = None) -> dict[str, Any]:
+    """Adapt ``phi`` on ``tasks`` held-out tasks and score it after 0..``steps`` steps.
+
+    ``moments``: the inner Adam's moments a run kept (``Trainer.inner_moments``); every
+    task starts from them, as Reptile's code does at test time.
+    """
     if tasks < 1:
         raise ConfigError("tasks", f"must be at least 1, got {tasks}")
     steps = config.steps_at_test if steps is None else steps
@@ -133,13 +141,17 @@ def evaluate_phi(config: TrainConfig, phi: Params, tasks: int = 100, k_shot: int
                                sample.to(dev), lr, steps, metric_fn=problem.metric_fn,
                                chunk=20 if config.problem == "omniglot" else 100,
                                optimizer=config.inner_optimizer,
-                               batch_size=config.test_inner_batch)
+                               batch_size=config.test_inner_batch,
+                               moments=_on(moments, dev))
     summary = summarise(curves)
     result: dict[str, Any] = {"algorithm": config.algorithm, "problem": config.problem,
                               "device": describe(dev), "tasks": tasks, "shots": config.k_shot,
                               "steps": steps, "inner_lr": lr, "seed": seed,
                               "inner_optimizer": config.inner_optimizer,
                               "inner_batch": config.test_inner_batch,
+                              # what this evaluation's Adam started from (None: plain steps)
+                              "inner_moments": (("kept" if moments else "fresh")
+                                                if config.inner_optimizer == "adam" else None),
                               "ci95_by_step": summary["ci95_by_step"]}
     if problem.metric_name == "accuracy":
         result.update({"accuracy_by_step": summary["by_step"], "ways": config.n_way,
@@ -152,7 +164,8 @@ def evaluate_phi(config: TrainConfig, phi: Params, tasks: int = 100, k_shot: int
 
 def evaluate_checkpoint(path: str | os.PathLike[str], problem: str | None = None,
                         **kwargs: Any) -> dict[str, Any]:
-    config, phi = load_run(path, problem=problem)
-    result = evaluate_phi(config, phi, **kwargs)
+    config, checkpoint = load_checkpoint(path, problem=problem)
+    moments = kept_moments(checkpoint.opt_state) if config.inner_moments == "kept" else None
+    result = evaluate_phi(config, checkpoint.phi, moments=moments, **kwargs)
     result["checkpoint"] = str(Path(path))
     return result

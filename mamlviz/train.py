@@ -26,7 +26,7 @@ from .algorithms import InnerLoop, StepFn, make_step
 from .config import TrainConfig
 from .device import describe, pick_device
 from .graphed import DeviceMetaStep, Totals
-from .inner import Params
+from .inner import KEPT, Params, fresh_moments, kept_moments
 from .models.mlp import init_params
 from .optim import OptState, OuterOptimizer
 from .problems import Problem, problem_from_config
@@ -150,18 +150,27 @@ MetaStep = Callable[..., tuple[Params, OptState, torch.Tensor]]
 IN_PLACE = ("graphed", "fused")
 
 
-def fused_meta_step(step_fn: StepFn, optimizer: OuterOptimizer) -> MetaStep:
+def fused_meta_step(step_fn: StepFn, optimizer: OuterOptimizer,
+                    keeps_moments: bool = False) -> MetaStep:
     """One whole meta-step: direction, outer update, and the numbers a record needs.
 
     Returns the new phi and optimiser state (not yet committed: the caller keeps
     them only if the step was finite) and ``stats = [before, after, finite]``,
-    so the host synchronises once per step.
+    so the host synchronises once per step. With ``keeps_moments`` the state also
+    carries the inner Adam's moments (``mamlviz.inner.KEPT``), which the step updates.
     """
 
     def meta_step(phi: Params, state: OptState, *batch: torch.Tensor
                   ) -> tuple[Params, OptState, torch.Tensor]:
-        direction, before, after = step_fn(phi, *batch)
-        new_phi, new_state = optimizer.update(phi, state, direction)
+        outer = {k: v for k, v in state.items() if not k.startswith(KEPT)}
+        moments: Params = {}
+        if keeps_moments:
+            direction, before, after, moments = step_fn(  # type: ignore[call-arg,misc]
+                phi, *batch, moments=kept_moments(state))
+        else:
+            direction, before, after = step_fn(phi, *batch)
+        new_phi, new_state = optimizer.update(phi, outer, direction)
+        new_state = {**new_state, **{KEPT + k: v for k, v in moments.items()}}
         checks = torch.stack([before.mean(), after.mean()]
                              + [d.sum() for d in direction.values()])
         finite = torch.isfinite(checks).all().to(checks.dtype)
@@ -196,9 +205,10 @@ class Trainer:
         self.optimizer = OuterOptimizer(config.outer_optimizer, config.meta_lr,
                                         lr_final=config.meta_lr_final,
                                         total_steps=config.iterations)
-        self.opt_state = self.optimizer.init(self.phi)
         self.loop = InnerLoop(self.model, self.problem.loss_fn, config.inner_lr, config.inner_steps,
-                              config.inner_optimizer, config.inner_batch)
+                              config.inner_optimizer, config.inner_batch,
+                              keep_moments=config.inner_moments == "kept")
+        self.opt_state = {**self.optimizer.init(self.phi), **self._fresh_moments()}
         self.implementation = choose_implementation(config, self.device)
         self._meta_step = self._build(self.implementation)
         self._in_place: DeviceMetaStep | None = None  # the "graphed" implementation's step
@@ -216,6 +226,9 @@ class Trainer:
         before optimiser states were saved) restarts the optimiser's moments.
         """
         if opt_state:
+            if kept_moments(opt_state) is None and self.loop.keep_moments:
+                opt_state = {**opt_state, **self._fresh_moments()}
+                self.notes.append("no inner Adam moments saved: they start from zero")
             if set(opt_state) != set(self.opt_state):
                 raise ValueError("the saved optimiser state does not fit this optimiser")
             self.opt_state = {k: v.to(self.device) for k, v in opt_state.items()}
@@ -224,9 +237,20 @@ class Trainer:
         self.step, self.elapsed_s = step, elapsed_s
         self.generator = torch.Generator(self.device).manual_seed(self.config.seed + step)
 
+    def _fresh_moments(self) -> OptState:
+        if not self.loop.keep_moments:
+            return {}
+        return {KEPT + k: v for k, v in fresh_moments(self.phi).items()}
+
+    @property
+    def inner_moments(self) -> Params | None:
+        """The inner Adam's moments kept so far (None unless the run keeps them)."""
+        return kept_moments(self.opt_state)
+
     def _build(self, implementation: str) -> MetaStep:
         step_fn = build_step(implementation, self.config.algorithm, self.loop)
-        return compile_meta_step(implementation, fused_meta_step(step_fn, self.optimizer))
+        meta_step = fused_meta_step(step_fn, self.optimizer, self.loop.keep_moments)
+        return compile_meta_step(implementation, meta_step)
 
     def _call_meta_step(self, batch: tuple[torch.Tensor, ...]
                         ) -> tuple[Params, OptState, torch.Tensor]:

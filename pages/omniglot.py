@@ -107,7 +107,8 @@ TEXT = {
         "table_note": ("Ours differ from the papers' in training time (the meta-iterations "
                        "above) and in scoring 15 query images per class while meta-training "
                        "MAML (the paper's code: 1). Reptile trains with its paper's setup (10 "
-                       "shots per class, Adam inner steps, an annealed step), for far fewer "
+                       "shots per class, Adam inner steps whose state carries over from task "
+                       "to task and into testing, an annealed step), for far fewer "
                        "meta-iterations. The model card `assets/checkpoints/README.md` gives "
                        "the commands and the device."),
         "episode_col": "this episode (%)",
@@ -126,7 +127,9 @@ TEXT = {
             "The paper meta-trains for 60,000 iterations with 32 tasks per step. On this "
             "machine ({device}) that takes days; what fits in a lesson is first-order MAML "
             "with a meta-batch of 4 and 5 query images per class: the accuracy on testing "
-            "tasks climbs above chance within a minute."
+            "tasks climbs above chance within a minute. Here Reptile's Adam starts afresh on "
+            "every task; its paper's code (and our shipped model) keeps Adam's state from "
+            "task to task."
         ),
         "algorithms": "algorithms",
         "meta_batch": "meta-batch",
@@ -190,7 +193,8 @@ TEXT = {
         "iterations_col": "我们的元迭代次数（论文：60,000；Reptile 100,000 至 200,000）",
         "table_note": ("我们与论文的不同：训练时间（上表的元迭代次数）；元训练 MAML 时每类用 15 张"
                        "查询图（论文代码用 1 张）。Reptile 按它论文的设置训练（每类 10 个样本、"
-                       "内层用 Adam、逐渐减小的步长），但元迭代次数少得多。训练命令和设备见模型卡 "
+                       "内层用 Adam 且其状态从一个任务延续到下一个任务、直到测试，"
+                       "逐渐减小的步长），但元迭代次数少得多。训练命令和设备见模型卡 "
                        "`assets/checkpoints/README.md`。"),
         "episode_col": "本任务 (%)",
         "human_head": "你与模型比赛",
@@ -206,7 +210,8 @@ TEXT = {
         "live_body": (
             "论文用每步 32 个任务元训练 60,000 次迭代。在这台机器（{device}）上要好几天；"
             "一节课里能做的是一阶 MAML、元批量 4、每类 5 张查询图：一分钟之内，测试任务上的"
-            "正确率就会超过随机猜测。"
+            "正确率就会超过随机猜测。这里 Reptile 的 Adam 在每个任务上重新开始；它论文的代码"
+            "（以及我们提供的模型）让 Adam 的状态从一个任务延续到下一个任务。"
         ),
         "algorithms": "算法",
         "meta_batch": "元批量",
@@ -255,16 +260,20 @@ def _omniglot(env_source: str | None) -> Any:
 
 @st.cache_resource(show_spinner=False)
 def _checkpoint(algorithm: str, n_way: int, k_shot: int) -> Any:
-    """A shipped checkpoint, loaded once per server: (config, phi), an error, or None if absent."""
-    from mamlviz.runs import load_run
+    """A shipped checkpoint, loaded once per server: (config, phi, the inner Adam moments its
+    training kept or None), an error, or None if absent."""
+    from mamlviz.inner import kept_moments
+    from mamlviz.runs import load_checkpoint
 
     path = _ui.CHECKPOINTS / f"omniglot_{algorithm}_{n_way}w{k_shot}s.pt"
     if not path.exists():
         return None
     try:
-        return load_run(path, problem="omniglot")
+        config, saved = load_checkpoint(path, problem="omniglot")
     except MamlvizError as exc:
         return exc
+    kept = kept_moments(saved.opt_state) if config.inner_moments == "kept" else None
+    return config, saved.phi, kept
 
 
 def _from_card(path: Path, show: Callable[[dict[str, Any]], str]) -> str:
@@ -313,11 +322,11 @@ def _episode(env_source: str | None, n_way: int, k_shot: int, seed: int, source:
 def _shipped_adapt(env_source: str | None, n_way: int, k_shot: int, seed: int, source: str,
                    algorithm: str) -> dict[str, Any]:
     """A shipped model adapted on an episode: computed once per server, shared by sessions."""
-    config, phi = _checkpoint(algorithm, n_way, k_shot)
+    config, phi, moments = _checkpoint(algorithm, n_way, k_shot)
     ep = _episode(env_source, n_way, k_shot, seed, source)
     return omniglot_adapt(phi, n_way, config.inner_lr, MAX_STEPS, ep["support_x"],
                           ep["support_y"], ep["query_x"], ep["query_y"],
-                          config.inner_optimizer, config.test_inner_batch)
+                          config.inner_optimizer, config.test_inner_batch, moments)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -565,7 +574,10 @@ if c1.button(t["train"], type="primary", key="omni_train", disabled=running):
                 a, problem="omniglot", n_way=live_n, k_shot=live_k, n_query=5,
                 meta_batch_size=meta_batch, iterations=iterations, seed=seed,
                 inner_lr=None if a == "reptile" else inner_lr,
-                meta_lr=None if a == "reptile" else meta_lr) for a in chosen}
+                meta_lr=None if a == "reptile" else meta_lr,
+                # A live run's weights reach this page without its optimiser's state, so
+                # its Reptile starts Adam afresh on every task (said in live_note).
+                inner_moments="fresh" if a == "reptile" else None) for a in chosen}
         except MamlvizError as exc:
             st.error(t["bad_setting"].format(error=exc))
         else:

@@ -83,6 +83,46 @@ def test_batched_step_equals_naive_per_task_loop(mlp, algorithm, inner_steps, op
     assert torch.allclose(after, ref_after, atol=1e-12)
 
 
+@pytest.mark.parametrize("inner_steps", [1, 3])
+def test_reptile_keeping_adam_moments_equals_the_naive_loop(mlp, inner_steps):
+    """Kept moments (Reptile's code): each task starts from them, and the moments after
+    the meta-batch equal running the tasks in turn (each rotation of their order) and
+    averaging; the naive loop does exactly that, index by index."""
+    model, phi = mlp
+    loop = InnerLoop(model, mse, 0.02, inner_steps, "adam", 4, keep_moments=True)
+    g = torch.Generator().manual_seed(5)
+    moments = {"t": torch.tensor(37.0, dtype=torch.float64),
+               **{f"v.{k}": torch.rand(p.shape, generator=g, dtype=torch.float64) * 1e-3
+                  for k, p in phi.items()}}
+    batch = sinusoid_batch().tensors()
+    ours, before, after, merged = make_step("reptile", loop)(phi, *batch, moments=moments)
+    ref, ref_before, ref_after, ref_merged = naive_step("reptile", loop, phi, *batch,
+                                                        moments=moments)
+    assert max_diff(ours, ref) < 1e-12 and max_diff(merged, ref_merged) < 1e-12
+    assert torch.allclose(after, ref_after, atol=1e-12)
+    assert merged["t"].item() == 37 + 4 * inner_steps  # four tasks' steps, in turn
+    # Starting from the kept moments is not starting afresh.
+    fresh, _, _ = make_step("reptile", loop)(phi, *batch)
+    assert max_diff(ours, fresh) > 1e-6
+
+
+def test_merged_moments_weigh_each_task_as_if_run_in_turn():
+    from mamlviz.algorithms import merge_moments
+    from mamlviz.inner import ADAM_BETA2
+
+    beta = ADAM_BETA2
+    moments = {"t": torch.tensor(10.0, dtype=torch.float64),
+               "v.w": torch.tensor([4.0], dtype=torch.float64)}
+    # Two tasks, one step each, own squared gradients 1 and 9: v^n = beta v + (1 - beta) c^n.
+    per_task = {"t": torch.tensor([11.0, 11.0], dtype=torch.float64),
+                "v.w": torch.tensor([[beta * 4 + (1 - beta) * 1], [beta * 4 + (1 - beta) * 9]],
+                                    dtype=torch.float64)}
+    merged = merge_moments(moments, per_task, steps=1)
+    in_turn = [beta * (beta * 4 + (1 - beta) * a) + (1 - beta) * b for a, b in ((1, 9), (9, 1))]
+    assert merged["v.w"].item() == pytest.approx(sum(in_turn) / 2, rel=1e-12)
+    assert merged["t"].item() == 12
+
+
 def test_maml_meta_gradient_matches_finite_differences(mlp):
     model, phi = mlp
     loop = InnerLoop(model, mse, 0.02, 2)

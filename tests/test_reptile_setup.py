@@ -59,6 +59,79 @@ def test_inner_adam_is_torch_adam_with_beta1_zero_started_afresh(mlp):
     assert max_diff(ours, {k: v.detach() for k, v in leaves.items()}) < 1e-12
 
 
+def test_inner_adam_from_kept_moments_is_torch_adam_going_on(mlp):
+    """Kept moments: the steps after them are the steps one torch Adam would take next."""
+    from mamlviz.inner import adapt_keeping_moments
+
+    model, phi = mlp
+    sx, sy, _, _ = sinusoid_batch(n_tasks=2).tensors()
+    leaves = {k: v.clone().requires_grad_() for k, v in phi.items()}
+    torch_adam = torch.optim.Adam(list(leaves.values()), lr=0.003, betas=(0.0, 0.999), eps=1e-8)
+    for step in range(4):  # an earlier task: only Adam's state is carried on
+        torch_adam.zero_grad()
+        task_loss(model, mse, leaves, sx[1], sy[1]).backward()
+        torch_adam.step()
+    _, moments = adapt_keeping_moments(model, mse, phi, sx[1], sy[1], 0.003, 4, True, "adam",
+                                       None, None)
+    assert moments["t"].item() == 4
+    state = [torch_adam.state[p] for p in leaves.values()]
+    assert max(float((moments[f"v.{k}"] - st["exp_avg_sq"]).abs().max())
+               for k, st in zip(leaves, state)) < 1e-15
+    with torch.no_grad():
+        for k, v in leaves.items():
+            v.copy_(phi[k])  # back to phi, with Adam's state kept
+    ours, after = adapt_keeping_moments(model, mse, phi, sx[0], sy[0], 0.003, 3, True, "adam",
+                                        None, moments)
+    for step in range(3):
+        torch_adam.zero_grad()
+        task_loss(model, mse, leaves, sx[0], sy[0]).backward()
+        torch_adam.step()
+    assert max_diff(ours, {k: v.detach() for k, v in leaves.items()}) < 1e-12
+    assert after["t"].item() == 7
+
+
+def test_kept_moments_are_only_for_reptiles_adam_and_default_on_omniglot():
+    assert TrainConfig.for_algorithm("reptile", problem="omniglot").inner_moments == "kept"
+    plain = TrainConfig.for_algorithm("reptile", problem="omniglot", inner_optimizer="sgd")
+    assert plain.inner_moments == "fresh"  # plain steps have no moments to keep
+    with pytest.raises(ConfigError, match="inner_moments"):
+        TrainConfig(algorithm="reptile", inner_moments="kept")  # sgd inner steps
+    with pytest.raises(ConfigError, match="inner_moments"):
+        TrainConfig(algorithm="fomaml", inner_optimizer="adam", inner_moments="kept")
+    with pytest.raises(ConfigError, match="inner_moments"):
+        TrainConfig(algorithm="reptile", inner_optimizer="adam", inner_moments="always")
+
+
+def test_kept_moments_travel_in_the_checkpoint_to_evaluation(tmp_path):
+    from mamlviz.runs import evaluate_checkpoint, evaluate_phi, train_to_checkpoint
+
+    config = TrainConfig.for_algorithm("reptile", iterations=3, meta_batch_size=2,
+                                       inner_optimizer="adam", inner_batch=5, inner_steps=3,
+                                       inner_moments="kept", implementation="vmap")
+    path = tmp_path / "reptile.pt"
+    list(train_to_checkpoint(config, path))
+    trainer = Trainer(config)
+    list(trainer.run())
+    moments = trainer.inner_moments
+    assert moments is not None and moments["t"].item() == 3 * 2 * 3  # its, tasks, steps
+    result = evaluate_checkpoint(path, tasks=20, steps=3)
+    assert result["inner_moments"] == "kept"
+    kept = evaluate_phi(config, trainer.phi, tasks=20, steps=3, moments=moments)
+    fresh = evaluate_phi(config, trainer.phi, tasks=20, steps=3)
+    assert result["mse_by_step"] == pytest.approx(kept["mse_by_step"], rel=1e-6)
+    assert fresh["inner_moments"] == "fresh" and fresh["mse_by_step"] != kept["mse_by_step"]
+
+
+def test_resuming_a_run_saved_without_moments_starts_them_afresh():
+    config = TrainConfig.for_algorithm("reptile", iterations=4, meta_batch_size=2,
+                                       inner_optimizer="adam", inner_moments="kept",
+                                       implementation="vmap", meta_lr_final=0.0)
+    trainer = Trainer(config)
+    trainer.resume({"t": torch.tensor(2.0)}, step=2, elapsed_s=1.0)
+    assert "no inner Adam moments saved" in trainer.notes[0]
+    assert [r.step for r in trainer.run()] == [3, 4]
+
+
 def test_adaptation_yields_every_step_and_adam_lowers_the_support_loss(mlp):
     model, phi = mlp
     sx, sy, _, _ = sinusoid_batch(n_tasks=1).tensors()

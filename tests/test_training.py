@@ -107,15 +107,23 @@ def test_graphed_step_divergence_matches_the_plain_loop():
         assert torch.allclose(in_place.phi[k], plain.phi[k], atol=1e-6)
 
 
+# Reptile with Reptile's own inner rule: Adam on mini-batches, its moments kept.
+KEPT_ADAM = {"inner_optimizer": "adam", "inner_batch": 4, "inner_moments": "kept",
+             "inner_steps": 3}
+
+
 @pytest.mark.skipif(not compiler_available(), reason="torch.compile needs a C++ compiler")
-def test_fused_step_trains_like_the_plain_loop_and_stops_where_it_diverges():
+@pytest.mark.parametrize(("algorithm", "rule"), [("maml", {}), ("reptile", KEPT_ADAM)])
+def test_fused_step_trains_like_the_plain_loop_and_stops_where_it_diverges(algorithm, rule):
     """The compiled in-place step (the GPU's fastest) is the same maths as the plain loop."""
-    plain = Trainer(small(iterations=3, implementation="loop"))
-    fused = Trainer(small(iterations=3, implementation="fused"))
+    plain = Trainer(small(algorithm, iterations=3, implementation="loop", **rule))
+    fused = Trainer(small(algorithm, iterations=3, implementation="fused", **rule))
     plain_losses = [r.query_loss_after for r in plain.run()]
     assert [r.query_loss_after for r in fused.run()] == pytest.approx(plain_losses, rel=1e-5)
     assert fused.implementation == "fused" and not fused.notes
     assert fused._in_place is not None and fused._in_place.fused
+    for k in plain.opt_state:  # the kept moments too
+        assert torch.allclose(fused.opt_state[k], plain.opt_state[k], rtol=1e-4, atol=1e-9), k
     for k in plain.phi:
         assert torch.allclose(fused.phi[k], plain.phi[k], atol=1e-5), k
     settings = {"iterations": 200, "outer_optimizer": "sgd", "meta_lr": 0.4, "log_every": 4}
