@@ -576,8 +576,12 @@ if c1.button(t["train"], type="primary", key="omni_train", disabled=running):
                 inner_lr=None if a == "reptile" else inner_lr,
                 meta_lr=None if a == "reptile" else meta_lr,
                 # A live run's weights reach this page without its optimiser's state, so
-                # its Reptile starts Adam afresh on every task (said in live_note).
-                inner_moments="fresh" if a == "reptile" else None) for a in chosen}
+                # its Reptile starts Adam afresh on every task (said in live_body).
+                inner_moments="fresh" if a == "reptile" else None,
+                # The first curve point must not wait for a compile: on a GPU the unfused
+                # graph starts within a second ("auto" fuses runs of 10,000 or more).
+                implementation="graphed" if torch.cuda.is_available() else None)
+                for a in chosen}
         except MamlvizError as exc:
             st.error(t["bad_setting"].format(error=exc))
         else:

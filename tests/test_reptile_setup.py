@@ -67,7 +67,7 @@ def test_inner_adam_from_kept_moments_is_torch_adam_going_on(mlp):
     sx, sy, _, _ = sinusoid_batch(n_tasks=2).tensors()
     leaves = {k: v.clone().requires_grad_() for k, v in phi.items()}
     torch_adam = torch.optim.Adam(list(leaves.values()), lr=0.003, betas=(0.0, 0.999), eps=1e-8)
-    for step in range(4):  # an earlier task: only Adam's state is carried on
+    for _ in range(4):  # an earlier task: only Adam's state is carried on
         torch_adam.zero_grad()
         task_loss(model, mse, leaves, sx[1], sy[1]).backward()
         torch_adam.step()
@@ -82,7 +82,7 @@ def test_inner_adam_from_kept_moments_is_torch_adam_going_on(mlp):
             v.copy_(phi[k])  # back to phi, with Adam's state kept
     ours, after = adapt_keeping_moments(model, mse, phi, sx[0], sy[0], 0.003, 3, True, "adam",
                                         None, moments)
-    for step in range(3):
+    for _ in range(3):
         torch_adam.zero_grad()
         task_loss(model, mse, leaves, sx[0], sy[0]).backward()
         torch_adam.step()

@@ -2,7 +2,7 @@
 # The shipped Reptile Omniglot checkpoints: its paper's setup (train shots 10, Adam inner
 # steps on mini-batches whose moments are kept from task to task, epsilon annealed from 1
 # to 0; mamlviz/config.py REPTILE_OMNIGLOT) with the run shortened to what one CPU thread
-# trains in about 70 minutes: ITERATIONS_5 and ITERATIONS_20 meta-iterations (the paper's
+# trains in about an hour: ITERATIONS_5 and ITERATIONS_20 meta-iterations (the paper's
 # are 100,000 and 200,000), epsilon annealed over the shortened run. Both train side by
 # side, one thread each, with the fused (compiled) step: about 2x the per-task loop on
 # this CPU after a minute or more of compiling. Re-create with
@@ -15,8 +15,8 @@ mkdir -p "$out"
 cd "$out"
 export MAMLVIZ_DEVICE="${MAMLVIZ_DEVICE:-cpu}"
 export PYTHONPATH="$here/../..${PYTHONPATH:+:$PYTHONPATH}"  # the engine, installed or not
-ITERATIONS_5="${ITERATIONS_5:-24000}"
-ITERATIONS_20="${ITERATIONS_20:-6000}"
+ITERATIONS_5="${ITERATIONS_5:-27000}"
+ITERATIONS_20="${ITERATIONS_20:-7500}"
 IMPLEMENTATION="${IMPLEMENTATION:-fused}"
 train_and_eval() {  # ways iterations
   local name="omniglot_reptile_${1}w1s"
@@ -33,9 +33,10 @@ print(json.dumps({**m['final_record'], 'checkpoint': sys.argv[1]}))" "${name}.pt
   python -m mamlviz eval omniglot --checkpoint "${name}.pt" --tasks 600 --json \
     | tail -n 1 > "${name}.eval.json"
 }
-train_and_eval 5 "$ITERATIONS_5" &
-five=$!
-train_and_eval 20 "$ITERATIONS_20" &
-twenty=$!
-wait "$five"
-wait "$twenty"
+pids=()
+for ways in ${WAYS:-5 20}; do
+  iterations="ITERATIONS_${ways}"
+  train_and_eval "$ways" "${!iterations}" &
+  pids+=($!)
+done
+for pid in "${pids[@]}"; do wait "$pid"; done
