@@ -40,12 +40,20 @@ SETTINGS = [(5, 32, 1, 500), (5, 32, 15, 300), (20, 16, 15, 100), (20, 16, 1, 15
 TIMED = {"loop": 3, "vmap": 20}
 
 
-def warm_up_only(common: dict, device: torch.device) -> float:
-    started = time.perf_counter()
-    config = TrainConfig.for_algorithm("maml", implementation="fused", iterations=1,
+def _trainer(implementation: str, iterations: int, common: dict, device: torch.device
+             ) -> Trainer:
+    """Second-order MAML in one of SETTINGS (``common``), run for ``iterations`` steps."""
+    config = TrainConfig.for_algorithm("maml", implementation=implementation,
+                                       iterations=iterations,
                                        **{k: v for k, v in common.items() if k != "omniglot"})
     trainer = Trainer(config, device=device, omniglot=common["omniglot"])
-    list(trainer.run())
+    list(trainer.run())  # prepares (compiles, captures) the step
+    return trainer
+
+
+def warm_up_only(common: dict, device: torch.device) -> float:
+    started = time.perf_counter()
+    trainer = _trainer("fused", 1, common, device)
     torch.cuda.synchronize(device)
     if trainer.notes:
         print("  notes:", trainer.notes, flush=True)
@@ -57,10 +65,7 @@ def profile_kernels(common: dict, device: torch.device, calls: int = 10) -> None
     from torch.profiler import ProfilerActivity, profile
 
     for implementation in ("graphed", "fused"):
-        config = TrainConfig.for_algorithm("maml", implementation=implementation, iterations=2,
-                                           **{k: v for k, v in common.items() if k != "omniglot"})
-        trainer = Trainer(config, device=device, omniglot=common["omniglot"])
-        list(trainer.run())  # prepares (and compiles) the step
+        trainer = _trainer(implementation, 2, common, device)
         step = trainer._in_place
         if step is None:
             print(f"{implementation}: no in-place step ({trainer.notes})")

@@ -57,9 +57,9 @@ class InnerLoop:
     keep_moments: bool = False  # Adam's moments go on from task to task (Reptile's code)
 
     def adapt(self, phi: Params, support_x: torch.Tensor, support_y: torch.Tensor,
-              first_order: bool, moments: Params | None = None) -> Params:
+              first_order: bool) -> Params:
         return adapt(self.model, self.loss_fn, phi, support_x, support_y, self.inner_lr,
-                     self.inner_steps, first_order, self.optimizer, self.batch_size, moments)
+                     self.inner_steps, first_order, self.optimizer, self.batch_size)
 
     def adapt_keeping_moments(self, phi: Params, support_x: torch.Tensor,
                               support_y: torch.Tensor, moments: Params

@@ -86,6 +86,15 @@ def load_run(path: str | os.PathLike[str], problem: str | None = None
     return config, checkpoint.phi
 
 
+def load_learner(path: str | os.PathLike[str], problem: str | None = None
+                 ) -> tuple[TrainConfig, Params, Params | None]:
+    """What adapting a checkpoint's model needs: its config, phi, and the inner Adam
+    moments its training kept (None if it keeps none: each task starts afresh)."""
+    config, checkpoint = load_checkpoint(path, problem)
+    moments = kept_moments(checkpoint.opt_state) if config.inner_moments == "kept" else None
+    return config, checkpoint.phi, moments
+
+
 def _on(moments: Params | None, device: torch.device) -> Params | None:
     return None if moments is None else {k: v.to(device) for k, v in moments.items()}
 
@@ -164,8 +173,7 @@ def evaluate_phi(config: TrainConfig, phi: Params, tasks: int = 100, k_shot: int
 
 def evaluate_checkpoint(path: str | os.PathLike[str], problem: str | None = None,
                         **kwargs: Any) -> dict[str, Any]:
-    config, checkpoint = load_checkpoint(path, problem=problem)
-    moments = kept_moments(checkpoint.opt_state) if config.inner_moments == "kept" else None
-    result = evaluate_phi(config, checkpoint.phi, moments=moments, **kwargs)
+    config, phi, moments = load_learner(path, problem=problem)
+    result = evaluate_phi(config, phi, moments=moments, **kwargs)
     result["checkpoint"] = str(Path(path))
     return result

@@ -262,18 +262,15 @@ def _omniglot(env_source: str | None) -> Any:
 def _checkpoint(algorithm: str, n_way: int, k_shot: int) -> Any:
     """A shipped checkpoint, loaded once per server: (config, phi, the inner Adam moments its
     training kept or None), an error, or None if absent."""
-    from mamlviz.inner import kept_moments
-    from mamlviz.runs import load_checkpoint
+    from mamlviz.runs import load_learner
 
     path = _ui.CHECKPOINTS / f"omniglot_{algorithm}_{n_way}w{k_shot}s.pt"
     if not path.exists():
         return None
     try:
-        config, saved = load_checkpoint(path, problem="omniglot")
+        return load_learner(path, problem="omniglot")
     except MamlvizError as exc:
         return exc
-    kept = kept_moments(saved.opt_state) if config.inner_moments == "kept" else None
-    return config, saved.phi, kept
 
 
 def _from_card(path: Path, show: Callable[[dict[str, Any]], str]) -> str:
