@@ -42,7 +42,7 @@ from .inner import Params
 from .train import Record, Trainer
 
 # Per-algorithm states: waiting -> (queued) -> starting -> running -> done | diverged | stopped
-# | failed.
+# | failed. A snapshot says "stopping" between Stop and the worker's end.
 FINISHED = ("done", "diverged", "stopped", "failed")
 # Keep memory bounded on long runs: beyond this many records, every other one is dropped.
 MAX_RECORDS = 20_000
@@ -82,10 +82,10 @@ class Snapshot:
 
     @property
     def overall(self) -> str:
-        """One word for the whole run: running, failed, diverged, stopped or done."""
+        """One word for the whole run: running, stopping, failed, diverged, stopped or done."""
         states = set(self.status.values())
         if states - set(FINISHED):
-            return "running"
+            return "stopping" if "stopping" in states else "running"
         for word in ("failed", "diverged", "stopped"):
             if word in states:
                 return word
@@ -268,6 +268,11 @@ class LiveRun:
         return self._thread is not None and self._thread.is_alive()
 
     @property
+    def stopping(self) -> bool:
+        """Stop was asked for (or nobody watched) and the worker is still finishing."""
+        return self._stop.is_set() and self.alive
+
+    @property
     def names(self) -> list[str]:
         return list(self._slots)
 
@@ -298,6 +303,11 @@ class LiveRun:
             status = {n: s.status for n, s in self._slots.items()}
             if self._thread is None:
                 status = {n: "waiting" for n in status}
+            elif self.stopping:
+                # Stop was asked for and the worker has not finished yet: it ends after the
+                # meta-step in progress, which on a busy machine (a niced training process,
+                # or a compile) can take seconds. Say so at once, not "running".
+                status = {n: (v if v in FINISHED else "stopping") for n, v in status.items()}
             return Snapshot(
                 records=records,
                 evals={n: list(s.evals) for n, s in self._slots.items()},

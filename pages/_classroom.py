@@ -63,8 +63,8 @@ LIVE_TEXT = {
         "no_algorithm": "Choose at least one algorithm.", "pretrain": "pre-training",
         "reptile": "Reptile", "state_diverged": "diverged", "state_done": "done",
         "state_failed": "failed", "state_running": "running", "state_starting": "starting",
-        "state_stopped": "stopped", "state_waiting": "waiting", "status": "status",
-        "stop": "Stop", "train": "Train",
+        "state_stopped": "stopped", "state_stopping": "stopping…", "state_waiting": "waiting",
+        "status": "status", "stop": "Stop", "train": "Train",
     },
     "zh": {
         "bad_setting": "该设置无效：{error}", "clear": "清除本次训练", "device": "设备",
@@ -74,7 +74,8 @@ LIVE_TEXT = {
         "no_algorithm": "请至少选择一个算法。", "pretrain": "模型预训练", "reptile": "Reptile",
         "state_diverged": "发散", "state_done": "完成", "state_failed": "出错",
         "state_running": "训练中", "state_starting": "启动中", "state_stopped": "已停止",
-        "state_waiting": "等待", "status": "状态", "stop": "停止", "train": "训练",
+        "state_stopping": "正在停止…", "state_waiting": "等待", "status": "状态", "stop": "停止",
+        "train": "训练",
     },
 }
 

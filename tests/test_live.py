@@ -71,6 +71,37 @@ def test_stop_keeps_what_was_trained() -> None:
     assert any(not torch.equal(phi[k], start[k]) for k in phi)
 
 
+def test_a_stop_says_stopping_until_the_step_in_progress_ends() -> None:
+    # A meta-step that takes long to finish (a compile, or a niced training process on a
+    # busy server): between Stop and the worker's end the run says "stopping", not
+    # "running", and it still counts as running (the page keeps polling).
+    in_step, release = threading.Event(), threading.Event()
+
+    class Slow(Trainer):
+        def run(self, iterations=None):
+            for record in super().run(iterations):
+                yield record
+                if record.step == 2:
+                    in_step.set()
+                    release.wait(60)
+
+    run = LiveRun({"maml": _config(iterations=100), "pretrain": _config("pretrain", iterations=2)},
+                  trainer_factory=Slow).start()
+    assert in_step.wait(60)
+    assert run.snapshot().status["maml"] == "running" and not run.stopping
+    run.stop()
+    snap = run.snapshot()
+    assert run.stopping and snap.running and snap.overall == "stopping"
+    # A finished algorithm keeps its own word.
+    assert snap.status == {"maml": "stopping", "pretrain": "done"}
+    release.set()
+    assert run.join(timeout=60)
+    snap = run.snapshot()
+    assert not run.stopping and not snap.running
+    assert snap.status == {"maml": "stopped", "pretrain": "done"}
+    assert snap.steps["maml"] == 3  # the step in progress finished, and is kept
+
+
 def test_snapshots_from_another_thread_while_training() -> None:
     run = LiveRun({"fomaml": _config("fomaml", iterations=40)}).start()
     seen: list[int] = []
