@@ -5,8 +5,10 @@
 #   1. in the background, under MPS: more meta-iterations for the shipped checkpoints in
 #      RESUME (default: 20-way MAML, 91.4% after 14,691 of the paper's 60,000), each with
 #      `--resume` (the "auto" implementation fuses a run this long), and the models in
-#      FRESH (none by default; e.g. FRESH=reptile_5w1s, its paper's setup over
-#      REPTILE_ITERATIONS), all for at most TRAIN_SECONDS;
+#      FRESH (default: maml_20w1s_q1, 20-way MAML from scratch with the MAML code's one
+#      query image per class, to test whether our 15 are what holds 20-way MAML near 91%;
+#      e.g. FRESH=reptile_5w1s: its paper's setup over REPTILE_ITERATIONS; FRESH="": none),
+#      all for at most TRAIN_SECONDS;
 #   2. meanwhile, in the foreground: the GPU checks (tests/test_cuda.py), and with BENCH=1
 #      the benchmark's fused steps compiled once, to fill inductor's disk cache;
 #   3. every trained model scored on TASKS testing tasks;
@@ -20,8 +22,8 @@
 # more than 8 files: pack it (tar) before it comes back from the device.
 #   MAMLVIZ_OMNIGLOT=$PWD/.carry/omniglot CKPT_OUT=$OUT/ckpt bash assets/checkpoints/continue_omniglot_gpu.sh
 # Try it on a CPU first with tiny settings:
-#   MAMLVIZ_DEVICE=cpu MORE_ITERATIONS=2 FRESH=reptile_5w1s REPTILE_ITERATIONS=2 \
-#     TRAIN_SECONDS=20 TASKS=4 CHECKS=0 CKPT_OUT=/tmp/cont bash assets/checkpoints/continue_omniglot_gpu.sh
+#   MAMLVIZ_DEVICE=cpu MORE_ITERATIONS=2 ITERATIONS=2 TRAIN_SECONDS=20 TASKS=4 CHECKS=0 \
+#     CKPT_OUT=/tmp/cont bash assets/checkpoints/continue_omniglot_gpu.sh
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -32,8 +34,8 @@ if [ "$out" = "$here" ]; then echo "CKPT_OUT must not be $here"; exit 2; fi
 export MAMLVIZ_DEVICE="${MAMLVIZ_DEVICE:-cuda}"
 export PYTHONPATH="$root${PYTHONPATH:+:$PYTHONPATH}"  # the engine, installed or not
 export PYTHONUNBUFFERED=1
-RESUME="${RESUME:-maml_20w1s}"
-FRESH="${FRESH:-}"
+RESUME="${RESUME-maml_20w1s}"  # RESUME="" resumes nothing
+FRESH="${FRESH-maml_20w1s_q1}"
 ITERATIONS="${ITERATIONS:-60000}"  # the paper's run, the most any resume goes to
 MORE_ITERATIONS="${MORE_ITERATIONS:-}"  # or: this many beyond each checkpoint's steps
 REPTILE_ITERATIONS="${REPTILE_ITERATIONS:-20000}"  # epsilon is annealed over these
@@ -60,9 +62,13 @@ fi
 say "training ${RESUME} ${FRESH} for up to ${TRAIN_SECONDS} s"
 pids=()
 for name in $RESUME $FRESH; do
-  algorithm="${name%%_*}"; shape="${name#*_}"; ways="${shape%%w*}"; shots="${shape#*w}"
-  run=(--iterations "$ITERATIONS")
-  [ "$algorithm" = reptile ] && run=(--iterations "$REPTILE_ITERATIONS")
+  # A name is ALGORITHM_{N}w{K}s, optionally with _q{Q}: Q query images per class (ours
+  # train with 15; the MAML code's Omniglot runs use 1).
+  base="${name%_q*}"; queries=()
+  [ "$base" != "$name" ] && queries=(--queries "${name##*_q}")
+  algorithm="${base%%_*}"; shape="${base#*_}"; ways="${shape%%w*}"; shots="${shape#*w}"
+  run=(--iterations "$ITERATIONS" "${queries[@]}")
+  [ "$algorithm" = reptile ] && run=(--iterations "$REPTILE_ITERATIONS" "${queries[@]}")
   if [[ " $RESUME " == *" $name "* ]]; then
     ckpt="$here/omniglot_${name}.pt"
     [ -f "$ckpt" ] || { echo "no checkpoint $ckpt"; status=1; continue; }
@@ -111,7 +117,7 @@ for name in $RESUME $FRESH; do
   tail -n 1 "$out/omniglot_${name}.eval.log" > "$out/omniglot_${name}.eval.json"
   echo "$name: $(cut -c1-300 "$out/omniglot_${name}.train.json")"
   echo "   eval: $(cut -c1-400 "$out/omniglot_${name}.eval.json")"
-  echo "   shipped: $(cut -c1-200 "$here/omniglot_${name}.eval.json")"
+  [ -f "$here/omniglot_${name}.eval.json" ] && echo "   shipped: $(cut -c1-200 "$here/omniglot_${name}.eval.json")"
 done
 [ "$mps" = 1 ] && { echo quit | nvidia-cuda-mps-control; sleep 1; say "MPS off"; }
 
