@@ -235,8 +235,12 @@ def main() -> None:
             tab_paints = [float(v["first_paint_ms"]) for v in tab_visits]  # type: ignore[arg-type]
             fcps = [float(v["fcp_ms"]) for v in visits]  # type: ignore[arg-type]
             contents = [float(v["content_ms"]) for v in visits]  # type: ignore[arg-type]
+            tab_fcps = [float(v["fcp_ms"]) for v in tab_visits]  # type: ignore[arg-type]
+            tab_contents = [float(v["content_ms"]) for v in tab_visits]  # type: ignore[arg-type]
             result["pages"][chapter.name] = {
                 "charts": visits[0]["charts"],
+                "new_browser_fcp_ms": fcps, "new_tab_fcp_ms": tab_fcps,
+                "new_browser_content_ms": contents, "new_tab_content_ms": tab_contents,
                 "new_browser_fcp_median_ms": statistics.median(fcps),
                 "new_browser_content_median_ms": statistics.median(contents),
                 "new_browser_ms": paints, "new_browser_median_ms": statistics.median(paints),
@@ -263,17 +267,28 @@ def main() -> None:
             "median_ms": statistics.median(latencies), "p95_ms": percentile(latencies, 0.95),
             "max_ms": max(latencies)}
         result["wall_s"] = time.perf_counter() - started
-    worst = max(max(p["new_browser_ms"]) for p in result["pages"].values())
-    worst_tab = max(max(p["new_tab_ms"]) for p in result["pages"].values())
+    pages = result["pages"].values()
+    worst = max(max(p["new_browser_ms"]) for p in pages)
+    worst_tab = max(max(p["new_tab_ms"]) for p in pages)
+    worst_median = max(p["new_browser_median_ms"] for p in pages)
+    # The browser's own first paint, and the first frame with the chapter's content.
+    worst_fcp = max(max(p["new_browser_fcp_ms"] + p["new_tab_fcp_ms"]) for p in pages)
+    worst_content = max(max(p["new_browser_content_ms"] + p["new_tab_content_ms"])
+                        for p in pages)
     s = result["slider"]
     print(f"slider on {s['page']}: {s['changes']} changes, median {s['median_ms']:.0f} ms, "
           f"p95 {s['p95_ms']:.0f} ms, max {s['max_ms']:.0f} ms (goal: median <= 300 ms)")
-    print(f"first paint, worst visit: new browser {worst:.0f} ms, new tab {worst_tab:.0f} ms "
-          "(goal: <= 2000 ms)")
+    print(f"browser's first contentful paint, worst visit: {worst_fcp:.0f} ms; the chapter's "
+          f"content, worst visit: {worst_content:.0f} ms (goal: <= 2000 ms)")
+    print(f"first chart drawn, worst visit: new browser {worst:.0f} ms (worst page median "
+          f"{worst_median:.0f} ms), new tab {worst_tab:.0f} ms (goal: <= 2000 ms)")
     worst_nav = max(v for v in result["in_app_navigation_ms"].values() if v is not None)
     print(f"in-app navigation, worst page: {worst_nav:.0f} ms (goal: <= 2000 ms)")
     result["goals"] = {"slider_median_le_300ms": s["median_ms"] <= 300,
+                       "first_contentful_paint_le_2000ms": worst_fcp <= 2000,
+                       "content_le_2000ms": worst_content <= 2000,
                        "first_paint_new_browser_le_2000ms": worst <= 2000,
+                       "first_paint_new_browser_median_le_2000ms": worst_median <= 2000,
                        "first_paint_new_tab_le_2000ms": worst_tab <= 2000,
                        "in_app_navigation_le_2000ms": worst_nav <= 2000}
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
