@@ -109,6 +109,12 @@ def warm_up_training() -> list[threading.Thread]:
 QUEUED_POLL_S = 2.0
 
 
+def stoppable(run: LiveRun | None) -> bool:
+    """Whether a page's Stop button acts: a run is training and no Stop was asked for yet
+    (after one, the run ends with its meta-step in progress; its table says "stopping")."""
+    return run is not None and run.alive and not run.stopping
+
+
 def poll_interval(run: LiveRun | None) -> float | None:
     """How often a live panel reruns: 5x a second while training (a rerun itself takes
     tens of ms, so the chart updates about 4x a second), every ``QUEUED_POLL_S`` while

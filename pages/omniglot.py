@@ -603,8 +603,7 @@ if c1.button(t["train"], type="primary", key="omni_train", disabled=running):
             st.session_state["omni_was_running"] = True
             running = True
             st.rerun()
-if c2.button(t["stop"], key="omni_stop",
-             disabled=not running or (live_run is not None and live_run.stopping)):
+if c2.button(t["stop"], key="omni_stop", disabled=not _classroom.stoppable(live_run)):
     if live_run is not None:
         live_run.stop()
         live_run.join(timeout=10)

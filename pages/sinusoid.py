@@ -300,9 +300,7 @@ _classroom.capacity_note()
 b1, b2, b3, _ = st.columns([1, 1, 2, 4])
 b1.button(t["train"], type="primary", key="sin_train", disabled=running,
           on_click=_start_training, args=(t,))
-# Disabled once asked: the run ends after its meta-step in progress (the table says
-# "stopping" until then).
-b2.button(t["stop"], key="sin_stop", disabled=not running or (run is not None and run.stopping),
+b2.button(t["stop"], key="sin_stop", disabled=not _classroom.stoppable(run),
           on_click=_stop_training)
 if run is not None and not running:
     b3.button(t["clear"], key="sin_clear", on_click=_clear_training)
