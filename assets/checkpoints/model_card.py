@@ -78,14 +78,11 @@ def reptile_verdict() -> str:
             continue
         ours, ours_ci = 100 * result["accuracy"], 100 * result["ci95"]
         paper, paper_ci = (float(x) for x in PAPER[("reptile", ways)].split(" ± "))
-        share = f"after {100 * train['step'] / paper_steps:.3g}% of its paper's meta-iterations"
-        if abs(ours - paper) <= ours_ci + paper_ci:
-            parts.append(f"the {ways}-way model matches its paper ({ours:.1f} ± {ours_ci:.1f} % "
-                         f"against {PAPER[('reptile', ways)]}) {share}")
-        else:
-            parts.append(f"the {ways}-way model is {paper - ours:.1f} points below its paper "
-                         f"({ours:.1f} ± {ours_ci:.1f} % against {PAPER[('reptile', ways)]}) "
-                         f"{share}")
+        verdict = ("matches" if abs(ours - paper) <= ours_ci + paper_ci
+                   else f"is {paper - ours:.1f} points below")
+        parts.append(f"the {ways}-way model {verdict} its paper ({ours:.1f} ± {ours_ci:.1f} % "
+                     f"against {PAPER[('reptile', ways)]}) after "
+                     f"{100 * train['step'] / paper_steps:.3g}% of its paper's meta-iterations")
     return "; ".join(parts) or "no Reptile model yet"
 
 
