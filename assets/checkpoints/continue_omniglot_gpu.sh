@@ -67,8 +67,9 @@ for name in $RESUME $FRESH; do
   base="${name%_q*}"; queries=()
   [ "$base" != "$name" ] && queries=(--queries "${name##*_q}")
   algorithm="${base%%_*}"; shape="${base#*_}"; ways="${shape%%w*}"; shots="${shape#*w}"
-  run=(--iterations "$ITERATIONS" "${queries[@]}")
-  [ "$algorithm" = reptile ] && run=(--iterations "$REPTILE_ITERATIONS" "${queries[@]}")
+  iterations="$ITERATIONS"
+  [ "$algorithm" = reptile ] && iterations="$REPTILE_ITERATIONS"
+  run=(--iterations "$iterations" "${queries[@]}")
   if [[ " $RESUME " == *" $name "* ]]; then
     ckpt="$here/omniglot_${name}.pt"
     [ -f "$ckpt" ] || { echo "no checkpoint $ckpt"; status=1; continue; }
