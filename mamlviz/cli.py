@@ -167,7 +167,8 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
     resume = None
     if args.resume:
         config, resume = _resumed(args, config.log_every)
-    progress = Progress(config.iterations, f"{args.algorithm}", enabled=not args.json)
+    progress = Progress(config.iterations, f"{args.algorithm}", enabled=not args.json,
+                        start=resume.steps if resume is not None else 0)
     last = None
     if args.max_seconds is not None and not args.max_seconds > 0:
         raise ConfigError("max_seconds", f"must be positive, got {args.max_seconds}")
