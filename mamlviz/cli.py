@@ -124,6 +124,9 @@ def _parser() -> argparse.ArgumentParser:
     eo.add_argument("--seed", type=int, default=2024)
     eo.add_argument("--device")
     eo.add_argument("--omniglot")
+    eo.add_argument("--split", choices=("test", "train"), default="test",
+                    help="characters the episodes come from: the testing ones (default) or "
+                         "those meta-training saw (under- or over-fitting?)")
     eo.add_argument("--json", action="store_true")
 
     data = sub.add_parser("data", help="fetch or import, verify and preprocess a data set")
@@ -211,13 +214,14 @@ def _eval(args: argparse.Namespace) -> dict[str, Any]:
 
     extra: dict[str, Any] = {}
     if args.problem == "omniglot":
-        extra = {"omniglot": args.omniglot, "n_way": args.n_way}
+        extra = {"omniglot": args.omniglot, "n_way": args.n_way, "split": args.split}
     result = evaluate_checkpoint(args.checkpoint, problem=args.problem, tasks=args.tasks,
                                  k_shot=args.k_shot, steps=args.steps, seed=args.seed,
                                  inner_lr=args.inner_lr, device=args.device, **extra)
     if not args.json:
         ways = f"{result['ways']}-way " if "ways" in result else ""
-        print(f"{result['algorithm']} on {result['tasks']} held-out {ways}tasks, "
+        held_out = "training-character" if result.get("split") == "train" else "held-out"
+        print(f"{result['algorithm']} on {result['tasks']} {held_out} {ways}tasks, "
               f"K={result['shots']}, {result['device']}")
         name = "accuracy" if "accuracy_by_step" in result else "query MSE"
         values = result["accuracy_by_step" if "accuracy_by_step" in result else "mse_by_step"]

@@ -116,12 +116,23 @@ def _model_for(config: TrainConfig) -> torch.nn.Module:
 def evaluate_phi(config: TrainConfig, phi: Params, tasks: int = 100, k_shot: int | None = None,
                  steps: int | None = None, seed: int = EVAL_SEED, inner_lr: float | None = None,
                  device: str | None = None, omniglot: Any = None,
-                 n_way: int | None = None, moments: Params | None = None) -> dict[str, Any]:
+                 n_way: int | None = None, moments: Params | None = None,
+                 split: str = "test") -> dict[str, Any]:
     """Adapt ``phi`` on ``tasks`` held-out tasks and score it after 0..``steps`` steps.
 
     ``moments``: the inner Adam's moments a run kept (``Trainer.inner_moments``); every
     task starts from them, as Reptile's code does at test time.
+
+    ``split="train"`` draws the same kind of episode (K shots, the model's queries) from
+    the characters meta-training saw instead (Omniglot only). Scored side by side, the two
+    tell a model that under-fits (both low) from one that over-fits to its training
+    characters (training high, testing low).
     """
+    if split not in ("test", "train"):
+        raise ConfigError("split", f"unknown split {split!r} (use 'test' or 'train')")
+    if split == "train" and config.problem != "omniglot":
+        raise ConfigError("split", "only Omniglot has training characters to score on; "
+                          "every sinusoid task is new")
     if tasks < 1:
         raise ConfigError("tasks", f"must be at least 1, got {tasks}")
     steps = config.steps_at_test if steps is None else steps
@@ -130,7 +141,9 @@ def evaluate_phi(config: TrainConfig, phi: Params, tasks: int = 100, k_shot: int
     lr = config.inner_lr if inner_lr is None else inner_lr
     if lr < 0:
         raise ConfigError("inner_lr", f"must be non-negative, got {lr}")
-    changes: dict[str, Any] = {"k_shot": config.k_shot if k_shot is None else k_shot}
+    # train_shots=None: an episode from training characters has the test's K shots too.
+    changes: dict[str, Any] = {"k_shot": config.k_shot if k_shot is None else k_shot,
+                               "train_shots": None}
     if config.problem == "sinusoid":
         changes["n_query"] = SINUSOID_EVAL_QUERY_POINTS
     if n_way is not None and n_way != config.n_way:
@@ -138,7 +151,7 @@ def evaluate_phi(config: TrainConfig, phi: Params, tasks: int = 100, k_shot: int
                           f"(its output layer has {config.n_way} classes), not {n_way}-way")
     config = config.replace(**changes)
     dev = pick_device(device)
-    problem = problem_from_config(config, dev, split="test", omniglot=omniglot)
+    problem = problem_from_config(config, dev, split=split, omniglot=omniglot)
     model = problem.model.to(dev)
     # Held-out tasks come from a CPU generator, so the same command scores the same
     # tasks on every device (a CUDA generator draws a different stream).
@@ -165,7 +178,8 @@ def evaluate_phi(config: TrainConfig, phi: Params, tasks: int = 100, k_shot: int
     if problem.metric_name == "accuracy":
         result.update({"accuracy_by_step": summary["by_step"], "ways": config.n_way,
                        "accuracy": summary["by_step"][-1],
-                       "ci95": summary["ci95_by_step"][-1], "protocol": config.protocol})
+                       "ci95": summary["ci95_by_step"][-1], "protocol": config.protocol,
+                       "split": split})
     else:
         result["mse_by_step"] = summary["by_step"]
     return result

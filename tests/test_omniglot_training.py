@@ -72,3 +72,38 @@ def test_cli_eval_omniglot_json(omniglot, tmp_path):
     for key in ("accuracy", "ci95", "tasks", "ways", "shots", "device"):
         assert key in result
     assert result["tasks"] == 6 and result["ways"] == 5 and result["shots"] == 1
+
+
+def test_eval_on_training_characters_draws_the_tests_kind_of_episode(omniglot, tmp_path,
+                                                                      monkeypatch):
+    """--split train: episodes from the characters meta-training saw, with the test's K
+    shots (not Reptile's 10 training shots), so the two scores compare like for like."""
+    import mamlviz.runs as runs
+
+    path = tmp_path / "r.pt"
+    list(train_to_checkpoint(tiny("reptile", iterations=1, train_shots=3, inner_batch=None),
+                             path, omniglot=omniglot))
+    drawn = []
+
+    def spy(*args, **kwargs):
+        problem = real(*args, **kwargs)
+        drawn.append((problem.tasks.split.name, problem.k_shot))
+        return problem
+
+    real = runs.problem_from_config
+    monkeypatch.setattr(runs, "problem_from_config", spy)
+    for split in ("train", "test"):
+        result = evaluate_checkpoint(path, problem="omniglot", tasks=2, steps=1,
+                                     omniglot=omniglot, split=split)
+        assert result["split"] == split and result["shots"] == 1
+    assert drawn == [("train", 1), ("test", 1)]
+
+
+def test_eval_split_is_checked_and_only_omniglot_has_training_characters(tmp_path):
+    path = tmp_path / "s.pt"
+    list(train_to_checkpoint(TrainConfig.for_algorithm("maml", iterations=1, log_every=1),
+                             path))
+    with pytest.raises(ConfigError, match="only Omniglot"):
+        evaluate_checkpoint(path, problem="sinusoid", tasks=2, split="train")
+    with pytest.raises(ConfigError, match="unknown split"):
+        evaluate_checkpoint(path, problem="sinusoid", tasks=2, split="validation")
