@@ -120,6 +120,8 @@ def _parser() -> argparse.ArgumentParser:
     eo.add_argument("--ways", type=int, dest="n_way")
     eo.add_argument("--shots", type=int, dest="k_shot")
     eo.add_argument("--steps", type=int, help="adaptation steps (default: the model's test steps)")
+    eo.add_argument("--queries", type=int, dest="n_query",
+                    help="query images per class (default: as the model was trained)")
     eo.add_argument("--inner-lr", type=float)
     eo.add_argument("--seed", type=int, default=2024)
     eo.add_argument("--device")
@@ -214,7 +216,8 @@ def _eval(args: argparse.Namespace) -> dict[str, Any]:
 
     extra: dict[str, Any] = {}
     if args.problem == "omniglot":
-        extra = {"omniglot": args.omniglot, "n_way": args.n_way, "split": args.split}
+        extra = {"omniglot": args.omniglot, "n_way": args.n_way, "split": args.split,
+                 "n_query": args.n_query}
     result = evaluate_checkpoint(args.checkpoint, problem=args.problem, tasks=args.tasks,
                                  k_shot=args.k_shot, steps=args.steps, seed=args.seed,
                                  inner_lr=args.inner_lr, device=args.device, **extra)

@@ -117,11 +117,14 @@ def evaluate_phi(config: TrainConfig, phi: Params, tasks: int = 100, k_shot: int
                  steps: int | None = None, seed: int = EVAL_SEED, inner_lr: float | None = None,
                  device: str | None = None, omniglot: Any = None,
                  n_way: int | None = None, moments: Params | None = None,
-                 split: str = "test") -> dict[str, Any]:
+                 split: str = "test", n_query: int | None = None) -> dict[str, Any]:
     """Adapt ``phi`` on ``tasks`` held-out tasks and score it after 0..``steps`` steps.
 
     ``moments``: the inner Adam's moments a run kept (``Trainer.inner_moments``); every
     task starts from them, as Reptile's code does at test time.
+
+    ``n_query``: query images per class (Omniglot; default: as the model trained), so
+    that models trained with different numbers are scored on the same episodes.
 
     ``split="train"`` draws the same kind of episode (K shots, the model's queries) from
     the characters meta-training saw instead (Omniglot only). Scored side by side, the two
@@ -146,6 +149,8 @@ def evaluate_phi(config: TrainConfig, phi: Params, tasks: int = 100, k_shot: int
                                "train_shots": None}
     if config.problem == "sinusoid":
         changes["n_query"] = SINUSOID_EVAL_QUERY_POINTS
+    elif n_query is not None:
+        changes["n_query"] = n_query
     if n_way is not None and n_way != config.n_way:
         raise ConfigError("ways", f"this model was trained for {config.n_way}-way tasks "
                           f"(its output layer has {config.n_way} classes), not {n_way}-way")
@@ -179,7 +184,7 @@ def evaluate_phi(config: TrainConfig, phi: Params, tasks: int = 100, k_shot: int
         result.update({"accuracy_by_step": summary["by_step"], "ways": config.n_way,
                        "accuracy": summary["by_step"][-1],
                        "ci95": summary["ci95_by_step"][-1], "protocol": config.protocol,
-                       "split": split})
+                       "split": split, "queries": config.n_query})
     else:
         result["mse_by_step"] = summary["by_step"]
     return result

@@ -107,3 +107,28 @@ def test_eval_split_is_checked_and_only_omniglot_has_training_characters(tmp_pat
         evaluate_checkpoint(path, problem="sinusoid", tasks=2, split="train")
     with pytest.raises(ConfigError, match="unknown split"):
         evaluate_checkpoint(path, problem="sinusoid", tasks=2, split="validation")
+
+
+def test_eval_scores_as_many_queries_as_asked_and_refuses_more_than_the_drawings(
+        omniglot, tmp_path, monkeypatch):
+    """Models trained with 1 and with 15 queries per class are compared on one kind of
+    episode; a character has only 20 drawings."""
+    import mamlviz.runs as runs
+
+    path = tmp_path / "m.pt"
+    list(train_to_checkpoint(tiny(), path, omniglot=omniglot))  # trained with 2 queries
+    sizes = []
+    real = runs.adaptation_curves
+
+    def spy(model, loss_fn, phi, sample, *args, **kwargs):
+        sizes.append(sample.query_x.shape[1])
+        return real(model, loss_fn, phi, sample, *args, **kwargs)
+
+    monkeypatch.setattr(runs, "adaptation_curves", spy)
+    default = evaluate_checkpoint(path, problem="omniglot", tasks=2, steps=1, omniglot=omniglot)
+    asked = evaluate_checkpoint(path, problem="omniglot", tasks=2, steps=1, omniglot=omniglot,
+                                n_query=7)
+    assert (default["queries"], asked["queries"]) == (2, 7)
+    assert sizes == [5 * 2, 5 * 7]  # N-way x queries per class, in every scored task
+    with pytest.raises(ConfigError, match="at most 20"):
+        evaluate_checkpoint(path, problem="omniglot", tasks=2, omniglot=omniglot, n_query=20)

@@ -11,7 +11,10 @@
 #      all for at most TRAIN_SECONDS;
 #   2. meanwhile, in the foreground: the GPU checks (tests/test_cuda.py), and with BENCH=1
 #      the benchmark's fused steps compiled once, to fill inductor's disk cache;
-#   3. every trained model scored on TASKS testing tasks;
+#   3. every trained model scored on TASKS testing tasks, and on as many tasks from its
+#      training characters (`--split train`: under- or over-fitting?), all with 15 query
+#      images per class, as the shipped models were (`--queries 15`: the same episodes
+#      for a model trained with 1);
 #   4. with BENCH=1, the benchmark (benchmarks/bench_omniglot_gpu.py): loop, vmap,
 #      graphed and fused.
 # The session of 2026-11-26 19:15 UTC ran it with TRAIN_SECONDS=250 FRESH=reptile_5w1s
@@ -109,15 +112,22 @@ say "evaluating on $TASKS testing tasks"
 for name in $RESUME $FRESH; do
   [ -f "$out/omniglot_${name}.pt" ] || continue
   tail -n 1 "$out/omniglot_${name}.train.log" > "$out/omniglot_${name}.train.json"
-  (cd "$out" && exec python -m mamlviz eval omniglot --checkpoint "omniglot_${name}.pt" \
-    --tasks "$TASKS" --json > "$out/omniglot_${name}.eval.log" 2> "$out/omniglot_${name}.eval.err") &
+  for split in test train; do
+    suffix=eval; [ "$split" = train ] && suffix=train-split.eval
+    (cd "$out" && exec python -m mamlviz eval omniglot --checkpoint "omniglot_${name}.pt" \
+      --tasks "$TASKS" --split "$split" --queries 15 --json > "$out/omniglot_${name}.${suffix}.log" \
+      2> "$out/omniglot_${name}.${suffix}.err") &
+  done
 done
 wait
 for name in $RESUME $FRESH; do
   [ -f "$out/omniglot_${name}.eval.log" ] || continue
-  tail -n 1 "$out/omniglot_${name}.eval.log" > "$out/omniglot_${name}.eval.json"
+  for suffix in eval train-split.eval; do
+    tail -n 1 "$out/omniglot_${name}.${suffix}.log" > "$out/omniglot_${name}.${suffix}.json"
+  done
   echo "$name: $(cut -c1-300 "$out/omniglot_${name}.train.json")"
   echo "   eval: $(cut -c1-400 "$out/omniglot_${name}.eval.json")"
+  echo "   on training characters: $(cut -c1-400 "$out/omniglot_${name}.train-split.eval.json")"
   [ -f "$here/omniglot_${name}.eval.json" ] && echo "   shipped: $(cut -c1-200 "$here/omniglot_${name}.eval.json")"
 done
 [ "$mps" = 1 ] && { echo quit | nvidia-cuda-mps-control; sleep 1; say "MPS off"; }
