@@ -8,12 +8,10 @@ data) lets a student play against the models.
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
 import pytest
-import streamlit as st
 import torch
 from streamlit.testing.v1 import AppTest
 
@@ -25,21 +23,9 @@ torch.set_num_threads(1)
 ROOT = Path(__file__).resolve().parents[1]
 SINUSOID = str(ROOT / "pages" / "sinusoid.py")
 OMNIGLOT_PAGE = str(ROOT / "pages" / "omniglot.py")
-OMNIGLOT = Path(os.environ.get("MAMLVIZ_OMNIGLOT") or ROOT.parent / "shared" / "omniglot")
-HAS_OMNIGLOT = (OMNIGLOT / "images_background.zip").is_file() and (
-    OMNIGLOT / "images_evaluation.zip").is_file()
 
 
-@pytest.fixture(autouse=True)
-def _no_omniglot(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """By default the data is absent (fast); the Omniglot tests bring it back."""
-    monkeypatch.setenv("MAMLVIZ_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setenv("MAMLVIZ_OMNIGLOT", str(tmp_path / "no-omniglot-here"))
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield
-    st.cache_resource.clear()
-    st.cache_data.clear()
+pytestmark = pytest.mark.usefixtures("app_without_omniglot")
 
 
 def _run(page: str, lang: str = "en", timeout: int = 60) -> AppTest:
@@ -152,10 +138,10 @@ def test_omniglot_page_without_data_explains(lang: str) -> None:
     assert any("98.7" in m.value and m.value.startswith("|") for m in at.markdown)
 
 
-@pytest.mark.skipif(not HAS_OMNIGLOT, reason="Omniglot zips not found")
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_omniglot_human_versus_model(monkeypatch: pytest.MonkeyPatch, lang: str) -> None:
-    monkeypatch.setenv("MAMLVIZ_OMNIGLOT", str(OMNIGLOT))
+def test_omniglot_human_versus_model(monkeypatch: pytest.MonkeyPatch, omniglot_source: Path,
+                                     lang: str) -> None:
+    monkeypatch.setenv("MAMLVIZ_OMNIGLOT", str(omniglot_source))
     at = _run(OMNIGLOT_PAGE, lang, timeout=120)
     assert not at.error
     metas = _metas(at)
@@ -172,11 +158,11 @@ def test_omniglot_human_versus_model(monkeypatch: pytest.MonkeyPatch, lang: str)
     assert any(score in m.value for m in at.markdown)
 
 
-@pytest.mark.skipif(not HAS_OMNIGLOT, reason="Omniglot zips not found")
 @pytest.mark.parametrize("algorithm", ["fomaml", "reptile"])
 def test_omniglot_live_training_few_iterations(monkeypatch: pytest.MonkeyPatch,
+                                               omniglot_source: Path,
                                                algorithm: str) -> None:
-    monkeypatch.setenv("MAMLVIZ_OMNIGLOT", str(OMNIGLOT))
+    monkeypatch.setenv("MAMLVIZ_OMNIGLOT", str(omniglot_source))
     at = _run(OMNIGLOT_PAGE, timeout=120)
     at.multiselect(key="omni_algorithms").set_value([algorithm])
     at.number_input(key="omni_live_iters").set_value(2)

@@ -8,11 +8,9 @@ answer a diverging inner loop with a warning, never a traceback.
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 
 import pytest
-import streamlit as st
 import torch
 from streamlit.testing.v1 import AppTest
 
@@ -26,20 +24,9 @@ torch.set_num_threads(1)
 ROOT = Path(__file__).resolve().parents[1]
 THREE_STEPS = str(ROOT / "pages" / "three_steps.py")
 FIRST_ORDER = str(ROOT / "pages" / "first_order.py")
-OMNIGLOT = Path(os.environ.get("MAMLVIZ_OMNIGLOT")
-                or ROOT.parent / "shared" / "omniglot")
-HAS_OMNIGLOT = (OMNIGLOT / "images_background.zip").is_file() and (
-    OMNIGLOT / "images_evaluation.zip").is_file()
 
 
-@pytest.fixture(autouse=True)
-def _no_omniglot(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """By default the data is absent (fast); the Omniglot test brings it back."""
-    monkeypatch.setenv("MAMLVIZ_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setenv("MAMLVIZ_OMNIGLOT", str(tmp_path / "no-omniglot-here"))
-    st.cache_resource.clear()
-    yield
-    st.cache_resource.clear()
+pytestmark = pytest.mark.usefixtures("app_without_omniglot")
 
 
 def _run(page: str, lang: str = "en") -> AppTest:
@@ -141,9 +128,9 @@ def test_three_steps_notes_missing_omniglot() -> None:
     assert not _with_meta(at, "support-0-0")
 
 
-@pytest.mark.skipif(not HAS_OMNIGLOT, reason=f"Omniglot zips not found in {OMNIGLOT}")
-def test_three_steps_omniglot_episode(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MAMLVIZ_OMNIGLOT", str(OMNIGLOT))
+def test_three_steps_omniglot_episode(monkeypatch: pytest.MonkeyPatch,
+                                      omniglot_source: Path) -> None:
+    monkeypatch.setenv("MAMLVIZ_OMNIGLOT", str(omniglot_source))
     at = _run(THREE_STEPS, "zh")
     episode = _with_meta(at, "support-0-0")
     assert episode, "an Omniglot episode is drawn when the data is there"
