@@ -2,10 +2,10 @@
 # The shipped Reptile Omniglot checkpoints: its paper's setup (train shots 10, Adam inner
 # steps on mini-batches whose moments are kept from task to task, epsilon annealed from 1
 # to 0; mamlviz/config.py REPTILE_OMNIGLOT) with the run shortened to what one CPU thread
-# trains in two sessions of about an hour and a half: ITERATIONS_5 and ITERATIONS_20
-# meta-iterations, epsilon annealed over them, then on from those checkpoints to THEN_5
-# and THEN_20 (the paper's runs are 100,000 and 200,000), epsilon annealed again over the
-# longer run. Both train side by side, one thread each, with the fused (compiled) step:
+# trains in sessions of about two hours: ITERATIONS_5 and ITERATIONS_20 meta-iterations,
+# epsilon annealed over them, then on from each checkpoint to every count in THEN_5 and
+# THEN_20 in turn (the paper's runs are 100,000 and 200,000), epsilon annealed again over
+# each longer run. Both train side by side, one thread each, with the fused (compiled) step:
 # about 2x the per-task loop on this CPU after a minute or more of compiling. Re-create with
 #   MAMLVIZ_OMNIGLOT=../shared/omniglot bash assets/checkpoints/train_reptile_omniglot_cpu.sh
 # OUT (default: this folder) is where the .pt and JSON files land.
@@ -19,7 +19,7 @@ export PYTHONPATH="$here/../..${PYTHONPATH:+:$PYTHONPATH}"  # the engine, instal
 ITERATIONS_5="${ITERATIONS_5:-27000}"
 ITERATIONS_20="${ITERATIONS_20:-7500}"
 THEN_5="${THEN_5-68000}"  # THEN_5="" stops after the first run
-THEN_20="${THEN_20-18500}"
+THEN_20="${THEN_20-18500 32000}"
 IMPLEMENTATION="${IMPLEMENTATION:-fused}"
 train_and_eval() {  # ways iterations
   local name="omniglot_reptile_${1}w1s"
@@ -28,15 +28,16 @@ train_and_eval() {  # ways iterations
   python -m mamlviz train omniglot --algorithm reptile --ways "$1" --shots 1 \
     --iterations "$2" --log-every 100 --seed 0 --implementation "$IMPLEMENTATION" \
     --out "${name}.pt" > "${name}.train.log" 2> "${name}.train.err"
-  # Then, where THEN_N is set, on from that checkpoint to THEN_N meta-iterations in all:
-  # epsilon is annealed again over the longer run, so it restarts at 1 - I / THEN_N.
-  local then="THEN_${1}"
-  if [ -n "${!then:-}" ]; then
+  # Then on from that checkpoint to each count in THEN_N, in turn: epsilon is annealed
+  # again over each longer run, so it restarts at 1 - I / T (I the steps so far, T the new
+  # count in all).
+  local then="THEN_${1}" total
+  for total in ${!then:-}; do
     python -m mamlviz train omniglot --algorithm reptile --ways "$1" --shots 1 \
-      --resume "${name}.pt" --iterations "${!then}" --log-every 100 \
+      --resume "${name}.pt" --iterations "$total" --log-every 100 \
       --implementation "$IMPLEMENTATION" --out "${name}.pt" \
       >> "${name}.train.log" 2>> "${name}.train.err"
-  fi
+  done
   python -c "import json, sys; from mamlviz import checkpoint as c
 m = c.load(sys.argv[1]).metrics
 print(json.dumps({**m['final_record'], 'checkpoint': sys.argv[1]}))" "${name}.pt" \
