@@ -179,7 +179,8 @@ side by side, 27,000 (5-way) and 7,500 (20-way) meta-iterations with epsilon ann
 over them (96.8 ± 0.4 % and 82.6 ± 0.4 %); then on from those checkpoints (`--resume`)
 to 68,000 and 18,500 (97.8 ± 0.3 % and 86.8 ± 0.4 %); then the 20-way model alone to
 32,000. Epsilon was annealed again over each longer run, so it restarted at 0.60, 0.59
-and 0.42, which the paper's single run does not do: {reptile_runs()} in all. Its paper runs 100,000 and 200,000. Earlier models started Adam afresh for
+and 0.42, which the paper's single run does not do: {reptile_runs()} in all.
+Its paper runs 100,000 and 200,000. Earlier models started Adam afresh for
 every task; that way the 5-way model scored 81.9 ± 0.9 % after 16,000 meta-iterations
 on the CPU and 81.8 ± 0.9 % after 20,000 on an H200: more meta-iterations did not help,
 keeping the moments did.
