@@ -109,8 +109,9 @@ def reptile_steps() -> str:
 def fit_check() -> str:
     """Models scored on their own training characters too (``--split train``): a score
     there near the testing one means the model under-fits; far above it, it over-fits."""
-    rows, gaps = [], []
+    rows, gaps, tasks = [], [], set()
     for _, _, name, seen, unseen in omniglot_files("train-split.eval", "eval"):
+        tasks.add(seen["tasks"])
         gaps.append(100 * (seen["accuracy"] - unseen["accuracy"]))
         rows.append(f"| `{name}.pt` | {100 * unseen['accuracy']:.1f} ± "
                     f"{100 * unseen['ci95']:.1f} % | {100 * seen['accuracy']:.1f} ± "
@@ -125,7 +126,8 @@ def fit_check() -> str:
                "generalisation."
                if max(gaps) < 3 else "A gap of 3 points or more is over-fitting to the "
                "training characters.")
-    return ("\n\nThe 20-way models, scored on 600 tasks from the characters they were "
+    counts = " or ".join(f"{n:,}" for n in sorted(tasks))
+    return (f"\n\nThe models below, scored on {counts} tasks from the characters they were "
             "meta-trained on\n(`mamlviz eval omniglot --split train`, the same kind of "
             "episode), too:\n\n| file | testing characters | training characters | points "
             "more |\n|---|---:|---:|---:|\n" + "\n".join(rows) + "\n\n"
