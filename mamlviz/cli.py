@@ -100,7 +100,8 @@ def _parser() -> argparse.ArgumentParser:
         train_parser.add_argument(
             "--resume", metavar="CHECKPOINT",
             help="go on training this checkpoint (its settings, weights, optimiser state and "
-                 "step count) up to --iterations in all; other settings are ignored")
+                 "step count) up to --iterations in all; other settings are ignored, but for "
+                 "--meta-lr-final")
 
     ev = sub.add_parser("eval", help="evaluate a checkpoint on held-out tasks")
     ev_sub = ev.add_subparsers(dest="problem", required=True)
@@ -207,8 +208,14 @@ def _resumed(args: argparse.Namespace, log_every: int) -> tuple[Any, Any]:
     # How to compute is not part of the model: the machine that goes on decides (a run
     # fused on a GPU would otherwise compile for minutes on a CPU).
     implementation = getattr(args, "implementation", None) or "auto"
-    return config.replace(iterations=iterations, log_every=log_every,
-                          implementation=implementation), saved
+    config = config.replace(iterations=iterations, log_every=log_every,
+                            implementation=implementation)
+    # Annealing the meta learning rate is how a long run ends, so a run that goes on may
+    # take it up. The schedule counts from step 0: at step t of T the rate is
+    # meta_lr + (final - meta_lr) * t / T, so it starts part of the way down.
+    if getattr(args, "meta_lr_final", None) is not None:
+        config = config.replace(meta_lr_final=args.meta_lr_final)
+    return config, saved
 
 
 def _eval(args: argparse.Namespace) -> dict[str, Any]:

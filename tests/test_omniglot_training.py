@@ -8,8 +8,10 @@ import sys
 import pytest
 import torch
 
+from mamlviz import checkpoint
 from mamlviz.config import TrainConfig
 from mamlviz.errors import ConfigError
+from mamlviz.optim import OuterOptimizer
 from mamlviz.runs import evaluate_checkpoint, train_to_checkpoint
 from mamlviz.train import Trainer
 
@@ -132,3 +134,29 @@ def test_eval_scores_as_many_queries_as_asked_and_refuses_more_than_the_drawings
     assert sizes == [5 * 2, 5 * 7]  # N-way x queries per class, in every scored task
     with pytest.raises(ConfigError, match="at most 20"):
         evaluate_checkpoint(path, problem="omniglot", tasks=2, omniglot=omniglot, n_query=20)
+
+
+def test_a_resumed_run_may_anneal_its_meta_learning_rate(omniglot, tmp_path):
+    """`--resume` keeps the saved settings, but a run that goes on may end with annealing:
+    at step t of T the meta learning rate is meta_lr * (1 - t / T) when annealed to 0."""
+    first = tmp_path / "first.pt"
+    list(train_to_checkpoint(tiny(iterations=2), first, omniglot=omniglot))
+    env = {**os.environ, "MAMLVIZ_OMNIGLOT": str(omniglot.source)}
+    resumed, phi = {}, {}
+    for name, extra in (("constant", []), ("annealed", ["--meta-lr-final", "0"])):
+        out = tmp_path / f"{name}.pt"
+        proc = subprocess.run([sys.executable, "-m", "mamlviz", "train", "omniglot",
+                               "--algorithm", "maml", "--iterations", "4", "--resume",
+                               str(first), "--out", str(out), "--json", *extra],
+                              capture_output=True, text=True, env=env, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        resumed[name], phi[name] = checkpoint.load(out).config, checkpoint.load(out).phi
+    assert resumed["constant"]["meta_lr_final"] is None
+    assert resumed["annealed"]["meta_lr_final"] == 0.0
+    assert resumed["annealed"]["iterations"] == 4 and resumed["annealed"]["n_query"] == 2
+    # The same tasks (same seed and step), smaller steps: the weights differ.
+    assert any(not torch.equal(phi["constant"][k], phi["annealed"][k]) for k in phi["constant"])
+    # The third step, the first of the resumed run, used half the rate; the fourth a quarter.
+    schedule = OuterOptimizer("adam", 1e-3, lr_final=0.0, total_steps=4)
+    rates = [float(schedule.learning_rate({"t": torch.tensor(t)})) for t in (2, 3)]
+    assert rates == pytest.approx([5e-4, 2.5e-4])
