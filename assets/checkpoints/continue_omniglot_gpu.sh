@@ -3,12 +3,13 @@
 # the CPU cores run the GPU checks; the timed benchmark, if asked for, runs last, with the
 # GPU to itself:
 #   1. in the background, under MPS: more meta-iterations for the shipped checkpoints in
-#      RESUME (default: 20-way MAML, 91.4% after 14,691 of the paper's 60,000), each with
-#      `--resume` (the "auto" implementation fuses a run this long), and the models in
-#      FRESH (default: maml_20w1s_q1, 20-way MAML from scratch with the MAML code's one
-#      query image per class, to test whether our 15 are what holds 20-way MAML near 91%;
-#      e.g. FRESH=reptile_5w1s: its paper's setup over REPTILE_ITERATIONS; FRESH="": none),
-#      all for at most TRAIN_SECONDS;
+#      RESUME (default: 20-way MAML), each with `--resume` and RESUME_ARGS (default
+#      "--meta-lr-final 0": the meta learning rate annealed linearly to zero over the
+#      run; the "auto" implementation fuses a run this long), and the models in FRESH
+#      (none by default), all for at most TRAIN_SECONDS. A FRESH name is
+#      ALGORITHM_{N}w{K}s with options: _q{Q} query images per class, _a{ALPHA} inner
+#      learning rate (e.g. maml_20w1s_q1_a2.0; reptile_5w1s: its paper's setup over
+#      REPTILE_ITERATIONS);
 #   2. meanwhile, in the foreground: the GPU checks (tests/test_cuda.py), and with BENCH=1
 #      the benchmark's fused steps compiled once, to fill inductor's disk cache;
 #   3. every trained model scored on TASKS testing tasks, and on as many tasks from its
@@ -17,8 +18,12 @@
 #      for a model trained with 1);
 #   4. with BENCH=1, the benchmark (benchmarks/bench_omniglot_gpu.py): loop, vmap,
 #      graphed and fused.
-# The session of 2026-11-26 19:15 UTC ran it with TRAIN_SECONDS=250 FRESH=reptile_5w1s
-# BENCH=1 (its numbers: benchmarks/README.md and the model card).
+# Sessions that ran it (their numbers: benchmarks/README.md and the model card):
+#   2026-11-26 19:15 UTC: TRAIN_SECONDS=250 FRESH=reptile_5w1s BENCH=1;
+#   2026-11-27 03:47 UTC: CHECKS=0 TRAIN_SECONDS=420 MORE_ITERATIONS=7000
+#     FRESH=maml_20w1s_a2.0 (the shipped 20-way MAML model's first run), then
+#     CHECKS=0 TRAIN_SECONDS=245 RESUME=maml_20w1s_a2.0 MORE_ITERATIONS=10000 FRESH=""
+#     (with that run's file copied beside the shipped ones first).
 # It never overwrites a shipped checkpoint: results land in CKPT_OUT. Compare them with
 # the model card; if they are better, copy the .pt, .train.json and .eval.json files into
 # assets/checkpoints/ and run `python assets/checkpoints/model_card.py`. CKPT_OUT holds
@@ -38,7 +43,8 @@ export MAMLVIZ_DEVICE="${MAMLVIZ_DEVICE:-cuda}"
 export PYTHONPATH="$root${PYTHONPATH:+:$PYTHONPATH}"  # the engine, installed or not
 export PYTHONUNBUFFERED=1
 RESUME="${RESUME-maml_20w1s}"  # RESUME="" resumes nothing
-FRESH="${FRESH-maml_20w1s_q1}"
+FRESH="${FRESH-}"
+RESUME_ARGS="${RESUME_ARGS---meta-lr-final 0}"  # RESUME_ARGS="": a constant meta rate
 ITERATIONS="${ITERATIONS:-60000}"  # the paper's run, the most any resume goes to
 MORE_ITERATIONS="${MORE_ITERATIONS:-}"  # or: this many beyond each checkpoint's steps
 REPTILE_ITERATIONS="${REPTILE_ITERATIONS:-20000}"  # epsilon is annealed over these
@@ -66,13 +72,21 @@ say "training ${RESUME} ${FRESH} for up to ${TRAIN_SECONDS} s"
 pids=()
 for name in $RESUME $FRESH; do
   # A name is ALGORITHM_{N}w{K}s, optionally with _q{Q}: Q query images per class (ours
-  # train with 15; the MAML code's Omniglot runs use 1).
-  base="${name%_q*}"; queries=()
-  [ "$base" != "$name" ] && queries=(--queries "${name##*_q}")
-  algorithm="${base%%_*}"; shape="${base#*_}"; ways="${shape%%w*}"; shots="${shape#*w}"
+  # train with 15; the MAML code's Omniglot runs use 1), and _a{ALPHA}: the inner learning
+  # rate on the mean loss (the MAML code's loss sums over the N support images, so its
+  # 0.1 at 20-way is 2.0 here).
+  IFS=_ read -r algorithm shape options <<< "$name"
+  ways="${shape%%w*}"; shots="${shape#*w}"; extra=()
+  for option in ${options//_/ }; do
+    case "$option" in
+      q*) extra+=(--queries "${option#q}") ;;
+      a*) extra+=(--inner-lr "${option#a}") ;;
+      *) echo "unknown option $option in $name"; status=1; continue 2 ;;
+    esac
+  done
   iterations="$ITERATIONS"
   [ "$algorithm" = reptile ] && iterations="$REPTILE_ITERATIONS"
-  run=(--iterations "$iterations" "${queries[@]}")
+  run=(--iterations "$iterations" "${extra[@]}")
   if [[ " $RESUME " == *" $name "* ]]; then
     ckpt="$here/omniglot_${name}.pt"
     [ -f "$ckpt" ] || { echo "no checkpoint $ckpt"; status=1; continue; }
@@ -80,7 +94,7 @@ for name in $RESUME $FRESH; do
       steps="$(python -c "from mamlviz.runs import load_checkpoint; print(load_checkpoint('$ckpt')[1].steps)")"
       run=(--iterations $((steps + MORE_ITERATIONS)))
     fi
-    run+=(--resume "$ckpt")
+    run+=(--resume "$ckpt" $RESUME_ARGS)
   fi
   (cd "$out" && exec python -m mamlviz train omniglot --algorithm "$algorithm" --ways "$ways" \
     --shots "${shots%s}" "${run[@]}" --max-seconds "$TRAIN_SECONDS" --log-every 500 \
