@@ -28,9 +28,15 @@ MAX_ITERATIONS = 10_000_000
 # 0.4 and meta-batch 32; 20-way with five steps of 0.1 and meta-batch 16; three
 # (5-way) or five (20-way) steps at test time; 60,000 meta-iterations. We score
 # 15 query images per class (the paper's code uses K) for steadier meta-gradients.
+# The paper's alpha multiplies a loss summed over the N x K support images (divided by
+# K: its code's `xent` returns one loss per image and `tf.gradients` sums them); ours is
+# their mean, so its step is alpha * N here: 0.1 * 20 = 2.0 at 20-way. With 0.1 our
+# 20-way MAML stalled near 91%; with 2.0 it reached 95.0% in fewer meta-iterations
+# (the model card). At 5-way 0.4 (the paper's 0.08) already matches the paper's
+# 98.7%, so we kept it.
 OMNIGLOT_DEFAULTS: dict[int, dict[str, Any]] = {
     5: {"inner_lr": 0.4, "inner_steps": 1, "meta_batch_size": 32, "test_inner_steps": 3},
-    20: {"inner_lr": 0.1, "inner_steps": 5, "meta_batch_size": 16, "test_inner_steps": 5},
+    20: {"inner_lr": 2.0, "inner_steps": 5, "meta_batch_size": 16, "test_inner_steps": 5},
 }
 OMNIGLOT_COMMON: dict[str, Any] = {"iterations": 60_000, "k_shot": 1, "n_query": 15}
 

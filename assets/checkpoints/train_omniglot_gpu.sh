@@ -54,6 +54,12 @@ for ways in 5 20; do
     # shots and 5 queries per class, and its epsilon schedule over REPTILE_ITERATIONS.
     setup=(--queries "$QUERIES" --iterations "$iterations")
     [ "$algorithm" = reptile ] && setup=(--iterations "${REPTILE_ITERATIONS:-$iterations}")
+    # The shipped 20-way first-order and pre-trained models were trained with inner steps
+    # of 0.1, before the default became the paper's effective 2.0 (mamlviz/config.py);
+    # 20-way MAML takes the default.
+    if [ "$ways" = 20 ] && { [ "$algorithm" = fomaml ] || [ "$algorithm" = pretrain ]; }; then
+      setup+=(--inner-lr 0.1)
+    fi
     python -m mamlviz train omniglot --algorithm "$algorithm" --ways "$ways" --shots 1 \
       "${setup[@]}" --max-seconds "$TRAIN_SECONDS" \
       --log-every 500 --seed 0 --out "$out/${name}.pt" --json \
