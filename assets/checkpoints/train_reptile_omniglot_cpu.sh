@@ -19,7 +19,7 @@ export PYTHONPATH="$here/../..${PYTHONPATH:+:$PYTHONPATH}"  # the engine, instal
 ITERATIONS_5="${ITERATIONS_5:-27000}"
 ITERATIONS_20="${ITERATIONS_20:-7500}"
 THEN_5="${THEN_5-68000}"  # THEN_5="" stops after the first run
-THEN_20="${THEN_20-18500 32000}"
+THEN_20="${THEN_20-18500 32000 42000}"
 IMPLEMENTATION="${IMPLEMENTATION:-fused}"
 train_and_eval() {  # ways iterations
   local name="omniglot_reptile_${1}w1s"
