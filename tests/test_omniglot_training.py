@@ -151,7 +151,8 @@ def test_a_resumed_run_may_anneal_its_meta_learning_rate(omniglot, tmp_path):
                                str(first), "--out", str(out), "--json", *extra],
                               capture_output=True, text=True, env=env, timeout=300)
         assert proc.returncode == 0, proc.stderr
-        resumed[name], phi[name] = checkpoint.load(out).config, checkpoint.load(out).phi
+        saved = checkpoint.load(out)
+        resumed[name], phi[name] = saved.config, saved.phi
     assert resumed["constant"]["meta_lr_final"] is None
     assert resumed["annealed"]["meta_lr_final"] == 0.0
     assert resumed["annealed"]["iterations"] == 4 and resumed["annealed"]["n_query"] == 2

@@ -90,12 +90,12 @@ def maml_goal() -> str:
         return (f"{goal - ours:.2f} points short of it"
                 + (", within its 95% interval" if ours + ci >= goal else ""))
 
+    goals = {5: 98.0, 20: 95.0}
     lines = []
-    for ways, goal in ((5, 98.0), (20, 95.0)):
-        name = f"omniglot_maml_{ways}w1s"
-        train, result = _read(f"{name}.train.json"), _read(f"{name}.eval.json")
-        if not train or not result:
+    for algorithm, ways, name, train, result in omniglot_files("train", "eval"):
+        if algorithm != "maml" or ways not in goals:
             continue
+        goal = goals[ways]
         own = f"with {result['steps']} test steps (its setting)"
         line = f"- {ways}-way 1-shot MAML, after {train['step']:,} meta-iterations: "
         longer = _read(f"{name}.10-steps.eval.json")
