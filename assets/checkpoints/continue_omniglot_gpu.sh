@@ -13,9 +13,9 @@
 #   2. meanwhile, in the foreground: the GPU checks (tests/test_cuda.py), and with BENCH=1
 #      the benchmark's fused steps compiled once, to fill inductor's disk cache;
 #   3. every trained model scored on TASKS testing tasks, and on as many tasks from its
-#      training characters (`--split train`: under- or over-fitting?), all with 15 query
-#      images per class, as the shipped models were (`--queries 15`: the same episodes
-#      for a model trained with 1);
+#      training characters (`--split train`: under- or over-fitting?), with the query
+#      images per class the shipped models were scored with (MAML's 15, `--queries 15`:
+#      the same episodes for a model trained with 1; Reptile's own 5);
 #   4. with BENCH=1, the benchmark (benchmarks/bench_omniglot_gpu.py): loop, vmap,
 #      graphed and fused.
 # Sessions that ran it (their numbers: benchmarks/README.md and the model card):
@@ -24,6 +24,10 @@
 #     FRESH=maml_20w1s_a2.0 (the shipped 20-way MAML model's first run), then
 #     CHECKS=0 TRAIN_SECONDS=245 RESUME=maml_20w1s_a2.0 MORE_ITERATIONS=10000 FRESH=""
 #     (with that run's file copied beside the shipped ones first).
+#   2026-11-27 06:05 UTC: CHECKS=0 TRAIN_SECONDS=380 RESUME_ARGS="" RESUME="reptile_20w1s+12000
+#     reptile_20w1s+25000 reptile_20w1s+50000" (from the 42,000 the CPU had trained), then
+#     CHECKS=0 TRAIN_SECONDS=275 RESUME_ARGS="" RESUME="reptile_20w1s+30000
+#     reptile_20w1s+55000" from the 92,000 one, whose +30000 run is the shipped model.
 # It never overwrites a shipped checkpoint: results land in CKPT_OUT. Compare them with
 # the model card; if they are better, copy the .pt, .train.json and .eval.json files into
 # assets/checkpoints/ and run `python assets/checkpoints/model_card.py`. CKPT_OUT holds
@@ -74,8 +78,12 @@ for name in $RESUME $FRESH; do
   # A name is ALGORITHM_{N}w{K}s, optionally with _q{Q}: Q query images per class (ours
   # train with 15; the MAML code's Omniglot runs use 1), and _a{ALPHA}: the inner learning
   # rate on the mean loss (the MAML code's loss sums over the N support images, so its
-  # 0.1 at 20-way is 2.0 here).
-  IFS=_ read -r algorithm shape options <<< "$name"
+  # 0.1 at 20-way is 2.0 here). A RESUME name may end in +M: M more meta-iterations
+  # instead of MORE_ITERATIONS, so one checkpoint can go on to several lengths side by
+  # side (its learning rate annealed over each), each saved under its own name.
+  base="${name%%+*}"; more="$MORE_ITERATIONS"
+  [ "$base" != "$name" ] && more="${name#*+}"
+  IFS=_ read -r algorithm shape options <<< "$base"
   ways="${shape%%w*}"; shots="${shape#*w}"; extra=()
   for option in ${options//_/ }; do
     case "$option" in
@@ -88,11 +96,11 @@ for name in $RESUME $FRESH; do
   [ "$algorithm" = reptile ] && iterations="$REPTILE_ITERATIONS"
   run=(--iterations "$iterations" "${extra[@]}")
   if [[ " $RESUME " == *" $name "* ]]; then
-    ckpt="$here/omniglot_${name}.pt"
+    ckpt="$here/omniglot_${base}.pt"
     [ -f "$ckpt" ] || { echo "no checkpoint $ckpt"; status=1; continue; }
-    if [ -n "$MORE_ITERATIONS" ]; then
+    if [ -n "$more" ]; then
       steps="$(python -c "from mamlviz.runs import load_checkpoint; print(load_checkpoint('$ckpt')[1].steps)")"
-      run=(--iterations $((steps + MORE_ITERATIONS)))
+      run=(--iterations $((steps + more)))
     fi
     run+=(--resume "$ckpt" $RESUME_ARGS)
   fi
@@ -126,10 +134,12 @@ say "evaluating on $TASKS testing tasks"
 for name in $RESUME $FRESH; do
   [ -f "$out/omniglot_${name}.pt" ] || continue
   tail -n 1 "$out/omniglot_${name}.train.log" > "$out/omniglot_${name}.train.json"
+  queries=(--queries 15)  # Reptile's shipped scores use its own 5 query images per class
+  [ "${name%%_*}" = reptile ] && queries=()
   for split in test train; do
     suffix=eval; [ "$split" = train ] && suffix=train-split.eval
     (cd "$out" && exec python -m mamlviz eval omniglot --checkpoint "omniglot_${name}.pt" \
-      --tasks "$TASKS" --split "$split" --queries 15 --json > "$out/omniglot_${name}.${suffix}.log" \
+      --tasks "$TASKS" --split "$split" "${queries[@]}" --json > "$out/omniglot_${name}.${suffix}.log" \
       2> "$out/omniglot_${name}.${suffix}.err") &
   done
 done
@@ -142,7 +152,8 @@ for name in $RESUME $FRESH; do
   echo "$name: $(cut -c1-300 "$out/omniglot_${name}.train.json")"
   echo "   eval: $(cut -c1-400 "$out/omniglot_${name}.eval.json")"
   echo "   on training characters: $(cut -c1-400 "$out/omniglot_${name}.train-split.eval.json")"
-  [ -f "$here/omniglot_${name}.eval.json" ] && echo "   shipped: $(cut -c1-200 "$here/omniglot_${name}.eval.json")"
+  shipped="$here/omniglot_${name%%+*}.eval.json"
+  [ -f "$shipped" ] && echo "   shipped: $(cut -c1-200 "$shipped")"
 done
 [ "$mps" = 1 ] && { echo quit | nvidia-cuda-mps-control; sleep 1; say "MPS off"; }
 
