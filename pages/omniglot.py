@@ -112,7 +112,7 @@ TEXT = {
                        "the paper). 20-way MAML's meta learning rate was annealed at the "
                        "end of its run. Reptile trains with its paper's setup (10 "
                        "shots per class, Adam inner steps whose state carries over from task "
-                       "to task and into testing, an annealed step), for far fewer "
+                       "to task and into testing, an annealed step), for fewer "
                        "meta-iterations. The model card `assets/checkpoints/README.md` gives "
                        "the commands and the device."),
         "episode_col": "this episode (%)",
@@ -202,7 +202,7 @@ TEXT = {
                        "即它的 0.08，已经达到论文的正确率）。20-way MAML 在训练末段让元学习率逐渐"
                        "减小到 0。Reptile 按它论文的设置训练（每类 10 个样本、"
                        "内层用 Adam 且其状态从一个任务延续到下一个任务、直到测试，"
-                       "逐渐减小的步长），但元迭代次数少得多。训练命令和设备见模型卡 "
+                       "逐渐减小的步长），但元迭代次数较少。训练命令和设备见模型卡 "
                        "`assets/checkpoints/README.md`。"),
         "episode_col": "本任务 (%)",
         "human_head": "你与模型比赛",
