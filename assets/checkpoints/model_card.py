@@ -225,7 +225,8 @@ to 68,000 and 18,500 (97.8 ± 0.3 % and 86.8 ± 0.4 %); then the 20-way model al
 32,000 (88.0 ± 0.3 %) and 42,000 (88.2 ± 0.4 %; 20,516 s on the CPU in all). The 20-way
 model then went on from there on an H200 on 2026-11-27, by `continue_omniglot_gpu.sh` (`RESUME=
 "reptile_20w1s+12000 reptile_20w1s+25000 reptile_20w1s+50000" RESUME_ARGS=""`: three
-lengths side by side under MPS, the fused step at about 240 meta-iterations/s each):
+lengths side by side under MPS; the fused step ran at about 130 meta-iterations/s each
+with three side by side and 240 alone):
 to 54,000, 67,000 and 92,000 (88.4, 89.0 and 89.4 ± 0.3 %); the last took 364 s. From
 92,000, in the same session: to 122,000 in 240 s (the shipped model; its
 600 testing tasks scored 89.44 ± 0.34 % on the H200 and the same on a CPU) and, beside it, to
