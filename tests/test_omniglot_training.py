@@ -158,7 +158,8 @@ def test_a_resumed_run_may_anneal_its_meta_learning_rate(omniglot, tmp_path):
     assert resumed["annealed"]["iterations"] == 4 and resumed["annealed"]["n_query"] == 2
     # The same tasks (same seed and step), smaller steps: the weights differ.
     assert any(not torch.equal(phi["constant"][k], phi["annealed"][k]) for k in phi["constant"])
-    # The third step, the first of the resumed run, used half the rate; the fourth a quarter.
+    # The schedule such a run follows (OuterOptimizer, as Trainer builds it): its first
+    # step, the third of four, at half the rate; the fourth at a quarter.
     schedule = OuterOptimizer("adam", 1e-3, lr_final=0.0, total_steps=4)
     rates = [float(schedule.learning_rate({"t": torch.tensor(t)})) for t in (2, 3)]
     assert rates == pytest.approx([5e-4, 2.5e-4])
