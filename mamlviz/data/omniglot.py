@@ -55,6 +55,7 @@ from .omniglot_source import (
     N_DRAWERS,
     SETS,
     OmniglotSource,
+    OnProgress,
     cache_root,
     iter_images,
     resolve_source,
@@ -227,11 +228,13 @@ def cache_file(source: OmniglotSource, cache_dir: Path | None = None) -> Path:
     return root / "omniglot" / name
 
 
-def preprocess(source: OmniglotSource, *, progress: bool = True) -> dict[str, np.ndarray]:
+def preprocess(source: OmniglotSource, *, progress: bool = True,
+               on_progress: OnProgress | None = None) -> dict[str, np.ndarray]:
     """Check both sets and turn all 32,460 drawings into 28x28 uint8 arrays.
 
     Structure (alphabets, characters, drawers) is checked by file names first, so a
-    missing folder is reported before minutes are spent decoding.
+    missing folder is reported before minutes are spent decoding. ``on_progress``
+    is called as ``("preprocess", drawings done, drawings in all)``.
     """
     scanned = [(src, scan_set(src)) for src in source.sets()]
     n_chars = sum(len(entries) for _, entries in scanned)
@@ -246,6 +249,8 @@ def preprocess(source: OmniglotSource, *, progress: bool = True) -> dict[str, np
         for img in iter_images(src, entries, _to_28):
             flat[i] = img
             i += 1
+            if on_progress is not None and (i % 500 == 0 or i == len(flat)):
+                on_progress("preprocess", i, len(flat))
         for e in entries:
             alphabet.append(e.alphabet)
             character.append(e.character)
@@ -303,15 +308,15 @@ def _from_arrays(arrays: dict[str, np.ndarray], source: str, path: Path | None) 
     )
 
 
-def _load(source: SourceArg, cache_dir: Path | None, download: bool,
-          progress: bool) -> tuple[OmniglotData, OmniglotSource, bool]:
-    src = resolve_source(source, download=download, progress=progress)
+def _load(source: SourceArg, cache_dir: Path | None, download: bool, progress: bool,
+          on_progress: OnProgress | None = None) -> tuple[OmniglotData, OmniglotSource, bool]:
+    src = resolve_source(source, download=download, progress=progress, on_progress=on_progress)
     path = cache_file(src, cache_dir)
     arrays = _read_cache(path)
     hit = arrays is not None
     if arrays is None:
         start = time.perf_counter()
-        arrays = preprocess(src, progress=progress)
+        arrays = preprocess(src, progress=progress, on_progress=on_progress)
         try:
             _write_atomic(path, arrays)
         except OSError as exc:
@@ -326,16 +331,19 @@ def _load(source: SourceArg, cache_dir: Path | None, download: bool,
 
 
 def load_omniglot(source: SourceArg = None, *, cache_dir: str | os.PathLike[str] | None = None,
-                  download: bool = True, progress: bool = True) -> OmniglotData:
+                  download: bool = True, progress: bool = True,
+                  on_progress: OnProgress | None = None) -> OmniglotData:
     """Omniglot at 28x28 on the CPU: from the cache if fresh, else preprocessed once.
 
     ``source`` is a local folder or zip(s) (see :mod:`mamlviz.data.omniglot_source`);
     without it ``$MAMLVIZ_OMNIGLOT`` is used, else the official zips are downloaded
     into the cache (unless ``download=False``). Raises :class:`DataError` when the
-    data is missing, partial or corrupt.
+    data is missing, partial or corrupt. ``on_progress(what, done, total)`` follows
+    the download (``what``: a zip's name, in bytes) and the preprocessing
+    (``"preprocess"``, in drawings), e.g. for a progress bar on a page.
     """
     data, _, _ = _load(source, Path(cache_dir) if cache_dir is not None else None,
-                       download, progress)
+                       download, progress, on_progress)
     return data
 
 

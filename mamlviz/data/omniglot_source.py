@@ -12,6 +12,9 @@ The data can come from three places, first match wins:
 2. the environment variable ``MAMLVIZ_OMNIGLOT``;
 3. a download of the official zips into the cache folder
    (``$MAMLVIZ_CACHE``, default ``~/.cache/mamlviz``), checked against their md5.
+   ``$MAMLVIZ_OMNIGLOT_URL`` replaces the official base URL (a mirror, or a test's
+   loopback server); a mirror's zips are checked by their content instead, since
+   only the official files' md5 is known.
 
 A local PATH may be a folder holding ``images_background.zip`` and
 ``images_evaluation.zip``, a folder holding the extracted ``images_background/``
@@ -29,6 +32,7 @@ cache never holds half a file.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import io
 import os
 import re
@@ -47,10 +51,16 @@ from PIL import Image
 
 from ..errors import DataError
 
+# on_progress(what, done, total): what is being fetched or built, how far, out of how much.
+OnProgress = Callable[[str, int, int | None], None]
+
 CACHE_ENV = "MAMLVIZ_CACHE"
 SOURCE_ENV = "MAMLVIZ_OMNIGLOT"
+URL_ENV = "MAMLVIZ_OMNIGLOT_URL"
 
 OFFICIAL_BASE_URL = "https://raw.githubusercontent.com/brendenlake/omniglot/master/python"
+# Seconds a connection or a read may stall: an offline machine fails in seconds, not minutes.
+DOWNLOAD_TIMEOUT_S = 20.0
 OFFICIAL_MD5 = {
     "background": "68d2efa1b9178cc56df9314c21c6e718",
     "evaluation": "6b91aef0f799c5bb55b94e3f2daec811",
@@ -98,8 +108,23 @@ def folder_name(set_name: str) -> str:
     return f"images_{set_name}"
 
 
+def base_url() -> str:
+    """Where the zips are fetched from: ``$MAMLVIZ_OMNIGLOT_URL``, else the official folder."""
+    return os.environ.get(URL_ENV, "").strip().rstrip("/") or OFFICIAL_BASE_URL
+
+
 def official_url(set_name: str) -> str:
-    return f"{OFFICIAL_BASE_URL}/{folder_name(set_name)}.zip"
+    return f"{base_url()}/{folder_name(set_name)}.zip"
+
+
+def expected_md5(set_name: str) -> str | None:
+    """The official zip's md5, or None for a mirror (its bytes may differ: checked by content)."""
+    return OFFICIAL_MD5[set_name] if base_url() == OFFICIAL_BASE_URL else None
+
+
+def download_mb() -> int:
+    """About how many MB the two zips are, for a student deciding to fetch them."""
+    return round(sum(APPROX_ZIP_MB.values()))
 
 
 def cache_root() -> Path:
@@ -109,10 +134,12 @@ def cache_root() -> Path:
 
 
 def _fix_hint() -> str:
+    # Both ways, whichever applies: the hint must not tell a user to unset what is unset.
     return (
         f"Fix: download images_background.zip and images_evaluation.zip from "
-        f"{OFFICIAL_BASE_URL}/ (or let mamlviz download them: unset {SOURCE_ENV}) and point "
-        f"{SOURCE_ENV} or --omniglot at the folder that holds them."
+        f"{OFFICIAL_BASE_URL}/ and point {SOURCE_ENV} or --omniglot at the folder that holds "
+        f"them; or, with a network and neither set, run `python -m mamlviz data omniglot` "
+        f"(or press the app's Download button) to fetch them into the cache."
     )
 
 
@@ -248,8 +275,13 @@ def resolve_source(
     *,
     download: bool = True,
     progress: bool = True,
+    on_progress: OnProgress | None = None,
 ) -> OmniglotSource:
-    """Find the data: ``source``, else ``$MAMLVIZ_OMNIGLOT``, else the (downloaded) cache."""
+    """Find the data: ``source``, else ``$MAMLVIZ_OMNIGLOT``, else the (downloaded) cache.
+
+    ``on_progress(what, done, total)`` follows a download: ``what`` is the zip's name,
+    ``done`` and ``total`` are bytes (``total`` None when the server does not say).
+    """
     if source is not None:
         return local_source(source, "argument")
     env = os.environ.get(SOURCE_ENV, "").strip()
@@ -259,10 +291,10 @@ def resolve_source(
     paths = {s: raw / f"{folder_name(s)}.zip" for s in SETS}
     if not download and not all(p.is_file() for p in paths.values()):
         raise DataError(
-            f"Omniglot is not in the cache ({raw}) and downloading is off. {_fix_hint()}"
+            f"Omniglot is not in the cache ({raw}) and downloading is off here. {_fix_hint()}"
         )
     for s, p in paths.items():
-        ensure_downloaded(s, p, progress=progress)
+        ensure_downloaded(s, p, progress=progress, on_progress=on_progress)
     return OmniglotSource(
         SetSource("background", paths["background"], "zip"),
         SetSource("evaluation", paths["evaluation"], "zip"),
@@ -294,7 +326,7 @@ def verify_md5(path: Path, expected: str) -> None:
 
 def _urlopen(url: str) -> IO[bytes]:
     """Open ``url`` for reading; a seam that the tests replace (there is no network there)."""
-    return urllib.request.urlopen(url, timeout=60)  # type: ignore[no-any-return]
+    return urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S)  # type: ignore[no-any-return]
 
 
 class _Progress:
@@ -327,11 +359,14 @@ class _Progress:
             sys.stderr.flush()
 
 
-def download(url: str, dest: Path, expected_md5: str, *, progress: bool = True) -> Path:
-    """Fetch ``url`` into ``dest`` and check its md5; nothing is left behind on failure.
+def download(url: str, dest: Path, expected_md5: str | None, *, progress: bool = True,
+             on_progress: OnProgress | None = None, set_name: str | None = None) -> Path:
+    """Fetch ``url`` into ``dest`` and check it; nothing is left behind on failure.
 
     The bytes go to a temporary file in ``dest``'s folder (so the final rename is
-    atomic) and replace ``dest`` only once the length and the md5 are right.
+    atomic) and replace ``dest`` only once the length and the md5 are right. Without
+    an md5 (a mirror), the zip of ``set_name`` is checked by its content instead: every
+    entry's CRC, and every alphabet, character and drawing of the set by name.
     """
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
@@ -343,42 +378,82 @@ def download(url: str, dest: Path, expected_md5: str, *, progress: bool = True) 
                 length = getattr(response, "headers", {}).get("Content-Length")
                 total = int(length) if length else None
                 bar = _Progress(f"Downloading {dest.name}", total, progress)
+                if on_progress is not None:
+                    on_progress(dest.name, 0, total)
                 for chunk in iter(lambda: response.read(1 << 16), b""):
                     out.write(chunk)
                     h.update(chunk)
                     done += len(chunk)
                     bar.update(done)
+                    if on_progress is not None:
+                        on_progress(dest.name, done, total)
                 bar.close()
-        except (urllib.error.URLError, OSError) as exc:
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
             raise DataError(
-                f"could not download {url}: {exc}. Without a network, download the two zips "
-                f"by hand and point {SOURCE_ENV} or --omniglot at their folder."
+                f"could not download {url}: {exc}. Without a network, download "
+                f"images_background.zip and images_evaluation.zip from {OFFICIAL_BASE_URL}/ on "
+                f"another machine and point {SOURCE_ENV} or --omniglot at their folder."
             ) from exc
         if total is not None and done != total:
             raise DataError(
                 f"the download of {dest.name} stopped early: got {_mb(done)} of {_mb(total)}. "
                 f"Try again, or download it by hand and point {SOURCE_ENV} at its folder."
             )
-        if h.hexdigest() != expected_md5:
+        if expected_md5 is not None and h.hexdigest() != expected_md5:
             raise DataError(
                 f"downloaded {dest.name} has md5 {h.hexdigest()}, expected {expected_md5} "
                 f"({_mb(done)} from {url}): the file is corrupt or not the official one. Try "
                 f"again, or download it by hand and point {SOURCE_ENV} at its folder."
             )
+        if expected_md5 is None:
+            if set_name is None or set_name not in SETS:
+                raise ValueError(f"no md5 and no set to check {dest.name} by (got {set_name!r})")
+            _check_content(SetSource(set_name, tmp, "zip"), url)
         os.replace(tmp, dest)
     finally:
         tmp.unlink(missing_ok=True)
     return dest
 
 
-def ensure_downloaded(set_name: str, dest: Path, *, progress: bool = True) -> Path:
-    """The official zip of ``set_name`` at ``dest``: kept if its md5 is right, else fetched."""
-    expected = OFFICIAL_MD5[set_name]
+def _check_content(src: SetSource, url: str) -> None:
+    """A mirror's zip must be whole (CRCs) and complete (names) before it enters the cache."""
+    try:
+        with zipfile.ZipFile(src.path) as zf:
+            bad = zf.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise DataError(
+            f"downloaded {folder_name(src.set_name)}.zip from {url} is not a valid zip "
+            f"({exc}), so it was not kept. Try again, or download it by hand and point "
+            f"{SOURCE_ENV} at its folder."
+        ) from exc
+    if bad is not None:
+        raise DataError(
+            f"downloaded {folder_name(src.set_name)}.zip from {url} is damaged ({bad} fails "
+            f"its CRC), so it was not kept. Try again."
+        )
+    try:
+        scan_set(src)
+    except DataError as exc:
+        raise DataError(
+            f"downloaded {folder_name(src.set_name)}.zip from {url} is not the whole Omniglot "
+            f"{src.set_name} set, so it was not kept: {exc}"
+        ) from exc
+
+
+def ensure_downloaded(set_name: str, dest: Path, *, progress: bool = True,
+                      on_progress: OnProgress | None = None) -> Path:
+    """The zip of ``set_name`` at ``dest``: kept if it checks out, else fetched.
+
+    The official zip is checked by md5 on every use; a mirror's was checked by content
+    when it was downloaded (it is never renamed into place otherwise).
+    """
+    expected = expected_md5(set_name)
     if dest.is_file():
-        if file_md5(dest) == expected:
+        if expected is None or file_md5(dest) == expected:
             return dest
         dest.unlink()  # a corrupt or foreign file in our own cache: fetch it again
-    return download(official_url(set_name), dest, expected, progress=progress)
+    return download(official_url(set_name), dest, expected, progress=progress,
+                    on_progress=on_progress, set_name=set_name)
 
 
 # --------------------------------------------------------------------------- reading
