@@ -28,7 +28,7 @@ from mamlviz.figures.omniglot import (
 )
 from mamlviz.live import LiveRun, process_rss_bytes
 from mamlviz.newtask import omniglot_adapt, omniglot_evaluator, random_conv4_phi
-from pages import _classroom, _ui
+from pages import _classroom, _data, _ui
 from pages._live_chart import live_chart
 
 _ui.through_the_router()
@@ -61,15 +61,6 @@ TEXT = {
         "data_head": "The data",
         "found": "Omniglot found at `{source}`: {bg} background characters ({bga} alphabets) "
                  "and {ev} evaluation characters ({eva} alphabets), 20 drawings each.",
-        "missing": (
-            "Omniglot is not available on this machine, so this chapter cannot draw episodes.\n\n"
-            "**To get it:** download `images_background.zip` and `images_evaluation.zip` from "
-            "https://github.com/brendenlake/omniglot (folder `python/`), put both in one "
-            "folder and start the app with `MAMLVIZ_OMNIGLOT=/that/folder streamlit run "
-            "streamlit_app.py`. Or run `python -m mamlviz data omniglot` once (it downloads "
-            "them into the cache)."
-        ),
-        "loader_said": "What the loader said: {error}",
         "browse_head": "Browse alphabets and characters",
         "alphabet": "alphabet",
         "drawer": "drawer (1 to 20)",
@@ -154,14 +145,6 @@ TEXT = {
         "data_head": "数据",
         "found": "在 `{source}` 找到 Omniglot：background 集 {bg} 个字符（{bga} 种文字），"
                  "evaluation 集 {ev} 个字符（{eva} 种文字），每个字符 20 张图。",
-        "missing": (
-            "本机没有 Omniglot 数据，这一章无法生成任务。\n\n"
-            "**获取方法：** 从 https://github.com/brendenlake/omniglot （`python/` 文件夹）下载 "
-            "`images_background.zip` 和 `images_evaluation.zip`，放进同一个文件夹，然后用 "
-            "`MAMLVIZ_OMNIGLOT=/那个/文件夹 streamlit run streamlit_app.py` 启动应用；或者运行一次 "
-            "`python -m mamlviz data omniglot`（会下载到缓存中）。"
-        ),
-        "loader_said": "加载器的信息：{error}",
         "browse_head": "浏览文字和字符",
         "alphabet": "文字",
         "drawer": "书写者（1 到 20）",
@@ -247,23 +230,12 @@ def _fig_labels(name: str) -> dict[str, str]:
     return {**FIG_TEXT["en"][name], **FIG_TEXT.get(_ui.lang(), {}).get(name, {})}
 
 
-@st.cache_resource(show_spinner=False)
 def _omniglot(env_source: str | None) -> Any:
-    """Omniglot once per server ($MAMLVIZ_OMNIGLOT, the cache or a local folder), or the error."""
-    from mamlviz.data import load_omniglot
+    """Omniglot once per server ($MAMLVIZ_OMNIGLOT, else the cache: pages/_data.py), or the error.
 
-    candidates: list[Any] = [None]
-    if not env_source:
-        candidates += [_ui.ROOT / "data" / "omniglot", _ui.ROOT.parent / "shared" / "omniglot"]
-    error: Any = None
-    for source in candidates:
-        if source is not None and not Path(source).exists():
-            continue
-        try:
-            return load_omniglot(source, download=False, progress=False)
-        except MamlvizError as exc:
-            error = error or exc
-    return error
+    ``env_source`` only keys the caches built from the data.
+    """
+    return _data.omniglot()
 
 
 @st.cache_resource(show_spinner=False)
@@ -380,9 +352,7 @@ st.header(t["data_head"])
 env_source = os.environ.get("MAMLVIZ_OMNIGLOT")
 data = _omniglot(env_source)
 if isinstance(data, BaseException) or data is None:
-    st.info(t["missing"])
-    if data is not None:
-        st.caption(t["loader_said"].format(error=data))
+    _data.missing(data, key="omni")
     st.subheader(t["table_head"])
     st.markdown(_ui.markdown_table([{t["model"]: f"{names[a]} {n}-way {k}-shot",
                                      t["paper_col"]: v}

@@ -19,7 +19,7 @@ from mamlviz.three_steps import (
     random_init,
     sinusoid_task_set,
 )
-from pages import _ui
+from pages import _data, _ui
 
 _ui.through_the_router()
 
@@ -72,14 +72,6 @@ TEXT = {
         "which_tasks": "draw the task from",
         "train_chars": "training characters (a training task)",
         "test_chars": "testing characters (a testing task)",
-        "omniglot_missing": (
-            "Omniglot is not available on this machine, so no episode is drawn.\n\n"
-            "To get it: download `images_background.zip` and `images_evaluation.zip` from "
-            "https://github.com/brendenlake/omniglot (folder `python/`), put them in one "
-            "folder and start the app with `MAMLVIZ_OMNIGLOT=/that/folder`. Or run "
-            "`python -m mamlviz data omniglot` once to download them into the cache."
-        ),
-        "omniglot_error": "What the loader said: {error}",
         "candidates_head": "Several candidate learning algorithms F",
         "candidates_body": (
             "Every candidate runs the same update rule, k gradient steps of size ε on the "
@@ -170,14 +162,6 @@ TEXT = {
         "which_tasks": "任务来自",
         "train_chars": "训练符号集（training task）",
         "test_chars": "测试符号集（testing task）",
-        "omniglot_missing": (
-            "本机没有 Omniglot 数据，所以无法画出任务。\n\n"
-            "获取方法：从 https://github.com/brendenlake/omniglot （`python/` 文件夹）下载 "
-            "`images_background.zip` 和 `images_evaluation.zip`，放进同一个文件夹，然后用 "
-            "`MAMLVIZ_OMNIGLOT=/该文件夹` 启动本应用；或者运行一次 "
-            "`python -m mamlviz data omniglot`，把数据下载到缓存中。"
-        ),
-        "omniglot_error": "读取程序的提示：{error}",
         "candidates_head": "几个候选的 learning algorithm F",
         "candidates_body": (
             "每个候选用相同的更新方法：在 support set 上做 k 步、学习率为 ε 的梯度下降；只有初始化"
@@ -294,16 +278,10 @@ def _fits(n_tasks: int, k_shot: int, seed: int, inner_lr: float, steps: int, n: 
     return out
 
 
-@st.cache_resource(show_spinner=False)
 def _omniglot() -> Any:
-    """Omniglot once per server ($MAMLVIZ_OMNIGLOT or the cache; no download): data or error."""
-    from mamlviz.data import load_omniglot
-
-    try:
-        data = load_omniglot(download=False, progress=False)
-        return data.split("maml")
-    except MamlvizError as exc:
-        return exc
+    """Omniglot's MAML split (the data found once per server by pages/_data.py), or the error."""
+    data = _data.omniglot()
+    return data if isinstance(data, BaseException) else data.split("maml")
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -348,8 +326,7 @@ st.subheader(t["omniglot_head"])
 st.markdown(t["omniglot_body"])
 splits = _omniglot()
 if isinstance(splits, BaseException):
-    st.info(t["omniglot_missing"])
-    st.caption(t["omniglot_error"].format(error=splits))
+    _data.missing(splits, key="ts")
 else:
     o1, o2, o3 = st.columns(3)
     n_way = o1.slider(t["n_way"], 2, 10, 5, key="ts_n_way")

@@ -1,0 +1,139 @@
+"""Omniglot for the pages: found once per server, or fetched on a student's click.
+
+The data (Lake et al. 2015) comes from ``$MAMLVIZ_OMNIGLOT`` when it is set, else
+from the cache, where :func:`mamlviz.data.load_omniglot` downloads the official
+zips (md5-checked) and preprocesses them once. Pages call :func:`omniglot` for
+the data, and :func:`missing` where it is not there: it says why, and offers a
+"Download Omniglot" button that shows the download and the preprocessing with a
+progress bar, or says exactly what to do when there is no network.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+import streamlit as st
+
+from mamlviz.data import load_omniglot
+from mamlviz.data.omniglot_source import (
+    OFFICIAL_BASE_URL,
+    SOURCE_ENV,
+    cache_root,
+    download_mb,
+)
+from mamlviz.errors import MamlvizError
+from pages import _ui
+
+# One download at a time per server: a second click (another student) waits, then
+# finds the data in the cache instead of fetching it again.
+_FETCH_LOCK = threading.Lock()
+
+TEXT = {
+    "en": {
+        "env_bad": (
+            "Omniglot is not available: `{env}` is set to `{path}`, which does not hold it.\n\n"
+            "**To fix it:** point `{env}` at a folder holding `images_background.zip` and "
+            "`images_evaluation.zip` (from {url}/) and restart the app, or unset `{env}` and "
+            "restart: the app then offers to download the data itself."
+        ),
+        "not_yet": (
+            "Omniglot is not on this machine yet. The app can fetch it from the official "
+            "repository (github.com/brendenlake/omniglot, two zips of about {mb} MB, checked "
+            "against their md5) and prepare it once (under a minute); it is kept in `{cache}`."
+        ),
+        "button": "Download Omniglot (about {mb} MB)",
+        "downloading": "Downloading {name}: {done:.1f} of {total} MB",
+        "preparing": "Preparing the drawings (once): {done:,} of {total:,}",
+        "done": "Omniglot is ready.",
+        "failed": "The download did not work: {error}",
+        "offline": (
+            "**Without a network:** on a machine with one, download `images_background.zip` "
+            "and `images_evaluation.zip` from {url}/, copy both into one folder here, and "
+            "start the app with `{env}=/that/folder streamlit run streamlit_app.py`."
+        ),
+        "loader_said": "What the loader said: {error}",
+    },
+    "zh": {
+        "env_bad": (
+            "没有可用的 Omniglot 数据：`{env}` 设为 `{path}`，那里没有这份数据。\n\n"
+            "**解决办法：** 让 `{env}` 指向一个含有 `images_background.zip` 和 "
+            "`images_evaluation.zip`（来自 {url}/）的文件夹，然后重启应用；或者取消 `{env}` "
+            "再重启，应用会提供下载按钮自行下载数据。"
+        ),
+        "not_yet": (
+            "本机还没有 Omniglot 数据。应用可以从官方仓库（github.com/brendenlake/omniglot，"
+            "两个压缩包共约 {mb} MB，下载后核对 md5）下载，并只做一次预处理（不到一分钟）；"
+            "数据保存在 `{cache}`。"
+        ),
+        "button": "下载 Omniglot 数据（约 {mb} MB）",
+        "downloading": "正在下载 {name}：{done:.1f} / {total} MB",
+        "preparing": "正在预处理图片（只做一次）：{done:,} / {total:,}",
+        "done": "Omniglot 数据已就绪。",
+        "failed": "下载没有成功：{error}",
+        "offline": (
+            "**没有网络时：** 在能上网的电脑上从 {url}/ 下载 `images_background.zip` 和 "
+            "`images_evaluation.zip`，把两个文件复制到本机的同一个文件夹，然后用 "
+            "`{env}=/那个/文件夹 streamlit run streamlit_app.py` 启动应用。"
+        ),
+        "loader_said": "加载器的信息：{error}",
+    },
+}
+
+
+@st.cache_resource(show_spinner=False)
+def _found(env_source: str | None, cache: str) -> Any:
+    """The data or the loader's error, once per server per setting (no download here)."""
+    try:
+        return load_omniglot(download=False, progress=False)
+    except MamlvizError as exc:
+        # Kept: a bad zip would otherwise be scanned again on every rerun of every page.
+        return exc
+
+
+def omniglot() -> Any:
+    """Omniglot (:class:`mamlviz.data.OmniglotData`), or the error saying why it is missing."""
+    return _found(os.environ.get(SOURCE_ENV) or None, str(cache_root()))
+
+
+def missing(error: BaseException | None, *, key: str) -> None:
+    """Why the data is missing and what to do; with no ``$MAMLVIZ_OMNIGLOT``, a download.
+
+    After a successful download the page reruns and finds the data. ``key`` keeps the
+    button of each page apart.
+    """
+    t = _ui.texts(TEXT)
+    env = os.environ.get(SOURCE_ENV)
+    fill = {"env": SOURCE_ENV, "url": OFFICIAL_BASE_URL, "mb": download_mb(),
+            "cache": cache_root(), "path": env}
+    if env:  # the user chose the data's place: a download would not be used
+        st.info(t["env_bad"].format(**fill))
+        if error is not None:
+            st.caption(t["loader_said"].format(error=error))
+        return
+    st.info(t["not_yet"].format(**fill))
+    if not st.button(t["button"].format(**fill), key=f"{key}_download_omniglot", type="primary"):
+        return
+    bar = st.progress(0.0)
+
+    def on_progress(what: str, done: int, total: int | None) -> None:
+        if what == "preprocess":
+            bar.progress(done / max(total or 1, 1), text=t["preparing"].format(done=done,
+                                                                              total=total))
+        else:
+            shown = f"{total / 1e6:.1f}" if total else "?"
+            bar.progress(min(done / total, 1.0) if total else 0.0,
+                         text=t["downloading"].format(name=what, done=done / 1e6, total=shown))
+
+    try:
+        with _FETCH_LOCK:
+            load_omniglot(download=True, progress=False, on_progress=on_progress)
+    except MamlvizError as exc:
+        bar.empty()
+        st.error(t["failed"].format(error=exc))
+        st.markdown(t["offline"].format(**fill))
+        return
+    bar.progress(1.0, text=t["done"])
+    _found.clear()  # every page and session now finds it
+    st.rerun()
