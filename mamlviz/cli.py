@@ -138,6 +138,10 @@ def _parser() -> argparse.ArgumentParser:
     do.add_argument("--source", help="local folder or zip (else $MAMLVIZ_OMNIGLOT or download)")
     do.add_argument("--json", action="store_true")
 
+    doctor = sub.add_parser("doctor", help="what this machine has: torch, data, checkpoints, "
+                                           "browser (exit 1 if an essential is missing)")
+    doctor.add_argument("--json", action="store_true")
+
     bench = sub.add_parser("bench", help="meta-steps per second against the naive loop")
     bench.add_argument("--quick", action="store_true")
     bench.add_argument("--problem", dest="rows", choices=("all", "sinusoid", "omniglot"),
@@ -288,6 +292,10 @@ COMMANDS = {("train", "sinusoid"): _train, ("train", "omniglot"): _train,
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "doctor":  # before torch: a broken torch is one of the things it reports
+        from .doctor import main as doctor
+
+        return doctor(json_out=args.json)
     import torch
 
     torch.set_num_threads(int(os.environ.get("MAMLVIZ_THREADS", "1")))
