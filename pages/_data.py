@@ -5,7 +5,8 @@ from the cache, where :func:`mamlviz.data.load_omniglot` downloads the official
 zips (md5-checked) and preprocesses them once. Pages call :func:`omniglot` for
 the data, and :func:`missing` where it is not there: it says why, and offers a
 "Download Omniglot" button that shows the download and the preprocessing with a
-progress bar, or says exactly what to do when there is no network.
+progress bar, then lets the page go on with the data, or says exactly what to do
+when there is no network.
 """
 
 from __future__ import annotations
@@ -46,7 +47,6 @@ TEXT = {
         "button": "Download Omniglot (about {mb} MB)",
         "downloading": "Downloading {name}: {done:.1f} of {total} MB",
         "preparing": "Preparing the drawings (once): {done:,} of {total:,}",
-        "done": "Omniglot is ready.",
         "failed": "The download did not work: {error}",
         "offline": (
             "**Without a network:** on a machine with one, download `images_background.zip` "
@@ -70,7 +70,6 @@ TEXT = {
         "button": "下载 Omniglot 数据（约 {mb} MB）",
         "downloading": "正在下载 {name}：{done:.1f} / {total} MB",
         "preparing": "正在预处理图片（只做一次）：{done:,} / {total:,}",
-        "done": "Omniglot 数据已就绪。",
         "failed": "下载没有成功：{error}",
         "offline": (
             "**没有网络时：** 在能上网的电脑上从 {url}/ 下载 `images_background.zip` 和 "
@@ -97,11 +96,11 @@ def omniglot() -> Any:
     return _found(os.environ.get(SOURCE_ENV) or None, str(cache_root()))
 
 
-def missing(error: BaseException | None, *, key: str) -> None:
+def missing(error: BaseException | None, *, key: str) -> Any:
     """Why the data is missing and what to do; with no ``$MAMLVIZ_OMNIGLOT``, a download.
 
-    After a successful download the page reruns and finds the data. ``key`` keeps the
-    button of each page apart.
+    Returns the data once a download has ended well (the page goes on with it, under the
+    finished progress bar), else None. ``key`` keeps the button of each page apart.
     """
     t = _ui.texts(TEXT)
     env = os.environ.get(SOURCE_ENV)
@@ -111,16 +110,20 @@ def missing(error: BaseException | None, *, key: str) -> None:
         st.info(t["env_bad"].format(**fill))
         if error is not None:
             st.caption(t["loader_said"].format(error=error))
-        return
-    st.info(t["not_yet"].format(**fill))
-    if not st.button(t["button"].format(**fill), key=f"{key}_download_omniglot", type="primary"):
-        return
+        return None
+    offer = st.empty()
+    with offer.container():
+        st.info(t["not_yet"].format(**fill))
+        clicked = st.button(t["button"].format(**fill), key=f"{key}_download_omniglot",
+                            type="primary")
+    if not clicked:
+        return None
     bar = st.progress(0.0)
 
     def on_progress(what: str, done: int, total: int | None) -> None:
         if what == "preprocess":
-            bar.progress(done / max(total or 1, 1), text=t["preparing"].format(done=done,
-                                                                              total=total))
+            bar.progress(done / max(total or 1, 1),
+                         text=t["preparing"].format(done=done, total=total))
         else:
             shown = f"{total / 1e6:.1f}" if total else "?"
             bar.progress(min(done / total, 1.0) if total else 0.0,
@@ -128,12 +131,12 @@ def missing(error: BaseException | None, *, key: str) -> None:
 
     try:
         with _FETCH_LOCK:
-            load_omniglot(download=True, progress=False, on_progress=on_progress)
+            data = load_omniglot(download=True, progress=False, on_progress=on_progress)
     except MamlvizError as exc:
         bar.empty()
         st.error(t["failed"].format(error=exc))
         st.markdown(t["offline"].format(**fill))
-        return
-    bar.progress(1.0, text=t["done"])
-    _found.clear()  # every page and session now finds it
-    st.rerun()
+        return None
+    offer.empty()  # the offer is done with; the bar stays, full, with what it did last
+    _found.clear()  # every page and session now finds the data
+    return data

@@ -352,7 +352,8 @@ st.header(t["data_head"])
 env_source = os.environ.get("MAMLVIZ_OMNIGLOT")
 data = _omniglot(env_source)
 if isinstance(data, BaseException) or data is None:
-    _data.missing(data, key="omni")
+    data = _data.missing(data, key="omni")  # the data once a download ends, else None
+if data is None:
     st.subheader(t["table_head"])
     st.markdown(_ui.markdown_table([{t["model"]: f"{names[a]} {n}-way {k}-shot",
                                      t["paper_col"]: v}

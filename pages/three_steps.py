@@ -326,8 +326,9 @@ st.subheader(t["omniglot_head"])
 st.markdown(t["omniglot_body"])
 splits = _omniglot()
 if isinstance(splits, BaseException):
-    _data.missing(splits, key="ts")
-else:
+    fetched = _data.missing(splits, key="ts")  # the data once a download ends, else None
+    splits = splits if fetched is None else fetched.split("maml")
+if not isinstance(splits, BaseException):
     o1, o2, o3 = st.columns(3)
     n_way = o1.slider(t["n_way"], 2, 10, 5, key="ts_n_way")
     k_omni = o2.slider(t["k_shot_omni"], 1, 5, 1, key="ts_k_omni")

@@ -1,8 +1,9 @@
 """Omniglot: finding and checking the data, the 28x28 cache, both protocols, episodes.
 
-Runs on the real zips in ../shared/omniglot (or $MAMLVIZ_OMNIGLOT). The full set is
-preprocessed once per session into a temporary cache; the broken copies for the
-error tests are built in tmp_path from the real zips.
+Runs on the real zips that tests/conftest.py finds ($MAMLVIZ_OMNIGLOT, ../shared/omniglot,
+the user's cache or a download; without them these tests skip, or fail in CI). The full set
+is preprocessed once per session into a temporary cache; the broken copies for the error
+tests are built in tmp_path from the real zips.
 """
 
 from __future__ import annotations
@@ -27,17 +28,25 @@ from mamlviz.tasks.omniglot import OmniglotTasks
 
 torch.set_num_threads(1)
 
-OMNIGLOT = Path(
-    os.environ.get(src.SOURCE_ENV)
-    or Path(__file__).resolve().parents[1].parent / "shared" / "omniglot"
-)
-BG_ZIP = OMNIGLOT / "images_background.zip"
-EV_ZIP = OMNIGLOT / "images_evaluation.zip"
-SMALL_ZIP = OMNIGLOT / "images_background_small1.zip"
 
-needs_data = pytest.mark.skipif(
-    not (BG_ZIP.is_file() and EV_ZIP.is_file()), reason=f"Omniglot zips not found in {OMNIGLOT}"
-)
+
+@pytest.fixture(scope="session")
+def bg_zip(omniglot_source: Path) -> Path:
+    return omniglot_source / "images_background.zip"
+
+
+@pytest.fixture(scope="session")
+def ev_zip(omniglot_source: Path) -> Path:
+    return omniglot_source / "images_evaluation.zip"
+
+
+def _small_zip(tmp_path: Path) -> Path:
+    """A zip named like the 5-alphabet "small" background split, which is not the set."""
+    path = tmp_path / "small" / "images_background_small1.zip"
+    path.parent.mkdir()
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("images_background_small1/Balinese/character01/0108_01.png", b"")
+    return path
 
 
 @pytest.fixture(scope="session")
@@ -46,10 +55,8 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def data(cache_dir: Path) -> OmniglotData:
-    if not (BG_ZIP.is_file() and EV_ZIP.is_file()):
-        pytest.skip(f"Omniglot zips not found in {OMNIGLOT}")
-    return load_omniglot(OMNIGLOT, cache_dir=cache_dir, progress=False)
+def data(cache_dir: Path, omniglot_source: Path) -> OmniglotData:
+    return load_omniglot(omniglot_source, cache_dir=cache_dir, progress=False)
 
 
 @pytest.fixture(autouse=True)
@@ -85,9 +92,10 @@ def test_known_duplicate_drawing_survives(data: OmniglotData) -> None:
     assert torch.equal(data.images[c, 2], data.images[c, 18])
 
 
-def test_prepare_reports_and_cache_loads_fast(data: OmniglotData, cache_dir: Path) -> None:
+def test_prepare_reports_and_cache_loads_fast(data: OmniglotData, cache_dir: Path,
+                                             omniglot_source: Path) -> None:
     start = time.perf_counter()
-    report = prepare(OMNIGLOT, cache_dir=cache_dir, progress=False)
+    report = prepare(omniglot_source, cache_dir=cache_dir, progress=False)
     assert time.perf_counter() - start < 1.0
     assert report["cache_hit"] is True
     assert report["origin"] == "argument"
@@ -102,13 +110,13 @@ def test_prepare_reports_and_cache_loads_fast(data: OmniglotData, cache_dir: Pat
 
 
 def test_env_var_selects_the_source(
-    data: OmniglotData, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+    data: OmniglotData, cache_dir: Path, monkeypatch: pytest.MonkeyPatch, omniglot_source: Path
 ) -> None:
-    monkeypatch.setenv(src.SOURCE_ENV, str(OMNIGLOT))
+    monkeypatch.setenv(src.SOURCE_ENV, str(omniglot_source))
     monkeypatch.setenv(src.CACHE_ENV, str(cache_dir))
     report = prepare(progress=False)
     assert report["origin"] == src.SOURCE_ENV and report["cache_hit"] is True
-    monkeypatch.setenv(src.SOURCE_ENV, str(OMNIGLOT / "nowhere"))
+    monkeypatch.setenv(src.SOURCE_ENV, str(omniglot_source / "nowhere"))
     with pytest.raises(DataError, match=f"nowhere.*{src.SOURCE_ENV}.*does not exist"):
         prepare(progress=False)
 
@@ -311,32 +319,30 @@ def _assert_cache_clean(cache: Path) -> None:
     assert not (cache / "omniglot").exists() or not any((cache / "omniglot").iterdir())
 
 
-@needs_data
-def test_truncated_zip(tmp_path: Path) -> None:
+def test_truncated_zip(tmp_path: Path, bg_zip: Path, ev_zip: Path) -> None:
     folder = tmp_path / "omniglot"
     folder.mkdir()
-    (folder / "images_evaluation.zip").write_bytes(EV_ZIP.read_bytes()[:3_000_000])
-    _folder_with(tmp_path, **{"images_background.zip": BG_ZIP})
+    (folder / "images_evaluation.zip").write_bytes(ev_zip.read_bytes()[:3_000_000])
+    _folder_with(tmp_path, **{"images_background.zip": bg_zip})
     cache = tmp_path / "cache"
     with pytest.raises(DataError, match=r"images_evaluation\.zip is truncated.*found 3\.0 MB"):
         load_omniglot(folder, cache_dir=cache, progress=False)
     _assert_cache_clean(cache)
 
 
-@needs_data
-def test_corrupt_png(tmp_path: Path) -> None:
+def test_corrupt_png(tmp_path: Path, bg_zip: Path, ev_zip: Path) -> None:
     folder = tmp_path / "omniglot"
     folder.mkdir()
     # Rewrite the background zip with one drawing of the first character broken.
     broken = folder / "images_background.zip"
-    with zipfile.ZipFile(BG_ZIP) as zin, zipfile.ZipFile(broken, "w") as zout:
+    with zipfile.ZipFile(bg_zip) as zin, zipfile.ZipFile(broken, "w") as zout:
         victim = "images_background/Arcadian/character01/0001_07.png"
         for entry in zin.infolist():
             raw = zin.read(entry) if not entry.is_dir() else b""
             if entry.filename == victim:
                 raw = raw[:40] + b"\x00garbage" * 20
             zout.writestr(entry, raw)
-    _folder_with(tmp_path, **{"images_evaluation.zip": EV_ZIP})
+    _folder_with(tmp_path, **{"images_evaluation.zip": ev_zip})
     cache = tmp_path / "cache"
     with pytest.raises(DataError, match=r"0001_07\.png in images_background\.zip.*corrupt PNG"):
         load_omniglot(folder, cache_dir=cache, progress=False)
@@ -344,11 +350,9 @@ def test_corrupt_png(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def extracted_evaluation(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not EV_ZIP.is_file():
-        pytest.skip(f"Omniglot zips not found in {OMNIGLOT}")
+def extracted_evaluation(tmp_path_factory: pytest.TempPathFactory, ev_zip: Path) -> Path:
     root = tmp_path_factory.mktemp("extracted")
-    with zipfile.ZipFile(EV_ZIP) as zf:
+    with zipfile.ZipFile(ev_zip) as zf:
         zf.extractall(root)
     return root / "images_evaluation"
 
@@ -362,9 +366,8 @@ def _copy_tree_of_links(src_dir: Path, dest: Path) -> None:
             os.link(os.path.join(dirpath, f), out / f)
 
 
-@needs_data
-def test_missing_alphabet_folder(tmp_path: Path, extracted_evaluation: Path) -> None:
-    folder = _folder_with(tmp_path, **{"images_background.zip": BG_ZIP})
+def test_missing_alphabet_folder(tmp_path: Path, extracted_evaluation: Path, bg_zip: Path) -> None:
+    folder = _folder_with(tmp_path, **{"images_background.zip": bg_zip})
     _copy_tree_of_links(extracted_evaluation, folder / "images_evaluation")
     shutil.rmtree(folder / "images_evaluation" / "Tibetan")
     with pytest.raises(DataError, match=r"images_evaluation/.*found 19 of 20 alphabets, "
@@ -373,18 +376,16 @@ def test_missing_alphabet_folder(tmp_path: Path, extracted_evaluation: Path) -> 
     _assert_cache_clean(tmp_path / "cache")
 
 
-@needs_data
-def test_missing_drawing(tmp_path: Path, extracted_evaluation: Path) -> None:
-    folder = _folder_with(tmp_path, **{"images_background.zip": BG_ZIP})
+def test_missing_drawing(tmp_path: Path, extracted_evaluation: Path, bg_zip: Path) -> None:
+    folder = _folder_with(tmp_path, **{"images_background.zip": bg_zip})
     _copy_tree_of_links(extracted_evaluation, folder / "images_evaluation")
     (folder / "images_evaluation" / "Angelic" / "character03" / "0967_12.png").unlink()
     with pytest.raises(DataError, match=r"Angelic/character03 has 19 drawings"):
         load_omniglot(folder, cache_dir=tmp_path / "cache", progress=False)
 
 
-@needs_data
-def test_missing_set(tmp_path: Path) -> None:
-    folder = _folder_with(tmp_path, **{"images_background.zip": BG_ZIP})
+def test_missing_set(tmp_path: Path, bg_zip: Path) -> None:
+    folder = _folder_with(tmp_path, **{"images_background.zip": bg_zip})
     with pytest.raises(DataError,
                        match=r"no images_evaluation\.zip .*found: images_background\.zip"):
         load_omniglot(folder, cache_dir=tmp_path / "cache", progress=False)
@@ -392,26 +393,26 @@ def test_missing_set(tmp_path: Path) -> None:
         load_omniglot(tmp_path / "absent", cache_dir=tmp_path / "cache", progress=False)
 
 
-@needs_data
-def test_wrong_zip_under_the_right_name(tmp_path: Path) -> None:
+def test_wrong_zip_under_the_right_name(tmp_path: Path, ev_zip: Path) -> None:
+    small = _small_zip(tmp_path)
     # The 5-alphabet "small" background split is not the background set.
     folder = tmp_path / "omniglot"
     folder.mkdir()
-    shutil.copy(SMALL_ZIP, folder / "images_background.zip")
-    _folder_with(tmp_path, **{"images_evaluation.zip": EV_ZIP})
+    shutil.copy(small, folder / "images_background.zip")
+    _folder_with(tmp_path, **{"images_evaluation.zip": ev_zip})
     with pytest.raises(DataError,
                        match=r"no images_background/ folder inside.*images_background_small1"):
         load_omniglot(folder, cache_dir=tmp_path / "cache", progress=False)
 
 
-@needs_data
-def test_source_as_list_of_zips(tmp_path: Path) -> None:
-    source = src.local_source([BG_ZIP, EV_ZIP])
-    assert source.background.kind == "zip" and source.evaluation.path == EV_ZIP
-    joined = src.local_source(os.pathsep.join([str(EV_ZIP), str(BG_ZIP)]))
-    assert joined.background.path == BG_ZIP
+def test_source_as_list_of_zips(tmp_path: Path, bg_zip: Path, ev_zip: Path) -> None:
+    small = _small_zip(tmp_path)
+    source = src.local_source([bg_zip, ev_zip])
+    assert source.background.kind == "zip" and source.evaluation.path == ev_zip
+    joined = src.local_source(os.pathsep.join([str(ev_zip), str(bg_zip)]))
+    assert joined.background.path == bg_zip
     with pytest.raises(DataError, match="cannot tell which Omniglot set"):
-        src.local_source(SMALL_ZIP)
+        src.local_source(small)
 
 
 # --------------------------------------------------------------------------- download checks
