@@ -3,7 +3,8 @@
 Shared by the browser tests (``tests/browser``) and the responsiveness benchmark
 (``benchmarks/bench_responsiveness.py``). The browser is the system's
 ``/usr/bin/chromium`` (Debian package ``chromium``, installed by ``.ci/run`` from
-``.ci/browser-packages``); Playwright never downloads one.
+``.ci/browser-packages``), or ``$MAMLVIZ_CHROMIUM``; on systems without it, Playwright's
+own (``playwright install chromium``, which the tests never run themselves).
 """
 
 from __future__ import annotations
@@ -83,17 +84,37 @@ def chapters(root: Path = ROOT) -> list[Chapter]:
     raise LookupError("pages/_chapters.py has no CHAPTERS list")
 
 
-def missing_browser() -> str | None:
-    """Why the browser tests cannot run here, or None when they can."""
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return ("Python package 'playwright' is not installed "
-                "(pip install -e '.[test]'; never run 'playwright install')")
-    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        return (f"{CHROMIUM} not found: install Debian's chromium "
-                "(apt-get install -y $(cat .ci/browser-packages))")
+INSTALL_BROWSER = ("on Debian/Ubuntu: sudo apt-get install -y $(cat .ci/browser-packages) "
+                   "(chromium, fonts-noto-cjk, fonts-noto-color-emoji); "
+                   "elsewhere: playwright install chromium")
+
+
+def chromium_executable() -> str | None:
+    """$MAMLVIZ_CHROMIUM or Debian's chromium when it is there; else None, which makes
+    Playwright use its own (``playwright install chromium``, on systems without Debian's)."""
+    if os.environ.get("MAMLVIZ_CHROMIUM") or Path(CHROMIUM).exists() or shutil.which(CHROMIUM):
+        return CHROMIUM
     return None
+
+
+def missing_browser() -> str | None:
+    """Why the browser tests cannot run here (with the install line), or None when they can."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return "Python package 'playwright' is not installed (pip install -e '.[test]')"
+    if chromium_executable() is not None:
+        if Path(CHROMIUM).exists() or shutil.which(CHROMIUM):
+            return None
+        return f"MAMLVIZ_CHROMIUM={CHROMIUM} not found. Install a Chromium {INSTALL_BROWSER}"
+    try:
+        with sync_playwright() as playwright:
+            own = Path(playwright.chromium.executable_path)
+    except Exception:  # no driver for this platform: as good as no browser
+        own = Path("/nonexistent")
+    if own.exists():
+        return None
+    return f"no Chromium ({CHROMIUM} not found, nor Playwright's own). Install it {INSTALL_BROWSER}"
 
 
 def free_port() -> int:
@@ -114,7 +135,9 @@ class AppServer:
 
     def start(self, timeout: float = 180.0) -> AppServer:
         env = dict(os.environ)
-        env.setdefault("MAMLVIZ_OMNIGLOT", str(ROOT.parent / "shared" / "omniglot"))
+        shared = ROOT.parent / "shared" / "omniglot"
+        if shared.is_dir():  # else the app finds its cache, or offers the download
+            env.setdefault("MAMLVIZ_OMNIGLOT", str(shared))
         env.setdefault("OMP_NUM_THREADS", "1")
         env["PYTHONUNBUFFERED"] = "1"
         log = self.log_path.open("wb")
@@ -168,7 +191,7 @@ def app_server(**kwargs: Any) -> Iterator[AppServer]:
 
 
 def launch_browser(playwright: Any) -> Any:
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    return playwright.chromium.launch(executable_path=chromium_executable(), args=CHROMIUM_ARGS)
 
 
 # ----------------------------------------------------------------------------- in the page

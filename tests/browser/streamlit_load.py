@@ -271,7 +271,7 @@ async def _run_sessions(url: str, n: int, stagger_s: float, overall_timeout_s: f
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=sb.CHROMIUM,
+        browser = await playwright.chromium.launch(executable_path=sb.chromium_executable(),
                                                    args=sb.CHROMIUM_ARGS)
         try:
             return await all_at_once(
