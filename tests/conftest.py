@@ -52,8 +52,9 @@ def find_omniglot() -> tuple[Path | None, str]:
         for set_name, name in zip(src.SETS, ZIPS):
             src.ensure_downloaded(set_name, raw / name, progress=True)  # kept if it checks out
     except DataError as exc:
-        return None, (f"Omniglot data not found ({src.SOURCE_ENV} unset, no {SHARED_OMNIGLOT}, "
-                      f"not in the cache {raw}) and not downloadable: {exc}")
+        return None, (f"no Omniglot data: {src.SOURCE_ENV} unset, no {SHARED_OMNIGLOT}, none in "
+                      f"the cache {raw}, and the download failed ({exc.__cause__ or exc}). "
+                      f"Point {src.SOURCE_ENV} at a folder holding {' and '.join(ZIPS)}")
     return raw, f"the cache {raw}"
 
 
