@@ -84,10 +84,8 @@ def _omniglot() -> list[Check]:
     try:
         found = src.resolve_source(download=False, progress=False)
         for s in found.sets():
-            if found.origin == "download":
-                expected = src.expected_md5(s.set_name)
-                if expected is not None:
-                    src.verify_md5(s.path, expected)
+            if found.origin == "download":  # what the app would use (md5, else content)
+                src.verify_cached(s.set_name, s.path)
             src.scan_set(s)
     except DataError as exc:
         if env:  # the user chose this place and it does not hold the data: the app fails too

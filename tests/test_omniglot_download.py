@@ -287,3 +287,22 @@ def test_the_cli_reports_a_bad_download_and_keeps_nothing(
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     assert "so it was not kept" in report["error"] and mirror.url in report["error"]
     assert _files(no_data) == []
+
+
+def test_a_rebuilt_zip_in_the_cache_is_kept_by_its_content(
+        no_data: Path, good_zips: Path, corrupt_zips: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Zips with other bytes than the official ones (a mirror's, or copied there by hand)
+    # are used, not deleted, when their content checks out; there is no network here.
+    monkeypatch.delenv(src.URL_ENV, raising=False)
+    raw = no_data / "omniglot" / "raw"
+    raw.mkdir(parents=True)
+    for set_name in src.SETS:
+        name = f"{src.folder_name(set_name)}.zip"
+        (raw / name).write_bytes((good_zips / name).read_bytes())
+        assert src.ensure_downloaded(set_name, raw / name, progress=False) == raw / name
+    assert src.resolve_source(progress=False).origin == "download"
+    damaged = raw / "images_background.zip"
+    damaged.write_bytes((corrupt_zips / damaged.name).read_bytes())
+    with pytest.raises(DataError, match=r"images_background\.zip in the cache .*not used"):
+        src.verify_cached("background", damaged)

@@ -408,36 +408,47 @@ def download(url: str, dest: Path, expected_md5: str | None, *, progress: bool =
         if expected_md5 is None:
             if set_name is None or set_name not in SETS:
                 raise ValueError(f"no md5 and no set to check {dest.name} by (got {set_name!r})")
-            _check_content(SetSource(set_name, tmp, "zip"), url)
+            _check_content(SetSource(set_name, tmp, "zip"),
+                           f"downloaded {dest.name} from {url}", "so it was not kept")
         os.replace(tmp, dest)
     finally:
         tmp.unlink(missing_ok=True)
     return dest
 
 
-def _check_content(src: SetSource, url: str) -> None:
-    """A mirror's zip must be whole (CRCs) and complete (names) before it enters the cache."""
+def _check_content(src: SetSource, what: str, after: str) -> None:
+    """A zip not known by md5 must be whole (CRCs) and complete (names) to be used.
+
+    ``what`` names the file in messages ("downloaded X from URL"); ``after`` says what
+    was done about it ("so it was not kept").
+    """
     try:
         with zipfile.ZipFile(src.path) as zf:
             bad = zf.testzip()
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
         raise DataError(
-            f"downloaded {folder_name(src.set_name)}.zip from {url} is not a valid zip "
-            f"({exc}), so it was not kept. Try again, or download it by hand and point "
-            f"{SOURCE_ENV} at its folder."
+            f"{what} is not a valid zip ({exc}), {after}. Try again, or download it by hand "
+            f"and point {SOURCE_ENV} at its folder."
         ) from exc
     if bad is not None:
-        raise DataError(
-            f"downloaded {folder_name(src.set_name)}.zip from {url} is damaged ({bad} fails "
-            f"its CRC), so it was not kept. Try again."
-        )
+        raise DataError(f"{what} is damaged ({bad} fails its CRC), {after}. Try again.")
     try:
         scan_set(src)
     except DataError as exc:
         raise DataError(
-            f"downloaded {folder_name(src.set_name)}.zip from {url} is not the whole Omniglot "
-            f"{src.set_name} set, so it was not kept: {exc}"
+            f"{what} is not the whole Omniglot {src.set_name} set, {after}: {exc}"
         ) from exc
+
+
+def verify_cached(set_name: str, path: Path) -> None:
+    """Raise :class:`DataError` unless the cached zip is the official one (md5) or, with
+    other bytes (a mirror's, or a rebuilt copy put there by hand), whole and complete."""
+    expected = expected_md5(set_name)
+    if expected is None or file_md5(path) == expected:
+        return
+    _check_content(SetSource(set_name, path, "zip"),
+                   f"{path.name} in the cache ({path}, md5 not the official one)",
+                   "so it is not used")
 
 
 def ensure_downloaded(set_name: str, dest: Path, *, progress: bool = True,
@@ -445,13 +456,17 @@ def ensure_downloaded(set_name: str, dest: Path, *, progress: bool = True,
     """The zip of ``set_name`` at ``dest``: kept if it checks out, else fetched.
 
     The official zip is checked by md5 on every use; a mirror's was checked by content
-    when it was downloaded (it is never renamed into place otherwise).
+    when it was downloaded (it is never renamed into place otherwise). A zip with
+    other bytes (a mirror's, or a rebuilt copy put there by hand) is kept when its
+    content checks out, as a local copy would be.
     """
-    expected = expected_md5(set_name)
     if dest.is_file():
-        if expected is None or file_md5(dest) == expected:
+        try:
+            verify_cached(set_name, dest)
             return dest
-        dest.unlink()  # a corrupt or foreign file in our own cache: fetch it again
+        except DataError:
+            dest.unlink()  # a corrupt file in our own cache: fetch it again
+    expected = expected_md5(set_name)
     return download(official_url(set_name), dest, expected, progress=progress,
                     on_progress=on_progress, set_name=set_name)
 
