@@ -10,12 +10,12 @@ from pathlib import Path
 import streamlit as st
 import torch
 
-from pages import _chart, _classroom, _rerun_race, _ui
+from pages import _chart, _classroom, _streamlit_compat, _ui
 from pages._chapters import CHAPTERS
 
 PAGES_DIR = Path(__file__).resolve().parent
 
-_rerun_race.install()  # once per server: keep finished runs' output under load
+_streamlit_compat.keep_finished_runs_output()  # once per server, under load
 
 
 def run() -> None:

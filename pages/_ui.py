@@ -26,28 +26,20 @@ import pandas  # noqa: F401
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages import _chart
+from pages import _chart, _streamlit_compat
 
 
 def through_the_router() -> None:
     """Every chapter calls this first, right after its imports.
 
-    With a ``pages/`` folder beside the main script, Streamlit starts in its
-    legacy multipage mode: until some session has called ``st.navigation``, a
-    visit runs ``pages/<chapter>.py`` on its own, without streamlit_app.py (no
-    language, no sidebar; helper modules listed as pages). This switches that
-    mode off and reruns the same URL through the router (same page: Streamlit
-    hashes pages by their URL path). It is a call after the imports, never code
-    run by an import: ``st.rerun()`` inside an import aborts it half-done, and a
-    class opening the app at once then got "cannot import name '_classroom'
-    from 'pages'" in the sessions importing beside it (found by the load tests).
+    A fresh server's first visit to a chapter's URL runs the chapter on its own, in
+    Streamlit's legacy ``pages/`` mode (``_streamlit_compat.leave_pages_directory_mode``).
+    This leaves that mode and reruns the same URL through the router (same page:
+    Streamlit hashes pages by their URL path). It is a call after the imports, never
+    code run by an import: ``st.rerun()`` inside an import aborts it half-done, and
+    sessions importing the same module beside it then fail with "cannot import name".
     """
-    try:
-        from streamlit.runtime.pages_manager import PagesManager
-    except ImportError:  # a Streamlit without the legacy mode
-        return
-    if getattr(PagesManager, "uses_pages_directory", False):
-        PagesManager.uses_pages_directory = False
+    if _streamlit_compat.leave_pages_directory_mode():
         st.rerun()
 
 
