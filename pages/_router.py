@@ -45,11 +45,16 @@ def run() -> None:
 
     # The default page's URL is always the root; without this, /home says "Page not found".
     pages.append(st.Page(_home_alias, title=pages[0].title, url_path="home", visibility="hidden"))
+    # The config hides Streamlit's page list for its legacy pages/ mode; the chapters
+    # are listed. Set before st.navigation, which reads it, and which then ends that mode
+    # for every session.
+    if st.get_option("client.showSidebarNavigation") is False:
+        st.set_option("client.showSidebarNavigation", True)
     page = st.navigation(pages)
     with st.sidebar:
         # First in the sidebar: the browser runs this element's script as soon as it shows
         # the sidebar, so plotly.js loads while the rest of the page renders.
-        _chart.preload(page._script_hash)
+        _chart.preload(page.url_path)
         st.radio("Language / 语言", list(_ui.LANGS), key="lang", format_func=_ui.LANGS.get,
                  horizontal=True)
         zh = _ui.lang() == "zh"
