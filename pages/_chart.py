@@ -1,25 +1,26 @@
 """Every static chart of the lecture: a small ``st.components.v2`` component of our own.
 
 Why not ``st.plotly_chart``: it draws with Streamlit's 4.7 MB Plotly chunk (the full
-plotly.js), which the browser fetches and compiles again on every new page load: about
-0.7 to 1.2 s of one core on the 2-core classroom machine, the main reason a chapter
-opened in a new tab showed its first chart after 2.3 to 3.7 s (issue "The app": first
-paint within 2 s). plotly.js's official partial bundles draw them:
+plotly.js), which the browser fetches and compiles again on every new page load, the
+largest part of a chapter's wait for its first chart in a new tab (the lecture's goal:
+first paint within 2 s; the figures are in benchmarks/README.md, "Responsiveness in a
+real browser"). plotly.js's official partial bundles draw them:
 
-- ``basic`` (scatter, bar, pie: 1.2 MB, about 0.23 s to load and compile here),
-- ``cartesian`` (adds heatmap, contour, histogram, box, ...: 1.5 MB, about 0.5 s),
+- ``basic`` (scatter, bar, pie: 1.2 MB, about a fifth of the full bundle's compile time),
+- ``cartesian`` (adds heatmap, contour, histogram, box, ...: 1.5 MB, about twice basic's),
 - ``full`` (plotly.py's own bundle) for anything else, so a new kind of figure still works.
 
 Every lecture figure is drawn with the basic bundle: contour lines are computed in
 Python (``mamlviz/figures/contours.py``) and Omniglot drawings are PNG pictures
-(``mamlviz/figures/png.py``), because the cartesian bundle cost the two pages whose
-first chart needed it about 0.27 s more on a new page load.
+(``mamlviz/figures/png.py``), because a page whose first chart needs the cartesian
+bundle shows it later on a new page load.
 
 Each figure names the smallest bundle that draws it. A v2 component runs in the app's
 page itself, not in an iframe per chart, so a bundle is compiled once per page however
-many charts use it (the Omniglot chapter has ten). The bundles are served from the
-component's folder by Streamlit's component file route: no CDN, classrooms may be
-offline. ``pages/_components/chart/README.md`` says where the vendored files come from;
+many charts use it (the Omniglot chapter has ten). The bundles are served by Streamlit's
+component file route, the vendored ones from the component's folder and the full one
+from the cache folder: no CDN, classrooms may be offline.
+``pages/_components/chart/README.md`` says where the vendored files come from;
 ``loader.js`` loads a bundle once per page, ``chart.js`` draws (and redraws in place).
 """
 
@@ -151,7 +152,7 @@ def preload(page: str) -> None:
     The router calls this in the sidebar before the page runs. A chart is an
     ``st.components.v2`` element, which the browser shows only once Streamlit's code for
     such elements has loaded, and React then reveals it up to 300 ms later (its Suspense
-    throttle): measured on a new page load, about 0.5 s after the page's text. This
+    throttle): on a new page load, well after the page's text. This
     ``st.html`` script runs earlier and fetches and compiles plotly.js meanwhile, so the
     chart draws as soon as it is shown. Which bundle is what the page's first chart used
     the last time any session opened it (the basic one before that).

@@ -64,6 +64,6 @@ def run() -> None:
 
     if _ui.presentation():
         # Style only: st.html sends it to Streamlit's event container, so it takes no room
-        # on the page (as Markdown it was an empty first element, with a gap, in the page).
+        # on the page (as Markdown it would be an empty first element, with a gap).
         st.html("<style>html, .stMarkdown p, .stMarkdown li {font-size: 1.35rem;}</style>")
     page.run()
