@@ -2,8 +2,8 @@
 
 In one Python process, threads share one interpreter lock: a server that
 handles many pages (and redraws their charts) leaves a training thread a
-fraction of a core (measured here: 1,247 meta-steps in 8 s with an idle main
-thread, 141 with a busy one). ``train_in_child`` runs the same ``Trainer``
+fraction of a core (a ninth of its meta-steps, benchmarks/README.md, "The live
+training chart"). ``train_in_child`` runs the same ``Trainer``
 generators in a process of their own and streams their records back over a
 pipe, in small batches. Processes come from a fork server that imported torch
 and the engine once, so a run starts in well under a second.

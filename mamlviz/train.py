@@ -35,9 +35,9 @@ from .reference import naive_step
 # Below this many meta-steps a cold torch.compile (about 20 s of C++ builds on a
 # 2-core CPU) costs more than it saves, so "auto" traces instead.
 COMPILE_PAYS_OFF_AFTER = 20_000
-# On an H200 the fused Omniglot step ran 2.0x (5-way MAML, 15 queries: 202 vs 100 it/s)
-# and 1.9x (20-way: 52 vs 27 it/s) the graphed one, after 28 to 60 s of compiling: it
-# pays off after about 9,000 meta-steps at 5-way and 2,000 at 20-way.
+# On a GPU the fused Omniglot step is about twice as fast as the graphed one, after up
+# to a minute of compiling: it pays off after about 9,000 meta-steps at 5-way and 2,000
+# at 20-way (benchmarks/README.md, "Omniglot on a GPU").
 FUSE_PAYS_OFF_AFTER = 10_000
 
 

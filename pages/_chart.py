@@ -1,32 +1,37 @@
 """Every static chart of the lecture: a small ``st.components.v2`` component of our own.
 
 Why not ``st.plotly_chart``: it draws with Streamlit's 4.7 MB Plotly chunk (the full
-plotly.js), which the browser fetches and compiles again on every new page load: about
-0.7 to 1.2 s of one core on the 2-core classroom machine, the main reason a chapter
-opened in a new tab showed its first chart after 2.3 to 3.7 s (issue "The app": first
-paint within 2 s). plotly.js's official partial bundles draw them:
+plotly.js), which the browser fetches and compiles again on every new page load, the
+largest part of a chapter's wait for its first chart in a new tab (the lecture's goal:
+first paint within 2 s; the figures are in benchmarks/README.md, "Responsiveness in a
+real browser"). plotly.js's official partial bundles draw them:
 
-- ``basic`` (scatter, bar, pie: 1.2 MB, about 0.23 s to load and compile here),
-- ``cartesian`` (adds heatmap, contour, histogram, box, ...: 1.5 MB, about 0.5 s),
+- ``basic`` (scatter, bar, pie: 1.2 MB, about a fifth of the full bundle's compile time),
+- ``cartesian`` (adds heatmap, contour, histogram, box, ...: 1.5 MB, about twice basic's),
 - ``full`` (plotly.py's own bundle) for anything else, so a new kind of figure still works.
 
 Every lecture figure is drawn with the basic bundle: contour lines are computed in
 Python (``mamlviz/figures/contours.py``) and Omniglot drawings are PNG pictures
-(``mamlviz/figures/png.py``), because the cartesian bundle cost the two pages whose
-first chart needed it about 0.27 s more on a new page load.
+(``mamlviz/figures/png.py``), because a page whose first chart needs the cartesian
+bundle shows it later on a new page load.
 
 Each figure names the smallest bundle that draws it. A v2 component runs in the app's
 page itself, not in an iframe per chart, so a bundle is compiled once per page however
-many charts use it (the Omniglot chapter has ten). The bundles are served from the
-component's folder by Streamlit's component file route: no CDN, classrooms may be
-offline. ``pages/_components/chart/README.md`` says where the vendored files come from;
+many charts use it (the Omniglot chapter has ten). The bundles are served by Streamlit's
+component file route, the vendored ones from the component's folder and the full one
+from the cache folder: no CDN, classrooms may be offline.
+``pages/_components/chart/README.md`` says where the vendored files come from;
 ``loader.js`` loads a bundle once per page, ``chart.js`` draws (and redraws in place).
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
 import shutil
+import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +41,9 @@ import plotly.io
 import streamlit as st
 import streamlit.components.v1 as components_v1
 
+from mamlviz.data.omniglot_source import cache_root
+
+_LOG = logging.getLogger(__name__)
 ASSETS = Path(__file__).resolve().parent / "_components" / "chart"
 BUNDLES = {"basic": "plotly-basic.min.js", "cartesian": "plotly-cartesian.min.js",
            "full": "plotly.min.js"}
@@ -50,20 +58,50 @@ TRACES = {
 DEFAULT_HEIGHT = 450  # what st.plotly_chart gives a figure without a height
 
 
-def _ensure_full_bundle() -> None:
-    """plotly.py's full plotly.js, copied beside the partial bundles (not in git)."""
-    source = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
-    target = ASSETS / BUNDLES["full"]
+# The folders Streamlit's component file route serves, at <base>/component/<name>/<file>:
+# the vendored files, and the cache folder holding plotly.py's full bundle.
+_ASSETS_ROUTE = "chart_assets"
+_FULL_ROUTE = "plotly_full"
+_serve_lock = threading.Lock()
+_serving: list[str] = []  # the routes declared in this process
+
+
+def full_bundle() -> Path:
+    """plotly.py's own full plotly.js, copied once into the cache folder
+    (``$MAMLVIZ_CACHE``, default ``~/.cache/mamlviz``), never into the source tree: the
+    file is 4.7 MB and belongs to the installed plotly, not to the app."""
+    source = Path(plotly.__file__).resolve().parent / "package_data" / BUNDLES["full"]
+    folder = cache_root() / "plotly.js" / f"plotly.py-{plotly.__version__}"
+    target = folder / BUNDLES["full"]
     if not target.exists() or target.stat().st_size != source.stat().st_size:
-        tmp = target.with_suffix(".js.tmp")
+        folder.mkdir(parents=True, exist_ok=True)
+        # A file of its own, then an atomic rename: a browser never loads half a file,
+        # and two processes copying at once do not write into each other's copy.
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".js.tmp")
+        os.close(fd)
         shutil.copyfile(source, tmp)
-        tmp.replace(target)  # atomic: a browser never loads half a file
+        Path(tmp).replace(target)
+    return target
 
 
-_ensure_full_bundle()
-# Never drawn: declared only so that Streamlit serves this folder's files at
-# <base>/component/<name>/<file> (the v1 component file route).
-_files = components_v1.declare_component("chart_assets", path=str(ASSETS))
+def _serve_bundles() -> None:
+    """Have this server serve the bundles' folders (once per process; the router calls
+    it inside a script run, where declaring a v1 component registers its folder with
+    the runtime). The components are never drawn: declared only for the file route."""
+    with _serve_lock:
+        if _serving:
+            return
+        folders = {_ASSETS_ROUTE: ASSETS}
+        try:
+            folders[_FULL_ROUTE] = full_bundle().parent
+        except OSError as exc:  # the partial bundles draw every lecture figure
+            _LOG.warning("mamlviz: cannot copy plotly.js into the cache folder (%s); "
+                         "set MAMLVIZ_CACHE to a writable folder", exc)
+        for route, folder in folders.items():
+            components_v1.declare_component(route, path=str(folder))
+            _serving.append(route)
+
+
 _LOADER = (ASSETS / "loader.js").read_text(encoding="utf-8")
 _chart = st.components.v2.component(
     "mamlviz_chart",
@@ -88,17 +126,10 @@ def bundle_for(figure: go.Figure | dict[str, Any]) -> str:
 
 def bundle_url(bundle: str) -> str:
     """Where the browser fetches a plotly.js bundle from this server."""
-    # The route is registered per runtime; a module imported under another one (a
-    # second AppTest) registers it again.
-    from streamlit.runtime import Runtime
-
-    if Runtime.exists():
-        registry = Runtime.instance().component_registry
-        if registry.get_component_path(_files.name) is None:
-            registry.register_component(_files)
     base = st.get_option("server.baseUrlPath").strip("/")
     prefix = f"/{base}" if base else ""
-    return f"{prefix}/component/{_files.name}/{BUNDLES[bundle]}"
+    route = _FULL_ROUTE if bundle == "full" else _ASSETS_ROUTE
+    return f"{prefix}/component/{__name__}.{route}/{BUNDLES[bundle]}"
 
 
 def figure_json(figure: go.Figure | dict[str, Any]) -> str:
@@ -107,29 +138,28 @@ def figure_json(figure: go.Figure | dict[str, Any]) -> str:
     return plotly.io.to_json(figure, validate=False)
 
 
-# page (its script hash) -> the bundle its first chart used, for every session after.
+# page (its URL path) -> the bundle its first chart used, for every session after.
 _first_bundle: dict[str, str] = {}
+# The page this thread's script runs show, as the router's ``preload`` names it. A
+# fragment rerun on a new thread has none and records nothing: the page's whole run,
+# where its first chart is drawn, already did.
+_current = threading.local()
 
 
-def _page_hash() -> str | None:
-    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
-
-    ctx = get_script_run_ctx()
-    return ctx.page_script_hash if ctx is not None else None
-
-
-def preload(page_hash: str) -> None:
-    """Start loading the plotly.js that ``page_hash``'s first chart needs, now.
+def preload(page: str) -> None:
+    """Start loading the plotly.js that ``page``'s (its URL path) first chart needs, now.
 
     The router calls this in the sidebar before the page runs. A chart is an
     ``st.components.v2`` element, which the browser shows only once Streamlit's code for
     such elements has loaded, and React then reveals it up to 300 ms later (its Suspense
-    throttle): measured on a new page load, about 0.5 s after the page's text. This
+    throttle): on a new page load, well after the page's text. This
     ``st.html`` script runs earlier and fetches and compiles plotly.js meanwhile, so the
     chart draws as soon as it is shown. Which bundle is what the page's first chart used
     the last time any session opened it (the basic one before that).
     """
-    url = bundle_url(_first_bundle.get(page_hash, "basic"))
+    _serve_bundles()
+    _current.page = page
+    url = bundle_url(_first_bundle.get(page, "basic"))
     # The element shows nothing: its container takes no room (no gap in the sidebar).
     st.html("<style>[data-testid='stElementContainer']:has(script[data-mamlviz-preload])"
             " {display: none;}</style>"
@@ -151,7 +181,7 @@ def chart(figure: go.Figure | str, *, config: dict[str, Any], key: str | None = 
         spec = figure
     else:
         spec, bundle, height = figure_json(figure), bundle_for(figure), figure.layout.height
-    page = _page_hash()
+    page = getattr(_current, "page", None)
     if page is not None:
         _first_bundle.setdefault(page, bundle)
     payload = ('{"bundle": ' + json.dumps(bundle_url(bundle))

@@ -121,8 +121,8 @@ def poll_interval(run: LiveRun | None) -> float | None:
     waiting in line, never when idle.
 
     In line only the place changes, and a class keeps about thirty panels in line at
-    once. Each poll costs the server about 10 ms, so at one poll a second they took a
-    quarter of its interpreter while the class was clicking. The run starts training
+    once. Each poll costs the server about 10 ms, so at one poll a second they would take
+    a quarter of its interpreter while the class is clicking. The run starts training
     the moment its turn comes, whatever the page polls; only its first curve point
     shows up to two seconds later.
     """

@@ -10,12 +10,12 @@ from pathlib import Path
 import streamlit as st
 import torch
 
-from pages import _chart, _classroom, _rerun_race, _ui
+from pages import _chart, _classroom, _streamlit_compat, _ui
 from pages._chapters import CHAPTERS
 
 PAGES_DIR = Path(__file__).resolve().parent
 
-_rerun_race.install()  # once per server: keep finished runs' output under load
+_streamlit_compat.keep_finished_runs_output()  # once per server, under load
 
 
 def run() -> None:
@@ -45,11 +45,16 @@ def run() -> None:
 
     # The default page's URL is always the root; without this, /home says "Page not found".
     pages.append(st.Page(_home_alias, title=pages[0].title, url_path="home", visibility="hidden"))
+    # The config hides Streamlit's page list for its legacy pages/ mode; the chapters
+    # are listed. Set before st.navigation, which reads it, and which then ends that mode
+    # for every session.
+    if st.get_option("client.showSidebarNavigation") is False:
+        st.set_option("client.showSidebarNavigation", True)
     page = st.navigation(pages)
     with st.sidebar:
         # First in the sidebar: the browser runs this element's script as soon as it shows
         # the sidebar, so plotly.js loads while the rest of the page renders.
-        _chart.preload(page._script_hash)
+        _chart.preload(page.url_path)
         st.radio("Language / 语言", list(_ui.LANGS), key="lang", format_func=_ui.LANGS.get,
                  horizontal=True)
         zh = _ui.lang() == "zh"
@@ -59,6 +64,6 @@ def run() -> None:
 
     if _ui.presentation():
         # Style only: st.html sends it to Streamlit's event container, so it takes no room
-        # on the page (as Markdown it was an empty first element, with a gap, in the page).
+        # on the page (as Markdown it would be an empty first element, with a gap).
         st.html("<style>html, .stMarkdown p, .stMarkdown li {font-size: 1.35rem;}</style>")
     page.run()

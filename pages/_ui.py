@@ -18,36 +18,28 @@ from typing import Any
 
 # pandas first, whole, in the module every page and the router import: plotly's
 # validators look pandas up in sys.modules without importing it, so a page building
-# a figure while another session's thread was still importing pandas saw a
+# a figure while another session's thread is still importing pandas sees a
 # half-initialised module ("partially initialized module 'pandas' has no attribute
-# 'Series'"; found by the classroom load tests).
+# 'Series'").
 import numpy as np
 import pandas  # noqa: F401
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages import _chart
+from pages import _chart, _streamlit_compat
 
 
 def through_the_router() -> None:
     """Every chapter calls this first, right after its imports.
 
-    With a ``pages/`` folder beside the main script, Streamlit starts in its
-    legacy multipage mode: until some session has called ``st.navigation``, a
-    visit runs ``pages/<chapter>.py`` on its own, without streamlit_app.py (no
-    language, no sidebar; helper modules listed as pages). This switches that
-    mode off and reruns the same URL through the router (same page: Streamlit
-    hashes pages by their URL path). It is a call after the imports, never code
-    run by an import: ``st.rerun()`` inside an import aborts it half-done, and a
-    class opening the app at once then got "cannot import name '_classroom'
-    from 'pages'" in the sessions importing beside it (found by the load tests).
+    A fresh server's first visit to a chapter's URL runs the chapter on its own, in
+    Streamlit's legacy ``pages/`` mode (``_streamlit_compat.leave_pages_directory_mode``).
+    This leaves that mode and reruns the same URL through the router (same page:
+    Streamlit hashes pages by their URL path). It is a call after the imports, never
+    code run by an import: ``st.rerun()`` inside an import aborts it half-done, and
+    sessions importing the same module beside it then fail with "cannot import name".
     """
-    try:
-        from streamlit.runtime.pages_manager import PagesManager
-    except ImportError:  # a Streamlit without the legacy mode
-        return
-    if getattr(PagesManager, "uses_pages_directory", False):
-        PagesManager.uses_pages_directory = False
+    if _streamlit_compat.leave_pages_directory_mode():
         st.rerun()
 
 
@@ -117,11 +109,11 @@ class SharedFigure:
     nothing but that JSON.
 
     Converting a figure (``to_dict``: a deep copy of every trace and a base64 pass over
-    its arrays, then JSON) was a quarter of a cached sinusoid rerun. A shared figure is
+    its arrays, then JSON) costs a quarter of a cached sinusoid rerun. A shared figure is
     never changed after it is built, so its JSON and its plotly.js bundle are computed
     here, once, and every rerun of every session sends the same string. Only the string
-    is kept: with the figure and its dict beside it, a 2-D landscape took 846 KB of the
-    server's memory instead of 250 KB, and the server keeps up to 512 shared figures.
+    is kept: with the figure and its dict beside it, a 2-D landscape would take 846 KB of
+    the server's memory instead of 250 KB, and the server keeps up to 512 shared figures.
     """
 
     def __init__(self, fig: go.Figure):
@@ -183,7 +175,7 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
     """Rows of equal keys as a Markdown table: cheap to send four times a second, and
     drawn with the page's text. ``st.table`` and ``st.dataframe`` load their own code
     in the browser (Arrow: 0.75 MB, a data grid: more) on every new page load, and a
-    page shows such elements only after it (measured: they delayed the first chart)."""
+    page shows such elements only after it (they delay the first chart)."""
     if not rows:
         return ""
     head = list(rows[0])
@@ -217,9 +209,9 @@ def show_source(func: Callable[..., Any], label: str) -> None:
 def pseudo_code(text: str) -> None:
     """Pseudo-code in a monospaced box, drawn with the page's text.
 
-    ``st.code`` would load the browser's syntax highlighter (a 1.5 MB chunk, about
-    260 ms of the page's main thread on a new page load, measured on the Reptile page)
-    to draw plain text; a styled box in Markdown costs nothing extra."""
+    ``st.code`` would load the browser's syntax highlighter (a 1.5 MB chunk the page's
+    main thread compiles on every new page load, before the first chart) to draw plain
+    text; a styled box in Markdown costs nothing extra."""
     # Streamlit's Markdown turns <pre> into a plain <div>: the box is styled here.
     st.markdown('<div class="mamlviz-pseudo-code" style="white-space: pre; overflow-x: auto; '
                 'font-family: \'Source Code Pro\', monospace; font-size: 0.9em; '

@@ -1,11 +1,13 @@
-"""The fix for Streamlit's lost-rerun race (``pages/_rerun_race.py``), on a real AppSession.
+"""The fix for Streamlit's lost-rerun race (``pages/_streamlit_compat.py``), on a real
+AppSession.
 
 The race, as traced on the server under load: runner X finishes a whole-page run and
 stops itself, with its events still waiting in the event loop. A fragment rerun then
 finds X stopped and starts runner Y, and X's queued events are dropped as "from a
 non-current ScriptRunner". Here the two runners are stand-ins. The session, its
 request handling and its event handling are Streamlit's own, so the steps replay
-exactly. The first test shows the bug on the unpatched session; the others show the fix.
+exactly. The first two tests show the bug on the unpatched session (after a whole-page
+run, and after an outer fragment's run, the public-API alternative); the others show the fix.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from streamlit.runtime.script_data import ScriptData
 from streamlit.runtime.scriptrunner import ScriptRunnerEvent
 from streamlit.runtime.scriptrunner_utils.script_requests import RerunData
 
-from pages import _rerun_race
+from pages import _streamlit_compat as compat
 
 FRAGMENT = "live-panel-fragment"
 
@@ -67,9 +69,12 @@ def _element(text: str) -> ForwardMsg:
     return msg
 
 
-def _replay(session_class: type[AppSession], fragment_rerun: bool) -> dict[str, Any]:
-    """X finished a whole-page run; a rerun request finds it stopped; then X's queued
-    events (an element, the end of the run, its shutdown) reach the event loop."""
+def _replay(session_class: type[AppSession], fragment_rerun: bool,
+            x_ran: ScriptRunnerEvent = ScriptRunnerEvent.SCRIPT_STOPPED_WITH_SUCCESS
+            ) -> dict[str, Any]:
+    """X finished a whole-page run (or, with ``x_ran``, a fragment's run); a rerun
+    request finds it stopped; then X's queued events (an element, the end of the run,
+    its shutdown) reach the event loop."""
 
     async def scenario() -> dict[str, Any]:
         session = session_class(
@@ -94,7 +99,7 @@ def _replay(session_class: type[AppSession], fragment_rerun: bool) -> dict[str, 
         session.request_rerun(_rerun_msg(FRAGMENT if fragment_rerun else ""))
         handle: Callable[..., None] = session._handle_scriptrunner_event_on_event_loop
         handle(x, ScriptRunnerEvent.ENQUEUE_FORWARD_MSG, forward_msg=_element("X's chart"))
-        handle(x, ScriptRunnerEvent.SCRIPT_STOPPED_WITH_SUCCESS)
+        handle(x, x_ran)
         handle(x, ScriptRunnerEvent.SHUTDOWN)
         delivered = session._browser_queue.flush()
         result = {"made": made, "current_is_y": session._scriptrunner is y,
@@ -117,7 +122,7 @@ def _replay(session_class: type[AppSession], fragment_rerun: bool) -> dict[str, 
 def patched_session() -> type[AppSession]:
     """A subclass carrying the fix, so the unpatched AppSession stays available."""
     installed = type("PatchedAppSession", (AppSession,), {})
-    assert _rerun_race.patch(installed)
+    assert compat.patch_app_session(installed)
     return installed
 
 
@@ -129,10 +134,31 @@ def _unwrapped(name: str) -> Any:
 def test_unpatched_streamlit_drops_a_finished_runs_output() -> None:
     """The bug itself (if a Streamlit release fixes it, this test says so)."""
     unpatched = type("UnpatchedAppSession", (AppSession,),
-                     {name: _unwrapped(name) for name in _rerun_race.NEEDED})
+                     {name: _unwrapped(name) for name in compat.APP_SESSION_METHODS})
     result = _replay(unpatched, fragment_rerun=True)
     assert len(result["made"]) == 1 and result["current_is_y"]
     assert result["bodies"] == [] and result["finished"] == []
+
+
+def test_an_outer_fragment_instead_of_a_page_rerun_loses_its_output_too() -> None:
+    """Why the fix is not a public-API redesign: if the slider lived in an outer
+    ``st.fragment`` (no page-wide rerun), X would be that fragment's run, which also stops
+    on its own; the polling fragment's request still replaces X and drops its chart."""
+    unpatched = type("UnpatchedAppSession", (AppSession,),
+                     {name: _unwrapped(name) for name in compat.APP_SESSION_METHODS})
+    result = _replay(unpatched, fragment_rerun=True,
+                     x_ran=ScriptRunnerEvent.FRAGMENT_STOPPED_WITH_SUCCESS)
+    assert len(result["made"]) == 1 and result["current_is_y"]
+    assert result["bodies"] == [] and result["finished"] == []
+
+
+def test_a_fragment_rerun_keeps_an_outer_fragments_output(
+        patched_session: type[AppSession]) -> None:
+    result = _replay(patched_session, fragment_rerun=True,
+                     x_ran=ScriptRunnerEvent.FRAGMENT_STOPPED_WITH_SUCCESS)
+    assert result["bodies"] == ["X's chart"]
+    assert result["finished"] == ["FINISHED_FRAGMENT_RUN_SUCCESSFULLY"]
+    assert result["current_is_y"]
 
 
 def test_a_fragment_rerun_keeps_the_finished_runs_output(patched_session: type[AppSession]) -> None:
@@ -156,7 +182,7 @@ def test_a_newer_whole_page_rerun_still_replaces_the_old_run(
 def test_the_fix_is_installed_on_this_streamlit() -> None:
     """An upgrade that renames the patched methods fails here rather than silently
     bringing the lost reruns back."""
-    assert _rerun_race.install()
+    assert compat.keep_finished_runs_output()
     assert getattr(AppSession.request_rerun, "__wrapped__", None) is not None
-    assert _rerun_race.install()  # idempotent: still one layer
+    assert compat.keep_finished_runs_output()  # idempotent: still one layer
     assert not hasattr(AppSession.request_rerun.__wrapped__, "__wrapped__")

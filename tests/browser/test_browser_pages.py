@@ -9,6 +9,7 @@ screenshot (``$MAMLVIZ_SCREENSHOTS`` or ``artifacts/screenshots``).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -103,23 +104,53 @@ def test_presentation_mode_enlarges_every_chart(server: sb.AppServer, page: Any,
     assert not sb.problems(page) and not page.js_errors
 
 
-def test_first_visit_to_a_chapter_url_goes_through_the_router(browser_available: None,
-                                                            page: Any,
-                                                            tmp_path: Path) -> None:
-    """A fresh server's first visitor, straight to a chapter's URL, gets the app's shell.
+# Installed before the app's own scripts: every text the sidebar's page list shows, from
+# the first frame on (a list shown for one frame and replaced is still recorded).
+NAV_SEEN_JS = """(() => {
+  window.__mvNavSeen = [];
+  new MutationObserver(() => {
+    const nav = document.querySelector('[data-testid="stSidebarNav"]');
+    const seen = window.__mvNavSeen;
+    if (nav && seen[seen.length - 1] !== nav.innerText) seen.push(nav.innerText);
+  }).observe(document, {subtree: true, childList: true, characterData: true});
+})();"""
 
-    Streamlit runs ``pages/*.py`` on their own (its legacy multipage mode) until
-    some session has called ``st.navigation``; the shell leaves that mode.
+
+def _not_chapters(shown: list[str]) -> list[str]:
+    """The entries of the page lists shown that are not the router's chapters (a line
+    without a word character is a chapter's emoji icon)."""
+    titles = {title for chapter in CHAPTERS for title in (chapter.en, chapter.zh)}
+    lines = {line.strip() for text in shown for line in text.splitlines()}
+    return sorted(line for line in lines
+                  if re.search(r"\w", line) and line not in titles
+                  and not re.fullmatch(r"View (\d+ )?(more|less)", line))
+
+
+@pytest.mark.parametrize("first", ["home", "chapter"])
+def test_a_fresh_servers_first_visit_shows_only_the_routers_chapters(
+        browser_available: None, page: Any, tmp_path: Path, first: str) -> None:
+    """A fresh server's first visitor, at the root or straight at a chapter's URL, gets
+    the app's shell, and its sidebar never lists anything but the router's chapters.
+
+    Until some session has called ``st.navigation``, Streamlit is in its legacy
+    ``pages/`` mode: it lists every file in ``pages/`` (helpers too) and runs a
+    chapter's URL as ``pages/<chapter>.py`` alone. The config hides that list and the
+    chapter leaves the mode (``_ui.through_the_router``).
     """
     chapter = next(c for c in CHAPTERS if c.file != "home.py")
+    shown = chapter if first == "chapter" else next(c for c in CHAPTERS if c.file == "home.py")
+    page.add_init_script(NAV_SEEN_JS)
     with sb.app_server(log_dir=tmp_path) as fresh:
-        page.goto(fresh.page_url(chapter))
+        page.goto(fresh.page_url(shown))
         sb.wait_settled(page)
         page.wait_for_function(
             "() => document.querySelector('[data-testid=\"stSidebar\"]')"
             ".innerText.includes('Language / 语言')", timeout=60_000)
         nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
         assert chapter.en in nav and "ui" not in nav.split(), nav
+        seen = page.evaluate("() => window.__mvNavSeen")
+        assert seen and chapter.en in seen[-1], seen  # the observer saw the chapters
+        assert _not_chapters(seen) == [], seen
         assert not sb.problems(page)
 
 
