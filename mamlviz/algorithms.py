@@ -35,7 +35,7 @@ from torch import nn
 from torch.func import grad, vmap
 
 from .errors import ConfigError
-from .inner import ADAM_BETA2, LossFn, Params, adapt, adapt_keeping_moments, task_loss
+from .inner import ADAM_BETA2, LossFn, Params, adapt, adapt_keeping_moments, check_inner, task_loss
 
 ALGORITHMS = ("maml", "fomaml", "reptile", "pretrain")
 
@@ -55,6 +55,9 @@ class InnerLoop:
     optimizer: str = "sgd"  # or "adam": Reptile's inner Adam (mamlviz.inner)
     batch_size: int | None = None  # support examples per inner step; None: all of them
     keep_moments: bool = False  # Adam's moments go on from task to task (Reptile's code)
+
+    def __post_init__(self) -> None:
+        check_inner(self.inner_lr, self.inner_steps)
 
     def adapt(self, phi: Params, support_x: torch.Tensor, support_y: torch.Tensor,
               first_order: bool) -> Params:
@@ -188,6 +191,7 @@ def pretrain_step(loop: InnerLoop) -> StepFn:
 
 def make_step(algorithm: str, loop: InnerLoop) -> StepFn:
     """The batched (vmap) meta-step of ``algorithm``."""
+    check_inner(loop.inner_lr, loop.inner_steps)
     if algorithm == "maml":
         return maml_step(loop, first_order=False)
     if algorithm == "fomaml":

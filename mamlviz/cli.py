@@ -9,6 +9,11 @@
 
 Progress goes to stderr; with ``--json`` the last line of stdout is one JSON
 object, so scripts (and the tests) can read results without parsing prose.
+
+Every setting is checked before any work (the output path included), and a problem is
+one line on stderr. Exit codes: 0 done, 2 bad input (settings, paths, checkpoints,
+data), 3 the training diverged (the last finite weights are still saved), 1 the system
+failed us (a disk full, say), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from .algorithms import ALGORITHMS
 from .config import IMPLEMENTATIONS, INNER_MOMENTS
 from .errors import ConfigError, MamlvizError
 
+EXIT_DONE, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
 
 def _json_safe(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
@@ -40,8 +47,15 @@ def _emit_json(obj: dict[str, Any]) -> None:
     print(json.dumps(_json_safe(obj)), flush=True)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a refusal is one line (the usage is one --help away)."""
+
+    def error(self, message: str) -> Any:
+        self.exit(EXIT_BAD_INPUT, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mamlviz", description=__doc__.split("\n\n")[0])
+    parser = _Parser(prog="mamlviz", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
     train = sub.add_parser("train", help="meta-train a model and save a checkpoint")
@@ -180,8 +194,6 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
     progress = Progress(config.iterations, f"{args.algorithm}", enabled=not args.json,
                         start=resume.steps if resume is not None else 0)
     last = None
-    if args.max_seconds is not None and not args.max_seconds > 0:
-        raise ConfigError("max_seconds", f"must be positive, got {args.max_seconds}")
     for record in train_to_checkpoint(config, args.out, device=args.device,
                                       omniglot=getattr(args, "omniglot", None),
                                       max_seconds=args.max_seconds, resume=resume):
@@ -285,6 +297,38 @@ def _bench(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+# -- validation: each command's settings, checked before it does any work -----------------------
+
+def _check_device(args: argparse.Namespace) -> None:
+    from .device import pick_device
+
+    pick_device(args.device)
+
+
+def _check_train(args: argparse.Namespace) -> None:
+    from .checkpoint import check_writable
+
+    check_writable(args.out)
+    _check_device(args)
+    if args.max_seconds is not None and not args.max_seconds > 0:
+        raise ConfigError("max_seconds", f"must be positive, got {args.max_seconds}")
+
+
+def _check_eval(args: argparse.Namespace) -> None:
+    from .runs import check_evaluation
+
+    _check_device(args)
+    check_evaluation(args.tasks, 0 if args.steps is None else args.steps,
+                     0.0 if args.inner_lr is None else args.inner_lr, args.seed)
+
+
+def _check_nothing(args: argparse.Namespace) -> None:
+    """``data``: its source is checked by the importer itself, before anything is written."""
+
+
+CHECKS = {"train": _check_train, "eval": _check_eval, "bench": _check_device,
+          "data": _check_nothing}
+
 COMMANDS = {("train", "sinusoid"): _train, ("train", "omniglot"): _train,
             ("eval", "sinusoid"): _eval, ("eval", "omniglot"): _eval,
             ("data", "omniglot"): _data, ("bench", None): _bench}
@@ -301,15 +345,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     torch.set_num_threads(int(os.environ.get("MAMLVIZ_THREADS", "1")))
     handler = COMMANDS[(args.command, getattr(args, "problem", None))]
     try:
+        CHECKS[args.command](args)
         result = handler(args)
     except MamlvizError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
         if getattr(args, "json", False):
             _emit_json({"error": str(exc), "field": getattr(exc, "field", None)})
-        return 2
+        return EXIT_BAD_INPUT
+    except OSError as exc:  # settings were fine; the machine was not (a full disk, say)
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     if args.json:
         _emit_json(result)
-    return 0
+    return EXIT_DIVERGED if result.get("status") == "diverged" else EXIT_DONE
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__

@@ -23,6 +23,17 @@ PROBLEMS = ("sinusoid", "omniglot")
 INNER_MOMENTS = ("fresh", "kept")
 IMPLEMENTATIONS = ("auto", "fused", "graphed", "compiled", "traced", "vmap", "loop")
 MAX_ITERATIONS = 10_000_000
+MAX_INNER_STEPS = 1000
+# Omniglot draws each character 20 times: a task's shots and queries come from them.
+OMNIGLOT_DRAWINGS = 20
+# Examples one meta-step holds at once, with their activations and gradients (Conv4 keeps
+# about 1 MB per image through four layers; the MLP about 1 kB per point). The paper's
+# largest meta-batch is 16 tasks x 20 classes x 16 images = 5,120 images, so these leave
+# ten times its room and stop a meta-batch that could only die allocating memory.
+TRAIN_EXAMPLE_LIMIT = {"sinusoid": 1_000_000, "omniglot": 50_000}
+# Held-out tasks are drawn all at once and adapted in chunks (mamlviz.evaluate): the
+# sample itself must fit (an Omniglot image is 3 kB as float32).
+EVAL_EXAMPLE_LIMIT = {"sinusoid": 20_000_000, "omniglot": 1_000_000}
 
 # Omniglot, MAML paper section 5.2 and appendix A.1: 5-way with one inner step of
 # 0.4 and meta-batch 32; 20-way with five steps of 0.1 and meta-batch 16; three
@@ -149,7 +160,7 @@ class TrainConfig:
         _positive_int("k_shot", self.k_shot, upper=100_000)
         _positive_int("n_query", self.n_query, upper=100_000)
         _positive_int("log_every", self.log_every, upper=MAX_ITERATIONS)
-        _int("inner_steps", self.inner_steps, lower=0, upper=1000)
+        _int("inner_steps", self.inner_steps, lower=0, upper=MAX_INNER_STEPS)
         if self.algorithm in ("maml", "fomaml", "reptile") and self.inner_steps == 0:
             raise ConfigError("inner_steps", f"{self.algorithm} needs at least one inner step")
         _positive_float("inner_lr", self.inner_lr, allow_zero=True)
@@ -158,10 +169,11 @@ class TrainConfig:
         if self.protocol not in ("maml", "lake"):
             raise ConfigError("protocol", f"unknown protocol {self.protocol!r} (maml or lake)")
         if self.test_inner_steps is not None:
-            _int("test_inner_steps", self.test_inner_steps, lower=0, upper=1000)
+            _int("test_inner_steps", self.test_inner_steps, lower=0, upper=MAX_INNER_STEPS)
         for name in ("train_shots", "inner_batch", "test_inner_batch"):
             if getattr(self, name) is not None:
                 _positive_int(name, getattr(self, name), upper=100_000)
+        self._check_memory()
         if self.inner_optimizer not in INNER_OPTIMIZERS:
             raise ConfigError("inner_optimizer", f"must be one of {', '.join(INNER_OPTIMIZERS)}")
         if self.inner_optimizer == "adam" and self.algorithm == "maml":
@@ -186,6 +198,30 @@ class TrainConfig:
             if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
                 raise ConfigError(name, f"needs finite low <= high, got ({lo}, {hi})")
 
+    def examples_per_task(self, shots: int | None = None) -> int:
+        """Support and query examples of one task (images for Omniglot, points for sinusoids)."""
+        shots = self.shots_in_training if shots is None else shots
+        per_class = shots + self.n_query
+        return per_class * self.n_way if self.problem == "omniglot" else per_class
+
+    def _check_memory(self) -> None:
+        if self.problem == "omniglot":
+            for name in ("k_shot", "train_shots"):
+                shots = getattr(self, name)
+                if shots is not None and shots + self.n_query > OMNIGLOT_DRAWINGS:
+                    raise ConfigError(name, f"{name} + n_query must be at most "
+                                      f"{OMNIGLOT_DRAWINGS} (each Omniglot character has "
+                                      f"{OMNIGLOT_DRAWINGS} drawings), got {shots} + "
+                                      f"{self.n_query}")
+        per_task = self.examples_per_task()
+        limit = TRAIN_EXAMPLE_LIMIT[self.problem]
+        if self.meta_batch_size * per_task > limit:
+            unit = "images" if self.problem == "omniglot" else "points"
+            raise ConfigError("meta_batch_size", f"{self.meta_batch_size:,} tasks of "
+                              f"{per_task:,} {unit} hold {self.meta_batch_size * per_task:,} "
+                              f"{unit} per meta-step, more than fit in memory (at most "
+                              f"{limit:,}); use a smaller meta-batch or fewer shots or queries")
+
     def replace(self, **changes: Any) -> TrainConfig:
         return dataclasses.replace(self, **changes)
 
@@ -201,7 +237,13 @@ class TrainConfig:
         values = dict(data)
         for name in ("amplitude", "phase", "x_range"):
             if name in values:
-                values[name] = tuple(float(v) for v in values[name])
+                pair = values[name]
+                if not (isinstance(pair, list | tuple) and len(pair) == 2
+                        and all(isinstance(v, int | float) and not isinstance(v, bool)
+                                for v in pair)):
+                    raise ConfigError(name, f"must be a pair of numbers [low, high], "
+                                      f"got {pair!r}")
+                values[name] = (float(pair[0]), float(pair[1]))
         return cls(**values)
 
 

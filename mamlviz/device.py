@@ -13,6 +13,7 @@ import torch
 from .errors import ConfigError
 
 ENV_VAR = "MAMLVIZ_DEVICE"
+KNOWN = ("cpu", "cuda", "mps")
 
 
 def pick_device(requested: str | None = None) -> torch.device:
@@ -26,11 +27,21 @@ def pick_device(requested: str | None = None) -> torch.device:
         return torch.device("cpu")
     try:
         device = torch.device(name)
-    except RuntimeError as exc:
+    except (RuntimeError, ValueError) as exc:
         raise ConfigError(
             "device", f"unknown device {name!r} (use auto, cpu, cuda or mps)") from exc
+    # torch knows more device types (meta, xla, ...) than a run can train on.
+    if device.type not in KNOWN:
+        raise ConfigError("device", f"{name!r} is not a device mamlviz trains on "
+                          f"(use auto, cpu, cuda, cuda:N or mps)")
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ConfigError("device", "CUDA was requested but no CUDA GPU is available")
+    if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
+        raise ConfigError("device", f"there is no {name}: this machine has "
+                          f"{torch.cuda.device_count()} CUDA GPU(s), cuda:0 to "
+                          f"cuda:{torch.cuda.device_count() - 1}")
+    if device.type in ("cpu", "mps") and device.index not in (None, 0):
+        raise ConfigError("device", f"there is no {name}: use {device.type}")
     if device.type == "mps" and not torch.backends.mps.is_available():
         raise ConfigError("device", "MPS was requested but is not available on this machine")
     return device

@@ -35,6 +35,8 @@ import torch
 from torch import nn
 from torch.func import functional_call, grad
 
+from .errors import ConfigError
+
 Params = dict[str, torch.Tensor]
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -50,6 +52,19 @@ def warm_up() -> None:
     (about a second of the interpreter). A server calls this at start, in the
     background, so the first students' pages do not all wait behind that import."""
     grad(lambda w: (w * w).sum())(torch.ones(1))
+
+
+def check_inner(inner_lr: float, steps: int) -> None:
+    """Refuse an inner loop that cannot mean what it says: a NaN or infinite rate turns
+    every weight into NaN, a negative one climbs the support loss instead of descending
+    it, and a negative number of steps would silently take none."""
+    if isinstance(inner_lr, bool) or not isinstance(inner_lr, (int, float, torch.Tensor)):
+        raise ConfigError("inner_lr", f"must be a number, got {inner_lr!r}")
+    if not isinstance(inner_lr, torch.Tensor) and not (math.isfinite(inner_lr)
+                                                       and inner_lr >= 0):
+        raise ConfigError("inner_lr", f"must be a finite number >= 0, got {inner_lr}")
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+        raise ConfigError("inner_steps", f"must be a whole number >= 0, got {steps!r}")
 
 
 def mse(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -119,6 +134,7 @@ def _steps(model: nn.Module, loss_fn: LossFn, phi: Params, support_x: torch.Tens
     def support_loss(params: Params, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return task_loss(model, loss_fn, params, x, y)
 
+    check_inner(inner_lr, steps)
     theta = phi
     state: Params = {}
     t0: torch.Tensor | int = 0  # a fresh start's bias corrections are exact Python numbers

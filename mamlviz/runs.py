@@ -17,17 +17,18 @@ from typing import Any
 import torch
 
 from . import checkpoint as ckpt
-from .config import TrainConfig
+from .config import EVAL_EXAMPLE_LIMIT, MAX_INNER_STEPS, TrainConfig
 from .device import describe, pick_device
 from .errors import ConfigError
 from .evaluate import adaptation_curves, summarise
-from .inner import Params, kept_moments
+from .inner import Params, check_inner, kept_moments
 from .models.mlp import init_params
 from .problems import problem_from_config
 from .train import Record, Trainer
 
 SINUSOID_EVAL_QUERY_POINTS = 100
 EVAL_SEED = 2024  # held-out tasks come from a stream the training seed never uses
+MAX_EVAL_TASKS = 100_000
 
 
 def train_to_checkpoint(config: TrainConfig, out: str | os.PathLike[str],
@@ -36,9 +37,14 @@ def train_to_checkpoint(config: TrainConfig, out: str | os.PathLike[str],
                         resume: ckpt.Checkpoint | None = None) -> Iterator[Record]:
     """Train, yielding records; the checkpoint is written when the run ends or is stopped.
 
-    ``resume`` goes on from a checkpoint of the same settings (its weights, optimiser
-    state and step count) up to ``config.iterations``.
+    ``out`` is checked before any work. ``resume`` goes on from a checkpoint of the same
+    settings (its weights, optimiser state and step count) up to ``config.iterations``.
+
+    A run that fails (an exception other than a stop) writes nothing if it trained no
+    step; if it trained some, what it trained is saved as a partial checkpoint marked
+    ``metrics["status"] = "failed"`` with the ``error``, never as a finished run.
     """
+    ckpt.check_writable(out)
     trainer = Trainer(config, device=device, omniglot=omniglot,
                       phi=resume.phi if resume else None)
     if resume is not None:
@@ -47,16 +53,17 @@ def train_to_checkpoint(config: TrainConfig, out: str | os.PathLike[str],
                            float(resume.metrics.get("elapsed_s", 0.0)))
         except (ValueError, TypeError) as exc:
             raise ckpt.CheckpointError(f"cannot resume from this checkpoint: {exc}") from exc
+    started = trainer.step
     last: Record | None = None
-    try:
-        for record in trainer.run(max_seconds=max_seconds):
-            last = record
-            yield record
-    finally:  # a Stop (GeneratorExit) or Ctrl-C still saves what was trained
+
+    def save(failure: BaseException | None = None) -> None:
         metrics: dict[str, Any] = {"steps": trainer.step, "elapsed_s": trainer.elapsed_s,
                                    "device": trainer.device_name,
                                    "implementation": trainer.implementation,
                                    "status": last.status if last else "empty"}
+        if failure is not None:
+            metrics["status"] = "failed"
+            metrics["error"] = f"{type(failure).__name__}: {failure}"
         if last is not None:
             metrics["final_record"] = last.as_dict(json_safe=True)
         if trainer.notes:
@@ -65,6 +72,19 @@ def train_to_checkpoint(config: TrainConfig, out: str | os.PathLike[str],
                                        metrics=metrics, problem=config.problem,
                                        opt_state=trainer.opt_state))
 
+    try:
+        for record in trainer.run(max_seconds=max_seconds):
+            last = record
+            yield record
+    except (GeneratorExit, KeyboardInterrupt):  # a Stop or Ctrl-C keeps what was trained
+        save()
+        raise
+    except Exception as exc:
+        if trainer.step > started:
+            save(failure=exc)
+        raise
+    save()
+
 
 def load_checkpoint(path: str | os.PathLike[str], problem: str | None = None
                     ) -> tuple[TrainConfig, ckpt.Checkpoint]:
@@ -72,7 +92,7 @@ def load_checkpoint(path: str | os.PathLike[str], problem: str | None = None
     checkpoint = ckpt.load(path, problem=problem)
     try:
         config = TrainConfig.from_dict(checkpoint.config)
-    except (ConfigError, TypeError) as exc:
+    except (ConfigError, TypeError, ValueError) as exc:
         raise ckpt.CheckpointError(f"{path} has invalid settings: {exc}") from exc
     model = _model_for(config)
     ckpt.check_compatible(checkpoint, init_params(model, 0), str(path))
@@ -113,6 +133,25 @@ def _model_for(config: TrainConfig) -> torch.nn.Module:
     return SinusoidMLP()
 
 
+def check_evaluation(tasks: int, steps: int, inner_lr: float, seed: int) -> None:
+    """An evaluation's own settings, before any data is loaded or task drawn.
+
+    The MAML paper scores 600 tasks; far more only narrows the interval while every
+    task's curve is kept, and a test adapts at most as many steps as training may.
+    """
+    _whole("tasks", tasks, 1, MAX_EVAL_TASKS)
+    _whole("steps", steps, 0, MAX_INNER_STEPS)
+    _whole("seed", seed, 0, 2**63 - 1)
+    check_inner(inner_lr, steps)
+
+
+def _whole(name: str, value: Any, lower: int, upper: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(name, f"must be a whole number, got {value!r}")
+    if not lower <= value <= upper:
+        raise ConfigError(name, f"must be between {lower:,} and {upper:,}, got {value:,}")
+
+
 def evaluate_phi(config: TrainConfig, phi: Params, tasks: int = 100, k_shot: int | None = None,
                  steps: int | None = None, seed: int = EVAL_SEED, inner_lr: float | None = None,
                  device: str | None = None, omniglot: Any = None,
@@ -136,14 +175,9 @@ def evaluate_phi(config: TrainConfig, phi: Params, tasks: int = 100, k_shot: int
     if split == "train" and config.problem != "omniglot":
         raise ConfigError("split", "only Omniglot has training characters to score on; "
                           "every sinusoid task is new")
-    if tasks < 1:
-        raise ConfigError("tasks", f"must be at least 1, got {tasks}")
     steps = config.steps_at_test if steps is None else steps
-    if steps < 0:
-        raise ConfigError("steps", f"must be 0 or more, got {steps}")
     lr = config.inner_lr if inner_lr is None else inner_lr
-    if lr < 0:
-        raise ConfigError("inner_lr", f"must be non-negative, got {lr}")
+    check_evaluation(tasks, steps, lr, seed)
     # train_shots=None: an episode from training characters has the test's K shots too.
     changes: dict[str, Any] = {"k_shot": config.k_shot if k_shot is None else k_shot,
                                "train_shots": None}
@@ -155,6 +189,11 @@ def evaluate_phi(config: TrainConfig, phi: Params, tasks: int = 100, k_shot: int
         raise ConfigError("ways", f"this model was trained for {config.n_way}-way tasks "
                           f"(its output layer has {config.n_way} classes), not {n_way}-way")
     config = config.replace(**changes)
+    held = tasks * config.examples_per_task(config.k_shot)
+    if held > EVAL_EXAMPLE_LIMIT[config.problem]:
+        raise ConfigError("tasks", f"{tasks:,} tasks hold {held:,} examples at once, more "
+                          f"than fit in memory (at most {EVAL_EXAMPLE_LIMIT[config.problem]:,});"
+                          f" use fewer tasks")
     dev = pick_device(device)
     problem = problem_from_config(config, dev, split=split, omniglot=omniglot)
     model = problem.model.to(dev)
