@@ -4,9 +4,9 @@ Trains MAML and first-order MAML from scratch with the live page's defaults
 (``mamlviz.live_omniglot``), one CPU thread, and every ``--eval-every`` seconds
 of training scores phi on 100 held-out 5-way 1-shot tasks from the testing
 characters (the same 100 every time; one query image per class as in the MAML
-code's test episodes, and the config's test-time inner steps). The clock starts at Train: building the trainer and
-tracing or compiling its step count; loading the data does not (the page has it
-loaded before Train is pressed).
+code's test episodes, and the config's test-time inner steps). The clock starts at
+Train: building the trainer and tracing or compiling its step count; loading the
+data does not (the page has it loaded before Train is pressed).
 
 Two clocks are reported: ``seconds_to_target`` counts training time only (the
 scoring pauses it, as if a second core scored); ``wall_s_to_target`` includes the

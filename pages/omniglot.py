@@ -129,9 +129,10 @@ TEXT = {
         "live_head": "Meta-train from scratch, live",
         "live_body": (
             "The paper meta-trains for 60,000 iterations with 32 tasks per step. On this "
-            "machine ({device}) that takes days; what fits in a lesson is first-order MAML "
-            "with a meta-batch of 4 and 5 query images per class: the accuracy on testing "
-            "tasks climbs above chance within a minute. Here Reptile's Adam starts afresh on "
+            "machine ({device}) that takes days; the defaults here are the settings that reached "
+            "90% on testing tasks soonest on one CPU thread: second-order MAML, 8 tasks per "
+            "meta-batch, one query image per class, the paper's inner step (2.0 on our mean "
+            "loss) and a meta learning rate of 0.01. Here Reptile's Adam starts afresh on "
             "every task; its paper's code (and our shipped model) keeps Adam's state from "
             "task to task."
         ),
@@ -217,8 +218,9 @@ TEXT = {
         "live_head": "从零开始实时元训练",
         "live_body": (
             "论文用每步 32 个任务元训练 60,000 次迭代。在这台机器（{device}）上要好几天；"
-            "一节课里能做的是一阶 MAML、元批量 4、每类 5 张查询图：一分钟之内，测试任务上的"
-            "正确率就会超过随机猜测。这里 Reptile 的 Adam 在每个任务上重新开始；它论文的代码"
+            "这里的默认设置是在单个 CPU 线程上最快让测试任务正确率达到 90% 的设置：二阶 MAML、"
+            "元批量 8、每类 1 张查询图、论文的内层步长（对我们的平均损失为 2.0）、元学习率 0.01。"
+            "这里 Reptile 的 Adam 在每个任务上重新开始；它论文的代码"
             "（以及我们提供的模型）让 Adam 的状态从一个任务延续到下一个任务。"
         ),
         "algorithms": "算法",
