@@ -85,8 +85,7 @@ def time_to_target(algorithm: str, data: Any, budget_s: float, eval_every_s: flo
             "implementation": trainer.implementation, "notes": trainer.notes,
             "settings": {k: getattr(config, k) for k in
                          ("meta_batch_size", "n_query", "inner_lr", "inner_steps",
-                          "test_inner_steps", "meta_lr", "outer_optimizer")}
-            | {"warmup_first_order": getattr(trainer, "warmup_first_order", 0)},
+                          "test_inner_steps", "meta_lr", "outer_optimizer")},
             "eval_s": round(eval_s, 2), "history": history}
 
 
