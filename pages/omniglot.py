@@ -19,7 +19,6 @@ from typing import Any
 import streamlit as st
 import torch
 
-from mamlviz.config import TrainConfig
 from mamlviz.errors import MamlvizError
 from mamlviz.figures.omniglot import (
     accuracy_steps_figure,
@@ -27,6 +26,7 @@ from mamlviz.figures.omniglot import (
     live_training_figure,
 )
 from mamlviz.live import LiveRun, process_rss_bytes
+from mamlviz.live_omniglot import live_defaults, live_omniglot_config
 from mamlviz.newtask import omniglot_adapt, omniglot_evaluator, random_conv4_phi
 from pages import _classroom, _data, _ui
 from pages._live_chart import live_chart
@@ -120,9 +120,10 @@ TEXT = {
         "live_head": "Meta-train from scratch, live",
         "live_body": (
             "The paper meta-trains for 60,000 iterations with 32 tasks per step. On this "
-            "machine ({device}) that takes days; what fits in a lesson is first-order MAML "
-            "with a meta-batch of 4 and 5 query images per class: the accuracy on testing "
-            "tasks climbs above chance within a minute. Here Reptile's Adam starts afresh on "
+            "machine ({device}) that takes days; the defaults here are the settings that reached "
+            "90% on testing tasks soonest on one CPU thread: second-order MAML, 8 tasks per "
+            "meta-batch, one query image per class, the paper's inner step (2.0 on our mean "
+            "loss) and a meta learning rate of 0.01. Here Reptile's Adam starts afresh on "
             "every task; its paper's code (and our shipped model) keeps Adam's state from "
             "task to task."
         ),
@@ -200,8 +201,9 @@ TEXT = {
         "live_head": "从零开始实时元训练",
         "live_body": (
             "论文用每步 32 个任务元训练 60,000 次迭代。在这台机器（{device}）上要好几天；"
-            "一节课里能做的是一阶 MAML、元批量 4、每类 5 张查询图：一分钟之内，测试任务上的"
-            "正确率就会超过随机猜测。这里 Reptile 的 Adam 在每个任务上重新开始；它论文的代码"
+            "这里的默认设置是在单个 CPU 线程上最快让测试任务正确率达到 90% 的设置：二阶 MAML、"
+            "元批量 8、每类 1 张查询图、论文的内层步长（对我们的平均损失为 2.0）、元学习率 0.01。"
+            "这里 Reptile 的 Adam 在每个任务上重新开始；它论文的代码"
             "（以及我们提供的模型）让 Adam 的状态从一个任务延续到下一个任务。"
         ),
         "algorithms": "算法",
@@ -527,16 +529,18 @@ st.markdown(t["live_body"].format(device=_ui.device_name()))
 live_run: LiveRun | None = st.session_state.get(RUN_KEY)
 running = live_run is not None and live_run.alive
 l1, l2, l3, l4 = st.columns(4)
-chosen = l1.multiselect(t["algorithms"], ALGORITHMS, default=["fomaml"], format_func=names.get,
+chosen = l1.multiselect(t["algorithms"], ALGORITHMS, default=["maml"], format_func=names.get,
                         key="omni_algorithms", disabled=running)
 live_n = l2.select_slider(t["n_way"], [5, 20], value=5, key="omni_live_n", disabled=running)
 live_k = l2.select_slider(t["k_shot"], [1, 5], value=1, key="omni_live_k", disabled=running)
-meta_batch = l3.slider(t["meta_batch"], 1, 32, 4, key="omni_live_batch", disabled=running)
-iterations = int(l3.number_input(t["iterations"], 1, 60_000, 300, step=50,
+live = live_defaults(live_n)  # mamlviz.live_omniglot: the settings fastest to 90% on a CPU
+meta_batch = l3.slider(t["meta_batch"], 1, 32, live["meta_batch_size"], key="omni_live_batch",
+                       disabled=running)
+iterations = int(l3.number_input(t["iterations"], 1, 60_000, live["iterations"], step=50,
                                  key="omni_live_iters", disabled=running))
-inner_lr = l4.number_input(t["inner_lr"], 0.0, 100.0, 0.4 if live_n == 5 else 0.1, step=0.05,
+inner_lr = l4.number_input(t["inner_lr"], 0.0, 100.0, live["inner_lr"], step=0.05,
                            key=f"omni_live_lr_{live_n}", disabled=running)
-meta_lr = l4.number_input(t["meta_lr"], 0.0, 100.0, 0.001, step=0.001, format="%.4f",
+meta_lr = l4.number_input(t["meta_lr"], 0.0, 100.0, live["meta_lr"], step=0.001, format="%.4f",
                           key="omni_live_meta_lr", disabled=running)
 _classroom.capacity_note()
 
@@ -546,8 +550,8 @@ if c1.button(t["train"], type="primary", key="omni_train", disabled=running):
         st.warning(t["no_algorithm"])
     else:
         try:
-            configs = {a: TrainConfig.for_algorithm(
-                a, problem="omniglot", n_way=live_n, k_shot=live_k, n_query=5,
+            configs = {a: live_omniglot_config(
+                a, n_way=live_n, k_shot=live_k,
                 meta_batch_size=meta_batch, iterations=iterations, seed=seed,
                 inner_lr=None if a == "reptile" else inner_lr,
                 meta_lr=None if a == "reptile" else meta_lr,
