@@ -45,7 +45,8 @@ POINTS: dict[str, list[Point]] = {
               "机器学习从数据中找 f；元学习找学习算法 F 本身：f* = F(D_train)"),
         Point("h1", "Meta-learning versus life-long learning: one model for all tasks, or "
                     "a model per task and learning how to learn",
-              "Meta Learning 与 Life-Long Learning：一个模型学所有任务，还是每个任务一个模型、学会如何学习"),
+              "Meta Learning 与 Life-Long Learning：一个模型学所有任务，"
+              "还是每个任务一个模型、学会如何学习"),
         Point("h2", "The chapters of the lecture", "各个章节"),
     ],
     "three_steps.py": [
@@ -92,7 +93,8 @@ POINTS: dict[str, list[Point]] = {
     "first_order.py": [
         Point("h0", "dl(θ̂)/dφ holds second derivatives: first-order MAML drops them",
               "dl(θ̂)/dφ 含有二阶导数：一阶近似把它们去掉"),
-        Point("h1", "Both meta-gradients measured on a real model", "在真实模型上测量两种 meta-gradient"),
+        Point("h1", "Both meta-gradients measured on a real model",
+              "在真实模型上测量两种 meta-gradient"),
         Point("h2", "How close is the approximation? Cosine similarity against the inner "
                     "learning rate",
               "近似得有多好？余弦相似度与内层学习率"),
@@ -116,7 +118,7 @@ POINTS: dict[str, list[Point]] = {
         Point("h2", "Other parts of the learning algorithm can be learned too",
               "还有其他部分可以让机器学习"),
         Point("h3", "MAML's own initialization needs initializing", "MAML 的初始化也需要初始化"),
-        Point("h4", "A crazy idea?", "Crazy Idea?"),
+        Point("h4", "A crazy idea?", "一个疯狂的想法（Crazy Idea）？"),
     ],
 }
 
@@ -212,8 +214,7 @@ def nav(pages: dict[str, Any], file: str, where: str, zh: bool, step: int | None
     with box:
         if before is not None:
             st.page_link(pages[before], label="← " + _label(before, zh),
-                         query_params=_presentation.url_params(
-                             len(points(before)) if step is not None else None))
+                         query_params=_presentation.url_params(len(points(before))))
         else:
             st.empty()
         if where == "head" and step is not None:
@@ -224,10 +225,11 @@ def nav(pages: dict[str, Any], file: str, where: str, zh: bool, step: int | None
                         unsafe_allow_html=True)
         if after is not None:
             st.page_link(pages[after], label=_label(after, zh) + " →",
-                         query_params=_presentation.url_params(1 if step is not None else None))
+                         query_params=_presentation.url_params(1))
         if where == "head" and step is not None:
             # The sidebar is hidden while presenting: its two switches are here too.
-            st.button("🌓", key="mamlviz-dark-switch", on_click=_presentation.flip, args=(_presentation.DARK,),
+            st.button("🌓", key="mamlviz-dark-switch", on_click=_presentation.flip,
+                      args=(_presentation.DARK,),
                       help="深色高对比度" if zh else "Dark high contrast")
             st.button("✕", key="mamlviz-presentation-exit", on_click=_presentation.flip,
                       args=(_presentation.PRESENTATION,),

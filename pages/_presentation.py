@@ -115,8 +115,8 @@ html {font-size: 20px;}
   z-index: 999; background: var(--mamlviz-bg, #fff);
   border-bottom: 2px solid rgba(128,128,128,.4); padding: .3rem 0;}
 .st-key-mamlviz-lecture-head .mamlviz-point {font-size: clamp(18px, 1.5vw, 28px); font-weight: 600;}
-.st-key-mamlviz-lecture-head [data-testid="stPageLink"] p {font-size: clamp(16px, 1.2vw, 22px) !important;
-  white-space: nowrap;}
+.st-key-mamlviz-lecture-head [data-testid="stPageLink"] p {white-space: nowrap;
+  font-size: clamp(16px, 1.2vw, 22px) !important;}
 .st-key-mamlviz-lecture-head [data-testid="stButton"] button {min-height: 0; padding: .1rem .6rem;}
 """
 
