@@ -12,6 +12,7 @@ import html
 import inspect
 import json
 import os
+import re
 from collections.abc import Callable, Hashable, Mapping
 from pathlib import Path
 from typing import Any
@@ -224,8 +225,21 @@ def pseudo_code(text: str) -> None:
     st.markdown('<div class="mamlviz-pseudo-code" style="white-space: pre; overflow-x: auto; '
                 'font-family: \'Source Code Pro\', monospace; font-size: 0.9em; '
                 'padding: 0.75em 1em; margin-bottom: 1rem; border-radius: 0.5rem; '
-                f'background: rgba(128, 128, 128, 0.1)">{html.escape(text)}</div>',
-                unsafe_allow_html=True)
+                f'background: rgba(128, 128, 128, 0.1)">{one_cell_marks(html.escape(text))}'
+                '</div>', unsafe_allow_html=True)
+
+
+def one_cell_marks(text: str) -> str:
+    """Letters with combining marks (θ̃: θ and U+0303) as one monospace cell each.
+
+    The code font has no combining tilde over Greek; the browser drew it from a
+    fallback font with a width of its own, so "θ̃ = φ" lost its space and the comments
+    after it their column. A one-character-wide box holds the letter and its mark."""
+    return _COMBINED.sub(r'<span class="mamlviz-combined" style="display: inline-block; '
+                         r'width: 1ch; text-align: center">\1</span>', text)
+
+
+_COMBINED = re.compile("(.[\u0300-\u036f]+)")
 
 
 @st.cache_resource(show_spinner=False)
