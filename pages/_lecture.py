@@ -107,8 +107,8 @@ POINTS: dict[str, list[Point]] = {
               "预训练沿 φ 本身的梯度更新"),
     ],
     "reptile.py": [
-        Point("h1", "Reptile: several steps on a task to θ̂ᵐ, then move φ toward θ̂ᵐ",
-              "Reptile：在任务上走几步到 θ̂ᵐ，再把 φ 往 θ̂ᵐ 移动"),
+        Point("h1", "Reptile: several steps on a task to θ̃ᵐ, then move φ toward θ̃ᵐ",
+              "Reptile：在任务上走几步到 θ̃ᵐ，再把 φ 往 θ̃ᵐ 移动"),
         Point("h2", "Reptile, MAML and pre-training compared by their update directions",
               "Reptile、MAML 与预训练的更新方向比较"),
         Point("h4", "Reptile on the 2-D landscape", "Reptile 在二维地形上的路径"),
@@ -215,8 +215,6 @@ def nav(pages: dict[str, Any], file: str, where: str, zh: bool, step: int | None
         if before is not None:
             st.page_link(pages[before], label="← " + _label(before, zh),
                          query_params=_presentation.url_params(len(points(before))))
-        else:
-            st.empty()
         if where == "head" and step is not None:
             count = len(points(file))
             point = points(file)[step - 1]

@@ -104,7 +104,8 @@ html {font-size: 20px;}
 [data-testid="stMain"] :is([data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p,
   [data-testid="stSliderThumbValue"], [data-testid="stSliderTickBarMin"],
   [data-testid="stSliderTickBarMax"], [data-testid="stNumberInput"] input,
-  [data-testid="stTextInput"] input, [data-testid="stSelectbox"] div,
+  [data-testid="stTextInput"] input, [data-testid="stSelectbox"] [data-baseweb="select"] *,
+  [data-testid="stMultiSelect"] [data-baseweb="select"] *,
   [data-testid="stDataFrame"], code, pre) {font-size: 22px !important;}
 [data-testid="stMain"] [data-testid="stMetricValue"] div {font-size: 44px !important;}
 [data-testid="stMain"] [data-testid="stSlider"] [role="slider"] {width: 1.4rem; height: 1.4rem;}

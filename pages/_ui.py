@@ -99,6 +99,12 @@ def style_figure(fig: go.Figure, big: bool | None = None) -> go.Figure:
         # runs off its bottom; figures with a fixed width (image grids) keep their shape.
         if fig.layout.height is not None and fig.layout.width is None:
             fig.layout.height = round(fig.layout.height * 1.25)
+        elif fig.layout.height is not None and fig.layout.width is not None:
+            # A figure drawn to a fixed size (Omniglot's drawings) grows whole, its shape
+            # kept, up to a projector's width: small drawings are what a room cannot see.
+            grow = min(1.5, 1700 / fig.layout.width)
+            fig.layout.width = round(fig.layout.width * grow)
+            fig.layout.height = round(fig.layout.height * grow)
         # Text the figure sized itself (subplot titles, labels in a diagram) grows too.
         for note in fig.layout.annotations:
             if note.text and note.font.size is not None:

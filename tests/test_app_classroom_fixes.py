@@ -117,3 +117,72 @@ def test_more_never_points_at_an_axis_it_does_not_draw(lang: str) -> None:
     text = " ".join(m.value for m in at.markdown)
     assert not _chart.shown_figures(at)
     assert "x axis:" not in text and "横轴是" not in text
+
+
+# ------------------------------------------------------------- 5: sinusoid, a new task
+
+
+def _elements(at: AppTest) -> list:
+    found = []
+
+    def walk(node) -> None:
+        for child in getattr(node, "children", {}).values():
+            found.append(child)
+            walk(child)
+
+    walk(at._tree)
+    return found
+
+
+def _with_id(at: AppTest, part: str) -> list:
+    return [el for el in _elements(at)
+            if part in str(getattr(getattr(el, "proto", None), "id", ""))]
+
+
+def test_sinusoid_live_chart_before_train_is_a_placeholder_not_an_empty_grid() -> None:
+    import json
+
+    at = page("sinusoid.py")
+    assert not at.exception
+    (chart,) = _with_id(at, "sin_live_chart")
+    spec = json.loads(json.loads(chart.proto.json_args)["spec"])
+    layout = spec["layout"]
+    assert layout["xaxis"]["visible"] is False and layout["yaxis"]["visible"] is False
+    (note,) = [a for a in layout["annotations"] if a.get("name") == "placeholder"]
+    assert "Train" in note["text"]
+
+
+def test_sinusoid_own_points_draw_no_true_curve_and_survive_k() -> None:
+    at = page("sinusoid.py")
+    fits = _chart.shown_figures(at)[0]
+    assert any(d.get("meta") == "truth" for d in fits["data"])
+    at.radio(key="sin_task_src").set_value("points").run()
+    assert not at.exception
+    fits = _chart.shown_figures(at)[0]
+    assert not any(d.get("meta") == "truth" for d in fits["data"])
+    assert any(d.get("meta") == "support" for d in fits["data"])
+    # The table is the task: K, a, b and the seed only made its first rows, and
+    # moving them cannot replace what was typed.
+    (editor,) = _with_id(at, "sin_points")
+    for key in ("sin_k_new", "sin_a", "sin_b"):
+        assert at.slider(key=key).disabled, key
+    assert at.number_input(key="sin_point_seed").disabled
+    # Nor does K name the table (a new K was a new, untouched table).
+    assert editor.proto.id.endswith("-sin_points"), editor.proto.id
+
+
+def test_sinusoid_models_radio_shows_the_live_runs_models_once_it_ends() -> None:
+    at = page("sinusoid.py")
+    assert at.radio(key="sin_model_source").value == "shipped"
+    at.multiselect(key="sin_algorithms").set_value(["maml"])
+    at.number_input(key="sin_iterations").set_value(20)
+    at.button(key="sin_train").click().run()
+    run = at.session_state["sin_live_run"]
+    assert run.join(timeout=180)
+    at.run()
+    assert not at.exception
+    assert at.radio(key="sin_model_source").value == "session"
+    # A student can still go back to the shipped models, and the choice stays.
+    at.radio(key="sin_model_source").set_value("shipped").run()
+    at.run()
+    assert at.radio(key="sin_model_source").value == "shipped"
