@@ -186,3 +186,45 @@ def test_sinusoid_models_radio_shows_the_live_runs_models_once_it_ends() -> None
     at.radio(key="sin_model_source").set_value("shipped").run()
     at.run()
     assert at.radio(key="sin_model_source").value == "shipped"
+
+
+# ------------------------------------------------------------- 6: Omniglot
+
+
+def _submit(at: AppTest) -> None:
+    next(b for b in at.button if "omni_human" in str(b.proto.form_id)).click().run()
+
+
+def test_omniglot_answers_start_unselected_and_must_all_be_given(
+        monkeypatch: pytest.MonkeyPatch, omniglot_source: Path) -> None:
+    monkeypatch.setenv("MAMLVIZ_OMNIGLOT", str(omniglot_source))
+    at = page("omniglot.py", timeout=180)
+    assert not at.exception
+    assert all(at.selectbox(key=f"omni_answer_{i}").value is None for i in range(5))
+    _submit(at)  # nothing chosen: no score, a message instead
+    assert "omni_played" not in at.session_state
+    assert any("#1" in w.value for w in at.warning)
+    for i in range(5):
+        at.selectbox(key=f"omni_answer_{i}").set_value(i)
+    _submit(at)
+    assert at.session_state["omni_played"]["answers"] == [0, 1, 2, 3, 4]
+
+
+def test_omniglot_without_a_shipped_model_says_so_in_words(
+        monkeypatch: pytest.MonkeyPatch, omniglot_source: Path) -> None:
+    monkeypatch.setenv("MAMLVIZ_OMNIGLOT", str(omniglot_source))
+    at = page("omniglot.py", timeout=180)
+    at.select_slider(key="omni_k_shot").set_value(5).run()
+    assert not at.exception
+    (note,) = [i.value for i in at.info if "5-way 5-shot" in i.value]
+    assert ".pt" not in note and "assets/" not in note and "`" not in note
+    assert "5-way 1-shot" in note  # what is shipped instead
+
+
+def test_omniglot_live_chart_makes_room_for_its_axis_titles() -> None:
+    from mamlviz.figures.omniglot import live_training_figure
+
+    fig = live_training_figure({}, {}, {}, 5)
+    assert fig.layout.xaxis.automargin is True and fig.layout.xaxis2.automargin is True
+    assert fig.layout.yaxis.automargin is True
+    assert fig.layout.xaxis.title.standoff
