@@ -239,10 +239,12 @@ def one_cell_marks(text: str) -> str:
     """Letters with combining marks (θ̃: θ and U+0303) as one monospace cell each.
 
     The code font has no combining tilde over Greek; the browser drew it from a
-    fallback font with a width of its own, so "θ̃ = φ" lost its space and the comments
-    after it their column. A one-character-wide box holds the letter and its mark."""
+    fallback font beside the letter, so "θ̃ = φ" lost its space and the comments after
+    it their column. A one-character-wide box holds the letter and its mark, drawn in
+    the page's text font, which composes them."""
     return _COMBINED.sub(r'<span class="mamlviz-combined" style="display: inline-block; '
-                         r'width: 1ch; text-align: center">\1</span>', text)
+                         r'width: 1ch; text-align: center; font-family: sans-serif">\1</span>',
+                         text)
 
 
 _COMBINED = re.compile("(.[\u0300-\u036f]+)")
