@@ -10,7 +10,7 @@ from pathlib import Path
 import streamlit as st
 import torch
 
-from pages import _chart, _classroom, _streamlit_compat, _ui
+from pages import _chart, _classroom, _lecture, _presentation, _streamlit_compat, _ui
 from pages._chapters import CHAPTERS
 
 PAGES_DIR = Path(__file__).resolve().parent
@@ -25,19 +25,20 @@ def run() -> None:
     st.set_page_config(page_title="mamlviz", page_icon="🧠", layout="wide")
     _classroom.warm_up_training()  # once per server, in the background
 
-    if "lang" not in st.session_state:
-        st.session_state["lang"] = "zh" if st.query_params.get("lang") == "zh" else "en"
+    # ?presentation=1, ?lang=en|zh, ?theme=dark: read once per session, before the widgets.
+    _presentation.read_url()
 
-    pages = [
-        st.Page(str(PAGES_DIR / file), title=zh_title if _ui.lang() == "zh" else en_title,
-                icon=icon,
-                default=(file == "home.py"),
-                # The home page is served at "/" but still reserves its url_path: keep "home"
-                # free for the alias below.
-                url_path="index" if file == "home.py" else file.removesuffix(".py"))
+    by_file = {
+        file: st.Page(str(PAGES_DIR / file), title=zh_title if _ui.lang() == "zh" else en_title,
+                      icon=icon,
+                      default=(file == "home.py"),
+                      # The home page is served at "/" but still reserves its url_path: keep
+                      # "home" free for the alias below.
+                      url_path="index" if file == "home.py" else file.removesuffix(".py"))
         for file, en_title, zh_title, icon in CHAPTERS
         if (PAGES_DIR / file).exists()  # chapters still being written are not listed
-    ]
+    }
+    pages = list(by_file.values())
 
     def _home_alias() -> None:
         """``/home`` (the home page's file name) goes to the home page, served at ``/``."""
@@ -55,15 +56,42 @@ def run() -> None:
         # First in the sidebar: the browser runs this element's script as soon as it shows
         # the sidebar, so plotly.js loads while the rest of the page renders.
         _chart.preload(page.url_path)
-        st.radio("Language / 语言", list(_ui.LANGS), key="lang", format_func=_ui.LANGS.get,
-                 horizontal=True)
+        st.radio("Language / 语言", list(_ui.LANGS), key=_presentation.LANG,
+                 format_func=_ui.LANGS.get, horizontal=True,
+                 on_change=_presentation.remember, args=(_presentation.LANG,))
         zh = _ui.lang() == "zh"
         st.toggle("演示模式（大字体）" if zh else "Presentation mode (large fonts)",
-                  key="presentation")
+                  key=_presentation.PRESENTATION,
+                  on_change=_presentation.remember, args=(_presentation.PRESENTATION,))
+        st.toggle("深色高对比度（暗的教室）" if zh else "Dark high contrast (dim rooms)",
+                  key=_presentation.DARK,
+                  on_change=_presentation.remember, args=(_presentation.DARK,))
         st.caption(("训练设备：" if zh else "Training device: ") + _ui.device_name())
+        file = next((f for f, p in by_file.items() if p is page), None)
+        if file is not None:
+            presenting = _ui.presentation()
+            step = _lecture.current_step(file)
+            moved = _lecture.keys(file, step, presenting)
+            if moved is not None:
+                target, step = _lecture.move(file, step, 1 if moved == "next" else -1,
+                                             list(by_file), steps=presenting)
+                _lecture.set_step(target, step)
+                if target != file:
+                    st.switch_page(by_file[target],
+                                   query_params=_presentation.url_params(step))
+                else:
+                    # Same chapter, next point: run again so the header and the key
+                    # script (which scrolls to the point) are sent the new step.
+                    st.rerun()
 
-    if _ui.presentation():
-        # Style only: st.html sends it to Streamlit's event container, so it takes no room
-        # on the page (as Markdown it would be an empty first element, with a gap).
-        st.html("<style>html, .stMarkdown p, .stMarkdown li {font-size: 1.35rem;}</style>")
+    # Style only: st.html sends it to Streamlit's event container, so it takes no room
+    # on the page (as Markdown it was an empty first element, with a gap, in the page).
+    _presentation.inject()
+    if file is None:  # the /home alias: it switches to the home page
+        page.run()
+        return
+    _presentation.write_url(step if _ui.presentation() else None)
+    shown_step = step if _ui.presentation() else None
+    _lecture.nav(by_file, file, "head", zh, shown_step)
     page.run()
+    _lecture.nav(by_file, file, "foot", zh, None)

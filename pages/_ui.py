@@ -12,6 +12,7 @@ import html
 import inspect
 import json
 import os
+import re
 from collections.abc import Callable, Hashable, Mapping
 from pathlib import Path
 from typing import Any
@@ -90,6 +91,12 @@ def style_figure(fig: go.Figure, big: bool | None = None) -> go.Figure:
         # runs off its bottom; figures with a fixed width (image grids) keep their shape.
         if fig.layout.height is not None and fig.layout.width is None:
             fig.layout.height = round(fig.layout.height * 1.25)
+        elif fig.layout.height is not None and fig.layout.width is not None:
+            # A figure drawn to a fixed size (Omniglot's drawings) grows whole, its shape
+            # kept, up to a projector's width: small drawings are what a room cannot see.
+            grow = min(1.5, 1700 / fig.layout.width)
+            fig.layout.width = round(fig.layout.width * grow)
+            fig.layout.height = round(fig.layout.height * grow)
         # Text the figure sized itself (subplot titles, labels in a diagram) grows too.
         for note in fig.layout.annotations:
             if note.text and note.font.size is not None:
@@ -216,8 +223,23 @@ def pseudo_code(text: str) -> None:
     st.markdown('<div class="mamlviz-pseudo-code" style="white-space: pre; overflow-x: auto; '
                 'font-family: \'Source Code Pro\', monospace; font-size: 0.9em; '
                 'padding: 0.75em 1em; margin-bottom: 1rem; border-radius: 0.5rem; '
-                f'background: rgba(128, 128, 128, 0.1)">{html.escape(text)}</div>',
-                unsafe_allow_html=True)
+                f'background: rgba(128, 128, 128, 0.1)">{one_cell_marks(html.escape(text))}'
+                '</div>', unsafe_allow_html=True)
+
+
+def one_cell_marks(text: str) -> str:
+    """Letters with combining marks (θ̃: θ and U+0303) as one monospace cell each.
+
+    The code font has no combining tilde over Greek; the browser drew it from a
+    fallback font beside the letter, so "θ̃ = φ" lost its space and the comments after
+    it their column. A one-character-wide box holds the letter and its mark, drawn in
+    the page's text font, which composes them."""
+    return _COMBINED.sub(r'<span class="mamlviz-combined" style="display: inline-block; '
+                         r'width: 1ch; text-align: center; font-family: sans-serif">\1</span>',
+                         text)
+
+
+_COMBINED = re.compile("(.[\u0300-\u036f]+)")
 
 
 @st.cache_resource(show_spinner=False)

@@ -8,6 +8,8 @@ Reptile from the same start. All numbers come from ``mamlviz.landscape``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
@@ -51,10 +53,24 @@ TEXT = {
             "number of inner steps."),
         "explain": (
             "x axis: the model's parameter (one parameter); y axis: loss. Each arrow runs "
-            "from φ to θ̂ⁿ: where {steps} inner step(s) of size ε = {lr:g} take task n. In the "
-            "lecture's case pre-training's φ sits at task 1's minimum, where task 2 has a "
-            "local minimum: training on task 2 stays stuck there. MAML's φ may look worse "
-            "now, but one step takes every task to a good minimum."),
+            "from φ to θ̂ⁿ: where {steps} inner step(s) of size ε = {lr:g} take task n."),
+        "stuck": (
+            " Pre-training's φ sits where task 2 has a local minimum: training on task 2 "
+            "stays stuck there."),
+        "worse_now": (
+            " MAML's φ is worse now (Σₙ lⁿ(φ) = {maml_now} against {pre_now}), but after "
+            "training it is better ({maml_after} against {pre_after}): its potential."),
+        "better_both": (
+            " With these settings MAML's φ is better both now ({maml_now} against "
+            "{pre_now}) and after training ({maml_after} against {pre_after})."),
+        "same": (
+            " With these settings both objectives have their minimum at the same φ "
+            "(Σₙ lⁿ(φ) = {pre_now} now, {pre_after} after training): the inner steps are "
+            "too large for MAML to find anything better. Try a smaller ε."),
+        "not_better": (
+            " With these settings MAML's φ is no better after training ({maml_after} "
+            "against {pre_after}): the inner steps overshoot, or these tasks leave MAML "
+            "nothing to gain. Try a smaller ε."),
         "table_where": "φ found by",
         "table_phi": "φ",
         "table_now": "now: Σₙ lⁿ(φ)",
@@ -82,7 +98,8 @@ TEXT = {
         "reptile_eps": "Reptile's step ε",
         "reptile_k": "Reptile's inner steps k",
         "n_steps": "meta-steps",
-        "frame": "meta-step {k} of {n}",
+        "final": ("After all {n} meta-steps (the labels in the figure give each method's φ "
+                  "and loss L = Σₙ lⁿ(θ̂ⁿ) at the step it shows):"),
         "method": "method",
         "diverged": "{method} diverged at meta-step {step}: lower the meta learning rate "
                     "(or ε).",
@@ -122,10 +139,20 @@ TEXT = {
             "请调小 ε 或 update 次数。"),
         "explain": (
             "横轴是模型参数（简化为一个参数），纵轴是 loss。箭头从 φ 指向 θ̂ⁿ：在 task n 上"
-            "用学习率 ε = {lr:g} update {steps} 次以后到达的地方。在课上的例子里，预训练找到的 "
-            "φ 在 task 1 的最低点，而 task 2 在那里有一个 local minima：在 task 2 上训练会卡在 "
-            "local minima 的点 θ̂²。MAML 的 φ 现在的 loss 可能不是最好的，但在各个 task 上"
-            "训练一步以后都能得到较低的 loss。"),
+            "用学习率 ε = {lr:g} update {steps} 次以后到达的地方。"),
+        "stuck": "预训练找到的 φ 处，task 2 有一个 local minima：在 task 2 上训练会卡在那里。",
+        "worse_now": (
+            "MAML 的 φ 现在的 loss 比较差（Σₙ lⁿ(φ) = {maml_now}，预训练 {pre_now}），"
+            "但训练以后更好（{maml_after}，预训练 {pre_after}）：这就是它的潜力。"),
+        "better_both": (
+            "在这组设定下，MAML 的 φ 现在（{maml_now}，预训练 {pre_now}）和训练以后"
+            "（{maml_after}，预训练 {pre_after}）都更好。"),
+        "same": (
+            "在这组设定下，两个目标的最低点在同一个 φ（现在 Σₙ lⁿ(φ) = {pre_now}，"
+            "训练以后 {pre_after}）：内层步长太大，MAML 找不到更好的 φ。试试小一点的 ε。"),
+        "not_better": (
+            "在这组设定下，MAML 的 φ 训练以后并不更好（{maml_after}，预训练 {pre_after}）："
+            "内层更新冲过了头，或者这些 task 没有给 MAML 留下好处。试试小一点的 ε。"),
         "table_where": "φ 的来源",
         "table_phi": "φ",
         "table_now": "现在：Σₙ lⁿ(φ)",
@@ -152,7 +179,8 @@ TEXT = {
         "reptile_eps": "Reptile 的步长 ε",
         "reptile_k": "Reptile 的 update 次数 k",
         "n_steps": "meta 更新次数",
-        "frame": "第 {k} 次更新（共 {n} 次）",
+        "final": ("全部 {n} 次更新以后（图中的标注是图上显示的那一步每个方法的 φ 和 "
+                  "loss L = Σₙ lⁿ(θ̂ⁿ)）："),
         "method": "方法",
         "diverged": "{method} 在第 {step} 次更新时发散了：请调小 meta 学习率（或 ε）。",
         "source": "画图背后的引擎代码：mamlviz.landscape.landscape_1d",
@@ -163,6 +191,28 @@ TEXT = {
             "的路径，再按图里的 ▶ 播放。改变 task 的形状、ε 或 update 次数以后需要重新运行。"),
     },
 }
+
+
+
+def comparison(t: Mapping[str, str], steps: int, inner_lr: float, now: list[float],
+               after: list[float], lecture: bool = False) -> str:
+    """The caption under the landscape: what the two optima's numbers (pre-training's
+    first, MAML's second) say for these settings, never the lecture's case regardless."""
+    numbers = {"pre_now": lui.fmt(now[0]), "maml_now": lui.fmt(now[1]),
+               "pre_after": lui.fmt(after[0]), "maml_after": lui.fmt(after[1])}
+    text = t["explain"].format(steps=steps, lr=inner_lr)
+    # Compared as the table shows them: a difference in the 6th digit is no difference.
+    now = [float(numbers["pre_now"]), float(numbers["maml_now"])]
+    after = [float(numbers["pre_after"]), float(numbers["maml_after"])]
+    if now == [now[0]] * 2 and after == [after[0]] * 2:
+        return text + t["same"].format(**numbers)
+    if after[1] >= after[0]:
+        return text + t["not_better"].format(**numbers)
+    if now[1] > now[0]:
+        # The lecture's tasks are built so that task 2 is stuck at pre-training's φ.
+        return text + (t["stuck"] if lecture else "") + t["worse_now"].format(**numbers)
+    return text + t["better_both"].format(**numbers)
+
 
 t = _ui.texts(TEXT)
 names = lui.method_names()
@@ -222,10 +272,10 @@ def landscape_figure() -> go.Figure:
 
 
 _ui.show_figure(landscape_figure, "maml-vs-pretraining", key="mvp_landscape", cache_key=data_key)
-st.caption(t["explain"].format(steps=steps, lr=inner_lr))
-
 optima = (data.pretrain_optimum, data.maml_optimum)
 now, after = lui.objectives_at_1d(spec, float(inner_lr), int(steps), optima)
+st.caption(comparison(t, steps, float(inner_lr), [float(v) for v in now],
+                      [float(v) for v in after], lecture=spec == ("preset", "lecture")))
 st.markdown(_ui.markdown_table([
     {t["table_where"]: names[method], t["table_phi"]: lui.fmt(x),
      t["table_now"]: lui.fmt(float(n)), t["table_after"]: lui.fmt(float(a))}
@@ -278,26 +328,39 @@ def meta_training(spec: tuple, inner_lr: float, steps: int, data: ls.Landscape1D
         st.caption(t["run_help"])
         # Every method at the start, nothing computed yet: a one-point "trajectory".
         runs = [ls.Trajectory(m, np.array([[float(phi0)]])) for m in ls.METHODS]
-    else:
-        st.caption(t["frame"].format(k=frame, n=n_frames - 1))
+
+    def label(run: ls.Trajectory, k: int) -> str:
+        """A method's φ and its loss after training, at meta-step ``k``: written on its
+        marker, so what the figure says follows its own ▶ play and slider."""
+        i = min(k, len(run.phis) - 1)
+        return f"φ={lui.fmt(run.phis[i, 0])}  L={lui.fmt(float(after[run.method][i]))}"
 
     def training_figure() -> go.Figure:
         fig = trajectories_1d_figure(lui.drawable(data), runs,
                                      labels=lui.figure_labels("trajectory"))
         if overshoot:
             lui.clip_y(fig, data)
-        return show_frame(fig, frame) if live else fig
+        if not live:
+            return fig
+        for frame_k, moved in enumerate(fig.frames):
+            for run, trace in zip(runs, moved.data):
+                trace.text = [label(run, frame_k)]
+        fig = show_frame(fig, frame)
+        for run, trace in zip(runs, [trace for trace in fig.data if trace.meta in after]):
+            trace.update(mode="markers+text", text=[label(run, frame)],
+                         textposition="middle right", cliponaxis=False)
+        return fig
 
     settings = (float(phi0), float(meta_lr), float(eps), int(k), int(n_steps), frame)
     _ui.show_figure(training_figure, "maml-vs-pretraining-training", key="mvp_traj",
                     cache_key=(data_key, settings) if live else (data_key, float(phi0)))
     if not live:
         return
-    rows = []
-    for run in runs:
-        i = min(frame, len(run.phis) - 1)
-        rows.append({t["method"]: names[run.method], t["table_phi"]: lui.fmt(run.phis[i, 0]),
-                     t["table_after"]: lui.fmt(float(after[run.method][i]))})
+    # The table is the end of meta-training, which no play or step changes; the figure's
+    # labels give each method's numbers at the step it shows.
+    st.caption(t["final"].format(n=n_frames - 1))
+    rows = [{t["method"]: names[run.method], t["table_phi"]: lui.fmt(run.phis[-1, 0]),
+             t["table_after"]: lui.fmt(float(after[run.method][-1]))} for run in runs]
     st.markdown(_ui.markdown_table(rows))
     _ui.show_source(ls.trajectory, t["source_traj"])
 

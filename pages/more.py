@@ -20,7 +20,8 @@ TEXT = {
             "English;\n"
             "- **2 validation tasks**: 2 more languages into English (Ro, Romanian, is one); "
             "test languages such as Fi (Finnish) appear in neither;\n"
-            "- x axis: the amount of training data in each target task. **MetaNMT** (MAML) "
+            "- the paper plots translation quality (BLEU) against the amount of training "
+            "data in each target task (its figure is not redrawn here): **MetaNMT** (MAML) "
             "beats **MultiNMT** (multilingual model pre-training) at **every** amount of "
             "training data, and **most at the smallest**: where data is scarce, the "
             "initialization's potential matters most."),
@@ -64,7 +65,8 @@ TEXT = {
             "- **18 个不同的 task**：18 种不同语言翻译成英文；\n"
             "- **2 个验证 task**：2 种不同语言翻译成英文（Ro 是 validation tasks 中的任务）；"
             "Fi 既没有出现在 training tasks，也没出现在 validation tasks；\n"
-            "- 横轴是每个 task 中的训练资料量。**MetaNMT** 是 MAML 的结果，**MultiNMT** 是 "
+            "- 论文把翻译质量（BLEU）画成每个 task 中训练资料量的函数（这里没有重画那张图）。"
+            "**MetaNMT** 是 MAML 的结果，**MultiNMT** 是 "
             "Model Pre-training 的结果，我们可以看到在**所有情况**下前者都好过后者，"
             "**尤其是在训练资料量少的情况下**，MAML 更能发挥优势。"),
         "other_title": "还有其他部分可以让机器学习",

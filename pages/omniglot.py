@@ -85,8 +85,10 @@ TEXT = {
                         "that). The marks show the answers after {steps} steps (green right, "
                         "red wrong)."),
         "steps": "adaptation steps",
-        "no_checkpoint": ("No shipped {N}-way {K}-shot checkpoint yet (looked for `{files}`). "
-                          "Only the untrained baseline and this session's own models are shown."),
+        "no_checkpoint": ("No model was meta-trained for {N}-way {K}-shot yet; the app ships "
+                          "models for {shipped}. Only the untrained baseline and this "
+                          "session's own models are shown: choose one of those settings, or "
+                          "meta-train one live below."),
         "bad_checkpoint": "{name}: the checkpoint cannot be used: {error}",
         "random_init": "untrained (random φ)",
         "session_model": "{name} (trained in this session)",
@@ -111,6 +113,13 @@ TEXT = {
         "human_body": ("Look at the support set above, then give each query drawing its class. "
                        "The models answer the same queries."),
         "your_answer": "query #{n}",
+        "choose": "choose a class",
+        "unanswered": "Give every query drawing a class first (still open: {queries}).",
+        "loss_note": ("Why can the loss *before adaptation* climb while the accuracy rises? "
+                      "Each task numbers its classes afresh, so φ itself cannot know which "
+                      "class is which; meta-training makes φ a good *starting point*, and "
+                      "what it improves is the loss after adaptation and the accuracy, "
+                      "both measured after the inner steps."),
         "submit": "Submit my answers",
         "your_score": "Your score: {right} / {total}",
         "model_score": "{name}: {right} / {total}",
@@ -169,8 +178,9 @@ TEXT = {
                         "标记显示走 {steps} 步之后的答案"
                         "（绿色正确，红色错误）。"),
         "steps": "适应步数",
-        "no_checkpoint": ("还没有提供 {N}-way {K}-shot 的检查点（查找了 `{files}`）。"
-                          "只显示未训练的基线和本会话自己训练的模型。"),
+        "no_checkpoint": ("还没有为 {N}-way {K}-shot 元训练过模型；应用提供的模型是 {shipped}。"
+                          "只显示未训练的基线和本会话自己训练的模型：请选其中一种设定，"
+                          "或在下面实时元训练一个。"),
         "bad_checkpoint": "{name}：检查点无法使用：{error}",
         "random_init": "未训练（随机 φ）",
         "session_model": "{name}（本会话训练）",
@@ -192,6 +202,11 @@ TEXT = {
         "human_head": "你与模型比赛",
         "human_body": "先看上面的支持集，再给每张查询图选类别。模型回答同样的查询。",
         "your_answer": "查询 #{n}",
+        "choose": "选一个类别",
+        "unanswered": "请先给每张查询图选一个类别（还没选：{queries}）。",
+        "loss_note": ("为什么*适应之前*的 loss 会上升，而正确率却在提高？每个任务都重新给类别编号，"
+                      "φ 本身无法知道哪个类别是哪个；元训练让 φ 成为一个好的*起点*，它改进的是适应"
+                      "之后的 loss 和正确率，两者都是在内层更新之后测量的。"),
         "submit": "提交我的答案",
         "your_score": "你的得分：{right} / {total}",
         "model_score": "{name}：{right} / {total}",
@@ -327,6 +342,7 @@ def _live_panel(t: dict[str, str], names: dict[str, str], n_way: int) -> None:
     live_chart(lambda: live_training_figure(snap.records, snap.evals, names, n_way,
                                             labels=_fig_labels("live")),
                key="omni_live_chart", height=440, version=snap.version)
+    st.caption(t["loss_note"])
     c1, c2, c3 = st.columns(3)
     c1.metric(t["its"], f"{sum(snap.it_per_s.values()) if snap.running else 0.0:.2f}")
     c2.metric(t["device"], snap.device or _ui.device_name())
@@ -435,8 +451,9 @@ for algorithm in ALGORITHMS:
         results[algorithm] = _shipped_adapt(env_source, n_way, k_shot, seed, source, algorithm)
         model_names[algorithm] = names[algorithm]
 if absent and not results:
-    st.info(t["no_checkpoint"].format(N=n_way, K=k_shot,
-                                      files=f"assets/checkpoints/omniglot_*_{n_way}w{k_shot}s.pt"))
+    shipped = [f"{n}-way {k}-shot" for n in (5, 20) for k in (1, 5)
+               if any(_checkpoint(a, n, k) is not None for a in ALGORITHMS)]
+    st.info(t["no_checkpoint"].format(N=n_way, K=k_shot, shipped=", ".join(shipped) or "—"))
 run: LiveRun | None = st.session_state.get(RUN_KEY)
 if run is not None:
     for key, phi in run.phis().items():
@@ -496,9 +513,14 @@ with st.form("omni_human"):
     answers = []
     for i in range(n_way):
         answers.append(cols[i % len(cols)].selectbox(
-            t["your_answer"].format(n=i + 1), options, key=f"omni_answer_{i}",
-            format_func=lambda n: t["class"].format(n=n)))
+            t["your_answer"].format(n=i + 1), options, key=f"omni_answer_{i}", index=None,
+            placeholder=t["choose"], format_func=lambda n: t["class"].format(n=n)))
     submitted = st.form_submit_button(t["submit"])
+missing = [i + 1 for i, a in enumerate(answers) if a is None]
+if submitted and missing:
+    # Nothing is preselected, so nobody scores a drawing they never looked at.
+    st.warning(t["unanswered"].format(queries=", ".join(f"#{i}" for i in missing)))
+    submitted = False
 if submitted:
     st.session_state["omni_played"] = {"episode": episode_id, "answers": list(answers)}
 played = st.session_state.get("omni_played")

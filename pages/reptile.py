@@ -90,6 +90,19 @@ TEXT = {
             "here we show the summed loss after training on the same tasks.\n"
             "Otherwise the update is the paper's: θ̃ is k steps of gradient descent from φ, "
             "and φ moves towards it."),
+        "pseudo": (
+            "initialise φ\n"
+            "for iteration = 1, 2, ...:\n"
+            "    sample a task m\n"
+            "    θ̃ = φ;  repeat k times: θ̃ = θ̃ − ε_inner · ∇lᵐ(θ̃)      # several steps\n"
+            "    φ = φ + ε · (θ̃ − φ)                                    # move φ towards θ̃ᵐ\n"),
+        "latex_pretrain": (r"\text{Pre-training: }\ \phi\leftarrow\phi-\eta\sum_m"
+                           r"\nabla_\phi l^m(\phi)"),
+        "latex_maml": (r"\text{MAML: }\ \phi\leftarrow\phi-\eta\sum_m\nabla_\phi l^m(\hat\theta^m),"
+                       r"\quad\hat\theta^m=\phi-\epsilon\nabla_\phi l^m(\phi)"),
+        "latex_reptile": (r"\text{Reptile: }\ \phi\leftarrow\phi+\epsilon_{\text{outer}}\,"
+                          r"(\tilde\theta^m-\phi),\quad\tilde\theta^m=\text{$k$ steps of "
+                          r"gradient descent on }l^m\text{ from }\phi"),
         "source": "Engine code behind the curves: mamlviz.landscape.direction_field",
     },
     "zh": {
@@ -155,6 +168,18 @@ TEXT = {
             "- **评估**：论文在新的 task 上走几步以后测准确率；这里显示在同样的 task 上训练"
             "以后的 loss 总和。\n"
             "除此之外，更新和论文一样：θ̃ 是从 φ 出发的 k 步 gradient descent，φ 往它移动。"),
+        "pseudo": (
+            "初始化 φ\n"
+            "for iteration = 1, 2, ...:\n"
+            "    抽一个 task m\n"
+            "    θ̃ = φ;  重复 k 次: θ̃ = θ̃ − ε_inner · ∇lᵐ(θ̃)        # 多走几步\n"
+            "    φ = φ + ε · (θ̃ − φ)                                    # 把 φ 往 θ̃ᵐ 移动\n"),
+        "latex_pretrain": r"\text{预训练：}\ \phi\leftarrow\phi-\eta\sum_m\nabla_\phi l^m(\phi)",
+        "latex_maml": (r"\text{MAML：}\ \phi\leftarrow\phi-\eta\sum_m\nabla_\phi l^m(\hat\theta^m),"
+                       r"\quad\hat\theta^m=\phi-\epsilon\nabla_\phi l^m(\phi)"),
+        "latex_reptile": (r"\text{Reptile：}\ \phi\leftarrow\phi+\epsilon_{\text{outer}}\,"
+                          r"(\tilde\theta^m-\phi),\quad\tilde\theta^m=\text{从 }\phi"
+                          r"\text{ 出发在 }l^m\text{ 上走 $k$ 步 gradient descent}"),
         "source": "曲线背后的引擎代码：mamlviz.landscape.direction_field",
     },
 }
@@ -165,19 +190,12 @@ st.title(t["title"])
 st.markdown(t["intro"])
 
 st.subheader(t["algorithm"])
-_ui.pseudo_code(
-    "initialise φ\n"
-    "for iteration = 1, 2, ...:\n"
-    "    sample a task m\n"
-    "    θ̃ = φ;  repeat k times: θ̃ = θ̃ − ε_inner · ∇lᵐ(θ̃)      # several steps\n"
-    "    φ = φ + ε · (θ̃ − φ)                                    # move φ towards θ̃ᵐ\n")
+_ui.pseudo_code(t["pseudo"])
 
 st.subheader(t["compare"])
-st.latex(r"\text{Pre-training: }\ \phi\leftarrow\phi-\eta\sum_m\nabla_\phi l^m(\phi)")
-st.latex(r"\text{MAML: }\ \phi\leftarrow\phi-\eta\sum_m\nabla_\phi l^m(\hat\theta^m),\quad"
-         r"\hat\theta^m=\phi-\epsilon\nabla_\phi l^m(\phi)")
-st.latex(r"\text{Reptile: }\ \phi\leftarrow\phi+\epsilon_{\text{outer}}\,(\tilde\theta^m-\phi),"
-         r"\quad\tilde\theta^m=\text{$k$ steps of gradient descent on }l^m\text{ from }\phi")
+st.latex(t["latex_pretrain"])
+st.latex(t["latex_maml"])
+st.latex(t["latex_reptile"])
 st.caption(t["compare_note"])
 
 # ----------------------------------------------------------------------------- 1-D

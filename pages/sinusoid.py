@@ -12,6 +12,7 @@ import math
 from functools import partial
 from typing import Any
 
+import plotly.graph_objects as go
 import streamlit as st
 import torch
 
@@ -54,7 +55,8 @@ TEXT = {
         "steps": "steps",
         "diverged": ("{name} diverged at step {step}: its losses became infinite. The curve so "
                      "far is kept; lower the learning rates and train again."),
-        "idle": "Press Train to watch meta-training happen. Nothing is trained yet.",
+        "idle": ("Nothing is trained yet. Press <b>Train</b>: each method's loss<br>"
+                 "streams into this chart as it meta-trains."),
         "new_head": "2. A new task",
         "new_body": (
             "A task none of the models has seen. Move a and b outside the training ranges "
@@ -105,7 +107,7 @@ TEXT = {
         "steps": "步数",
         "diverged": ("{name} 在第 {step} 步发散：损失变成无穷大。已保留之前的曲线；"
                      "请降低学习率后重新训练。"),
-        "idle": "按“训练”观看元训练的过程。目前还没有训练。",
+        "idle": "目前还没有训练。按 <b>训练</b>：每个方法的 loss<br>会在元训练时实时画进这张图。",
         "new_head": "2. 一个新任务",
         "new_body": (
             "一个所有模型都没见过的任务。把 a 和 b 移到训练范围之外（a 最大 5，b 最大 π），"
@@ -184,13 +186,23 @@ def _meter(t: dict[str, str], snap: Any, names: dict[str, str]) -> None:
     _classroom.run_messages(t, snap, names)
 
 
+def placeholder_figure(t: dict[str, str], names: dict[str, str]) -> go.Figure:
+    """The live chart before any run: no axes, the sentence that says what comes."""
+    fig = training_figure({}, names, labels=_fig_labels("training"))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    fig.add_annotation(text=t["idle"], name="placeholder", x=0.5, y=0.5, xref="paper",
+                       yref="paper", showarrow=False, font={"size": 18})
+    return fig
+
+
 def _live_panel(t: dict[str, str], names: dict[str, str]) -> None:
     run: LiveRun | None = st.session_state.get(RUN_KEY)
     if run is None:
-        st.info(t["idle"])
-        # The empty chart loads plotly.js now, so the first curve point shows at once.
-        live_chart(lambda: training_figure({}, names, labels=_fig_labels("training")),
-                   key="sin_live_chart", height=460, version=-1)
+        # The empty chart loads plotly.js now, so the first curve point shows at once; it
+        # says what will appear in it instead of showing an empty log grid.
+        live_chart(lambda: placeholder_figure(t, names), key="sin_live_chart", height=460,
+                   version=-1)
         return
     snap = run.snapshot()
     _classroom.queue_status(snap, "sin")
@@ -327,8 +339,15 @@ if run is not None and not running:
     session_models = {k: (configs[k], phi) for k, phi in run.phis().items()}
 
 sources = ["shipped"] + (["session"] if session_models else [])
+if session_models and st.session_state.get("sin_models_of") is not run:
+    # A run has just ended: show its models, so the class never credits the shipped
+    # 70,000-iteration fits to a run of seconds.
+    st.session_state["sin_models_of"] = run
+    st.session_state["sin_model_source"] = "session"
+elif st.session_state.get("sin_model_source") not in sources:
+    st.session_state["sin_model_source"] = "shipped"  # the run was cleared
 source = st.radio(t["models"], sources, key="sin_model_source", horizontal=True,
-                  format_func=lambda s: t[s], index=len(sources) - 1)
+                  format_func=lambda s: t[s])
 if source == "shipped":
     models = shipped
     for key, value in _ui.sinusoid_checkpoints().items():
@@ -340,10 +359,15 @@ else:
 task_source = st.radio(t["task_source"], ["ab", "points"], horizontal=True, key="sin_task_src",
                        format_func=lambda s: t["from_ab"] if s == "ab" else t["own_points"])
 n1, n2, n3, n4 = st.columns(4)
-amplitude = n1.slider(t["amplitude"], 0.1, 10.0, 3.0, step=0.1, key="sin_a")
-phase = n2.slider(t["phase"], 0.0, round(2 * math.pi, 2), 1.0, step=0.05, key="sin_b")
-k_new = n3.slider(t["k_new"], 1, 40, 10, key="sin_k_new")
-point_seed = int(n4.number_input(t["point_seed"], 0, 10_000, 0, key="sin_point_seed"))
+# With my own points the task is the table: a, b, K and the seed only made its first
+# rows, and moving them must not replace what was typed (they are frozen meanwhile).
+own = task_source == "points"
+amplitude = n1.slider(t["amplitude"], 0.1, 10.0, 3.0, step=0.1, key="sin_a", disabled=own)
+phase = n2.slider(t["phase"], 0.0, round(2 * math.pi, 2), 1.0, step=0.05, key="sin_b",
+                  disabled=own)
+k_new = n3.slider(t["k_new"], 1, 40, 10, key="sin_k_new", disabled=own)
+point_seed = int(n4.number_input(t["point_seed"], 0, 10_000, 0, key="sin_point_seed",
+                                 disabled=own))
 
 task = SinusoidTask(amplitude, phase)
 sample = task.sample(k_new, 100, generator=torch.Generator().manual_seed(point_seed))
@@ -354,7 +378,7 @@ if task_source == "points":
     st.caption(t["points_help"])
     default_rows = [{"x": round(float(x), 2), "y": round(float(y), 2)}
                     for x, y in zip(support_x[:, 0].tolist(), support_y[:, 0].tolist())]
-    edited = st.data_editor(default_rows, num_rows="dynamic", key=f"sin_points_{k_new}",
+    edited = st.data_editor(default_rows, num_rows="dynamic", key="sin_points",
                             width="content")
     rows = [r for r in (edited or []) if r.get("x") is not None and r.get("y") is not None]
     try:
@@ -387,10 +411,17 @@ elif points_ok:
     # The shipped models' figures depend only on the task and its points: built once per
     # server and shared by the class. A session's own models are its alone.
     task_key = (folder, points_key, amplitude, phase) if source == "shipped" else None
-    _ui.show_figure(lambda: fits_figure(truth, (support_x[:, 0].tolist(),
-                                                support_y[:, 0].tolist()),
-                                        fits, names, labels=_fig_labels("fits")),
-                    "sinusoid-new-task", key="sin_fits_fig", cache_key=task_key)
+
+    def new_task_figure() -> go.Figure:
+        fig = fits_figure(truth, (support_x[:, 0].tolist(), support_y[:, 0].tolist()),
+                          fits, names, labels=_fig_labels("fits"))
+        if task_source == "points":
+            # Typed points have no true curve: a/b's sine would be a curve of another task.
+            fig.data = [trace for trace in fig.data if trace.meta != "truth"]
+        return fig
+
+    _ui.show_figure(new_task_figure, "sinusoid-new-task", key="sin_fits_fig",
+                    cache_key=None if task_key is None else (task_key, task_source))
 
     st.subheader(t["curve_head"])
     k_eval = int(support_x.shape[0])

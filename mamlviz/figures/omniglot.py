@@ -148,7 +148,10 @@ def live_training_figure(records: Mapping[str, Sequence[Any]],
     fig.add_hline(y=100 / n_way, line={"color": "#7f7f7f", "dash": "dot"},
                   annotation_text=lab["chance"], row=1, col=2)
     fig.update_yaxes(range=[0, 102], row=1, col=2)
-    fig.update_xaxes(title_text=lab["x"])
+    # Without a template nothing makes room for the axis titles: they sat on the tick
+    # labels, the more so with presentation mode's larger fonts.
+    fig.update_xaxes(title_text=lab["x"], automargin=True, title_standoff=8)
+    fig.update_yaxes(automargin=True)
     fig.update_layout(title=lab["title"], uirevision="live", **LIGHT,
                       legend=LEGEND_BELOW)
     fig.update_xaxes(**GRID)
