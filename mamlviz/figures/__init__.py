@@ -50,7 +50,7 @@ def place_legend(fig: go.Figure, where: Literal["below", "right", "above"]) -> g
         fig.layout.legend.y = 1 - MODEBAR_PX / (fig.layout.height or DEFAULT_HEIGHT)
     if where == "above" and fig.layout.title.text:
         size = (fig.layout.font.size or 12) + 2
-        fig.update_layout(legend_title={"text": fig.layout.title.text, "side": "top left",
+        fig.update_layout(legend_title={"text": fig.layout.title.text, "side": "top",
                                         "font": {"size": size}}, title_text=None)
     return fig
 

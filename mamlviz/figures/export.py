@@ -28,6 +28,7 @@ from ..errors import ConfigError, MamlvizError
 FORMATS = ("png", "svg", "pdf")
 LANGS = ("en", "zh")
 PNG_SCALE = 3
+PAGE_WIDTH_PX = 1300
 CHROMIUM = "/usr/bin/chromium"  # Debian's; choreographer looks here too
 
 
@@ -80,8 +81,13 @@ def render(figures: Sequence[go.Figure | Mapping[str, Any]], fmt: str) -> list[b
         return []
     if Path(CHROMIUM).exists():
         os.environ.setdefault("BROWSER_PATH", CHROMIUM)
-    jobs = [(fig.to_dict() if isinstance(fig, go.Figure) else dict(fig),
-             {"format": fmt, "scale": PNG_SCALE if fmt == "png" else 1}) for fig in figures]
+    dicts = [fig.to_dict() if isinstance(fig, go.Figure) else dict(fig) for fig in figures]
+    # As wide as a chart on the lecture's page (kaleido's default, 700 px, wrapped a
+    # legend above the plot past the figure's edge); a figure with its own width keeps it.
+    jobs = [(fig, {"format": fmt, "scale": PNG_SCALE if fmt == "png" else 1,
+                   "width": fig.get("layout", {}).get("width") or PAGE_WIDTH_PX,
+                   "height": fig.get("layout", {}).get("height") or 450})
+            for fig in dicts]
     # In a thread of its own with its own event loop: the caller may be inside one (a
     # Streamlit download callback, a notebook).
     with ThreadPoolExecutor(max_workers=1) as pool:
