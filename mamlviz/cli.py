@@ -6,6 +6,7 @@
     mamlviz eval omniglot --checkpoint FILE [--tasks 600] [--ways N --shots K] [--steps S]
     mamlviz data omniglot [--source PATH]
     mamlviz bench [--quick] [--json]
+    mamlviz figures --out DIR [--lang en|zh] [--presentation] [--format png|svg|pdf]
 
 Progress goes to stderr; with ``--json`` the last line of stdout is one JSON
 object, so scripts (and the tests) can read results without parsing prose.
@@ -166,6 +167,17 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--device")
     bench.add_argument("--omniglot", help="local Omniglot folder or zip for the Omniglot rows")
     bench.add_argument("--json", action="store_true")
+
+    figures = sub.add_parser("figures", help="every chapter's figures at its default settings, "
+                                             "as files for slides (chapter-figure-lang.ext)")
+    figures.add_argument("--out", required=True, help="folder to write them to")
+    figures.add_argument("--lang", choices=("en", "zh"),
+                         help="only this language (default: both)")
+    figures.add_argument("--presentation", action="store_true",
+                         help="as presentation mode draws them: larger fonts and lines")
+    # No argparse choices: an unknown format gets the same plain message as a bad --out.
+    figures.add_argument("--format", default="png", help="png (3x scale, default), svg or pdf")
+    figures.add_argument("--json", action="store_true")
     return parser
 
 
@@ -297,6 +309,35 @@ def _bench(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+def _figures(args: argparse.Namespace) -> dict[str, Any]:
+    import time
+
+    from .figures import export
+
+    fmt = export.check_format(args.format)  # checked already (_check_figures); normalised
+    out = export.check_out(args.out)
+    # The chapters are the catalogue: each is run as a first visit draws it, so the files
+    # are the figures the class sees (pages/_catalogue.py says why). Imported here only:
+    # the rest of mamlviz never needs the app.
+    from pages import _catalogue
+
+    start = time.perf_counter()
+    counts: dict[str, dict[str, int]] = {}
+    files = []
+    for lang in [args.lang] if args.lang else list(export.LANGS):
+        rows = []
+        for chapter in _catalogue.chapter_names():
+            shown = _catalogue.chapter_figures(chapter, lang, args.presentation)
+            counts.setdefault(chapter, {})[lang] = len(shown)
+            rows += [(chapter, name, lang, fig) for name, fig in shown]
+            print(f"{chapter} ({lang}): {len(shown)} figures", file=sys.stderr)
+        files += export.write(rows, out, fmt)
+    seconds = time.perf_counter() - start
+    print(f"{len(files)} figures in {out} ({seconds:.0f} s)", file=sys.stderr)
+    return {"out": str(out), "format": fmt, "counts": counts, "files": [f.name for f in files],
+            "seconds": round(seconds, 1)}
+
+
 # -- validation: each command's settings, checked before it does any work -----------------------
 
 def _check_device(args: argparse.Namespace) -> None:
@@ -326,12 +367,24 @@ def _check_nothing(args: argparse.Namespace) -> None:
     """``data``: its source is checked by the importer itself, before anything is written."""
 
 
+def _check_figures(args: argparse.Namespace) -> None:
+    """A bad folder or format, or no renderer, refused before any chapter runs."""
+    from .figures import export
+
+    export.check_format(args.format)
+    reason = export.missing_renderer()
+    if reason is not None:
+        raise MamlvizError(reason)
+    export.check_out(args.out)  # last: it creates the folder
+
+
 CHECKS = {"train": _check_train, "eval": _check_eval, "bench": _check_device,
-          "data": _check_nothing}
+          "data": _check_nothing, "figures": _check_figures}
 
 COMMANDS = {("train", "sinusoid"): _train, ("train", "omniglot"): _train,
             ("eval", "sinusoid"): _eval, ("eval", "omniglot"): _eval,
-            ("data", "omniglot"): _data, ("bench", None): _bench}
+            ("data", "omniglot"): _data, ("bench", None): _bench,
+            ("figures", None): _figures}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -167,6 +167,17 @@ def preload(page: str) -> None:
             "</script>", unsafe_allow_javascript=True)
 
 
+def chart_config(name: str, language: str | None = None) -> dict[str, Any]:
+    """Every chart's plotly.js config: a PNG export at 3x scale named after the figure,
+    and no "Share chart" button (plotly.js 3 shows it by default: it uploads the chart
+    to Plotly's cloud, a surprise in a classroom)."""
+    return {"displaylogo": False, "showSendToCloud": False, "showEditInChartStudio": False,
+            "modeBarButtonsToRemove": ["sendChartToCloud"],
+            "toImageButtonOptions": {"format": "png", "scale": 3,
+                                     "filename": "-".join(filter(None, ("mamlviz", name,
+                                                                        language)))}}
+
+
 def chart(figure: go.Figure | str, *, config: dict[str, Any], key: str | None = None,
           bundle: str | None = None, height: int | None = None) -> Any:
     """Show ``figure``; with a ``key``, later figures update the same chart in place.

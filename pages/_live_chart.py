@@ -39,8 +39,6 @@ def live_chart(fig: go.Figure | Callable[[], go.Figure], key: str, height: int =
     else:
         spec = (fig() if callable(fig) else fig).to_json()
         st.session_state[memo_key] = (version, spec)
-    config = {"displaylogo": False,
-              "toImageButtonOptions": {"format": "png", "filename": f"mamlviz-{key}",
-                                       "scale": 3}}
+    config = _chart.chart_config(key)
     return _component(spec=spec, height=height, config=config, key=key, default=None,
                       plotly_url=_chart.bundle_url("basic"))

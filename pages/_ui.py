@@ -27,6 +27,7 @@ import pandas  # noqa: F401
 import plotly.graph_objects as go
 import streamlit as st
 
+from mamlviz import figures
 from pages import _chart, _streamlit_compat
 
 
@@ -78,37 +79,8 @@ def chart_columns(n: int) -> list[Any]:
 
 
 def style_figure(fig: go.Figure, big: bool | None = None) -> go.Figure:
-    """Readable on a projector: bigger fonts and lines in presentation mode."""
-    big = presentation() if big is None else big
-    # Margins only where the figure sets none: a short figure (a row of Omniglot
-    # images) keeps its own, or the default 130 px would leave its plot no height.
-    margin = {side: px for side, px in {"l": 60, "r": 20, "t": 70, "b": 60}.items()
-              if getattr(fig.layout.margin, side) is None}
-    fig.update_layout(font={"size": 22 if big else 15},
-                      legend={"font": {"size": 18 if big else 13}}, margin=margin)
-    if big:
-        # Larger text needs a taller figure, or a legend beside a plot drawn to scale
-        # runs off its bottom; figures with a fixed width (image grids) keep their shape.
-        if fig.layout.height is not None and fig.layout.width is None:
-            fig.layout.height = round(fig.layout.height * 1.25)
-        elif fig.layout.height is not None and fig.layout.width is not None:
-            # A figure drawn to a fixed size (Omniglot's drawings) grows whole, its shape
-            # kept, up to a projector's width: small drawings are what a room cannot see.
-            grow = min(1.5, 1700 / fig.layout.width)
-            fig.layout.width = round(fig.layout.width * grow)
-            fig.layout.height = round(fig.layout.height * grow)
-        # Text the figure sized itself (subplot titles, labels in a diagram) grows too.
-        for note in fig.layout.annotations:
-            if note.text and note.font.size is not None:
-                note.font.size = round(note.font.size * 1.4)
-        for trace in fig.data:
-            if trace.type != "scatter":
-                continue
-            width = trace.line.width
-            # Lines drawn thin on purpose (contour lines, many tasks at once) grow by
-            # half, so a landscape's contours do not bury its arrows; the others are 4 px.
-            trace.line.width = width * 1.5 if width is not None and width < 2 else 4
-    return fig
+    """Readable on a projector: ``mamlviz.figures.style`` in presentation mode's size."""
+    return figures.style(fig, presentation() if big is None else big)
 
 
 class SharedFigure:
@@ -153,17 +125,29 @@ def show_figure(fig: go.Figure | Callable[[], go.Figure], name: str, key: str | 
     figure is never changed afterwards. The chart is ``pages/_chart.py``'s component,
     which loads only the part of plotly.js the figure needs.
     """
-    config = {"displaylogo": False,
-              "toImageButtonOptions": {"format": "png", "filename": f"mamlviz-{name}-{lang()}",
-                                       "scale": 3}}
+    config = _chart.chart_config(name, lang())
     if cache_key is None:
-        return _chart.chart(style_figure(fig() if callable(fig) else fig), config=config,
-                            key=key)
-    if not callable(fig):
-        raise TypeError("show_figure(cache_key=...) takes a function that builds the figure")
-    shared = _shared_figure(name, cache_key, lang(), presentation(), fig)
-    return _chart.chart(shared.spec, config=config, key=key, bundle=shared.bundle,
-                        height=shared.height)
+        styled = style_figure(fig() if callable(fig) else fig)
+        spec, bundle, height = _chart.figure_json(styled), _chart.bundle_for(styled), \
+            styled.layout.height
+    else:
+        if not callable(fig):
+            raise TypeError("show_figure(cache_key=...) takes a function that builds the figure")
+        shared = _shared_figure(name, cache_key, lang(), presentation(), fig)
+        spec, bundle, height = shared.spec, shared.bundle, shared.height
+    _record_figure(name, spec)
+    return _chart.chart(spec, config=config, key=key, bundle=bundle, height=height)
+
+
+# The figures this session's page showed, by name (their JSON): what the chapter's
+# "download the figures" button renders (pages/_export_ui.py).
+SHOWN_FIGURES = "_mamlviz_shown_figures"
+SHOWN_THIS_RUN = "_mamlviz_shown_this_run"
+
+
+def _record_figure(name: str, spec: str) -> None:
+    st.session_state.setdefault(SHOWN_FIGURES, {})[name] = spec
+    st.session_state.setdefault(SHOWN_THIS_RUN, []).append(name)
 
 
 def digest(*arrays: Any) -> str:
@@ -280,3 +264,11 @@ def _sinusoid_checkpoints(folder: str) -> dict[str, Any]:
 def error_box(exc: BaseException) -> None:
     """Bad input or data: a plain message, never a traceback."""
     st.error(str(exc))
+
+
+def chapter_figures(chapter: str) -> None:
+    """The chapter's last call: a button that downloads the figures it showed, as a zip
+    (``pages/_export_ui.py``)."""
+    from pages import _export_ui  # it imports this module
+
+    _export_ui.chapter_figures(chapter)

@@ -328,3 +328,4 @@ _ui.show_figure(lambda: cost_figure(full_cost, first_cost, labels=_fig_labels("c
                 "first-order-cost", key="fo_cost_fig", cache_key=(full_cost, first_cost))
 
 _ui.show_source(meta_gradients, t["source"])
+_ui.chapter_figures("first-order")  # last: a zip of the figures this page showed

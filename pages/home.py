@@ -108,3 +108,4 @@ for file, en_title, zh_title, icon in CHAPTERS[1:]:  # every chapter after this 
         st.markdown(f"{icon} {title}")
 
 st.caption(t["device"].format(device=_ui.device_name()))
+_ui.chapter_figures("home")  # last: a zip of the figures this page showed

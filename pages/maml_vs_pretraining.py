@@ -369,3 +369,4 @@ if overshoot:
     st.info(t["no_anim"])
 else:
     meta_training(spec, float(inner_lr), int(steps), data, overshoot, data_key)
+_ui.chapter_figures("maml-vs-pretraining")  # last: a zip of the figures this page showed

@@ -619,3 +619,4 @@ if live_run is not None and not running and c3.button(t["clear"], key="omni_clea
 
 st.fragment(run_every=_classroom.poll_interval(live_run))(_live_panel)(
     t, names, live_run.configs[next(iter(live_run.configs))].n_way if live_run else live_n)
+_ui.chapter_figures("omniglot")  # last: a zip of the figures this page showed

@@ -280,3 +280,4 @@ results(runs_2d, after_2d)
 
 st.subheader(t["differ"])
 st.markdown(t["differ_text"])
+_ui.chapter_figures("reptile")  # last: a zip of the figures this page showed

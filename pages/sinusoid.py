@@ -448,3 +448,4 @@ elif points_ok:
                                              this_task=this_task),
                     "sinusoid-mse-steps", key="sin_mse_fig",
                     cache_key=None if task_key is None else (task_key, task_source, k_eval))
+_ui.chapter_figures("sinusoid")  # last: a zip of the figures this page showed

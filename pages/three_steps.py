@@ -403,3 +403,4 @@ _ui.show_figure(lambda: fit_figure(_task_sets(n_tasks, k_shot, seed)[1], task_n 
                 "adapted-fit", key="ts_fit_fig", cache_key=fit_key)
 
 _ui.show_source(goodness, t["source"])
+_ui.chapter_figures("three-steps")  # last: a zip of the figures this page showed

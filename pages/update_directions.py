@@ -162,3 +162,4 @@ st.latex(r"\text{pre-training: }-\sum_m\nabla_\phi l^m(\phi)\qquad"
 st.latex(r"\text{first-order MAML: }-\sum_m\nabla_{\hat\theta}l^m(\hat\theta^m)\qquad"
          r"\text{Reptile: }\sum_m(\tilde\theta^m-\phi)")
 _ui.show_source(ls.update_directions, t["source"])
+_ui.chapter_figures("update-directions")  # last: a zip of the figures this page showed

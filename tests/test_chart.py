@@ -86,5 +86,8 @@ def test_a_page_sends_each_chart_with_its_bundle_height_and_png_export() -> None
     assert payload["height"] == payload["figure"]["layout"]["height"]
     options = payload["config"]["toImageButtonOptions"]
     assert options["scale"] == 3 and options["filename"] == "mamlviz-update-directions-en"
+    # No "Share chart": plotly.js 3 shows it unless told, and it uploads to Plotly's cloud.
+    assert payload["config"]["showSendToCloud"] is False
+    assert "sendChartToCloud" in payload["config"]["modeBarButtonsToRemove"]
     assert {"task 1", "task 2"} <= {trace.get("meta") for trace in payload["figure"]["data"]}
     assert _chart.shown_figures(at) == [payload["figure"]]

@@ -333,3 +333,16 @@ def test_trajectory_figure_has_a_frame_per_step() -> None:
     assert len(fig.frames) == 6
     assert by_meta(fig, "reptile").x[0] == 0.9
     assert "diverged" in trajectories_1d_figure(data, runs[4:]).data[-1].name
+
+
+def test_a_legend_moved_beside_the_plot_keeps_nothing_of_the_one_below() -> None:
+    """The 2-D chart's legend is placed in the plot's frame: one that kept "container"
+    from the default below made plotly.js reserve its height as top margin (a 292x260
+    plot in a 1460x620 chart)."""
+    from mamlviz.figures import LEGEND_ABOVE, LEGEND_BELOW, LEGEND_RIGHT
+
+    assert LEGEND_BELOW.keys() == LEGEND_RIGHT.keys() == LEGEND_ABOVE.keys()
+    tasks = PRESETS_2D["two wells"]
+    data = landscape_2d(tasks, DEFAULT_PHI_2D["two wells"], 1.2, 1, n_points=41)
+    legend = landscape_2d_figure(data).layout.legend
+    assert (legend.yref, legend.xref, legend.orientation) == ("paper", "paper", "v")

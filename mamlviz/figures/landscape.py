@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from mamlviz.figures import LEGEND_BELOW
+from mamlviz.figures import place_legend
 
 from ..landscape import METHODS, Landscape1D, Landscape2D, Trajectory
 from .contours import contour_levels, contour_lines
@@ -79,17 +79,12 @@ def _layout(fig: go.Figure, lab: Mapping[str, str]) -> go.Figure:
     # sizeable part of the cost of a figure rebuilt on every slider change.
     fig.update_layout(
         title=lab["title"], xaxis_title=lab["x"], yaxis_title=lab["y"],
-        font={"size": FONT_SIZE}, legend=LEGEND_BELOW,
+        font={"size": FONT_SIZE},
         margin={"t": 60, "l": 60, "r": 20, "b": 40}, **LIGHT,
     )
     fig.update_xaxes(automargin=True, **GRID)
     fig.update_yaxes(automargin=True, **GRID)
-    return fig
-
-
-# A legend in a column right of the plot: nothing below the plot competes with
-# an animation's slider or squeezes a plot drawn to scale.
-LEGEND_RIGHT = {"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top"}
+    return place_legend(fig, "below")
 
 
 def _plane(fig: go.Figure, xs: np.ndarray, ys: np.ndarray) -> go.Figure:
@@ -101,8 +96,8 @@ def _plane(fig: go.Figure, xs: np.ndarray, ys: np.ndarray) -> go.Figure:
                      constrain="domain")
     # The title starts at the left: centred, it ran into the legend column in
     # presentation mode's larger fonts.
-    fig.update_layout(legend=LEGEND_RIGHT, height=620,
-                      title={"x": 0.0, "xref": "paper", "xanchor": "left"})
+    place_legend(fig, "right")
+    fig.update_layout(height=620, title={"x": 0.0, "xref": "paper", "xanchor": "left"})
     return fig
 
 
@@ -212,7 +207,7 @@ def trajectories_1d_figure(data: Landscape1D, trajectories: Sequence[Trajectory]
 
     Each method's phi moves along its own row below the curves (its x is phi),
     so the methods never hide one another; a run that diverged stops and is
-    marked in its legend entry. The legend sits right of the plot and the play
+    marked in its legend entry. The legend sits above the plot and the play
     button and slider below it, in a margin of their own; trajectories of one
     point (nothing to animate yet) get neither.
     """
@@ -247,12 +242,12 @@ def trajectories_1d_figure(data: Landscape1D, trajectories: Sequence[Trajectory]
         fig.update_layout(
             updatemenus=[{"type": "buttons", "showactive": False, "direction": "left",
                           "x": 0, "xanchor": "left", "y": 0, "yanchor": "top",
-                          "pad": {"t": 92, "r": 10},
+                          "pad": {"t": 72, "r": 10},
                           "buttons": [{"label": lab["play"], "method": "animate",
                                        "args": [None, {"frame": {"duration": frame_ms},
                                                        "fromcurrent": True}]}]}],
             sliders=[{"x": 0.12, "len": 0.88, "xanchor": "left", "y": 0, "yanchor": "top",
-                      "pad": {"t": 62, "b": 10},
+                      "pad": {"t": 50, "b": 10},
                       "currentvalue": {"prefix": lab["step"] + " "},
                       "steps": [{"label": str(k), "method": "animate",
                                  "args": [[str(k)], {"mode": "immediate",
@@ -261,6 +256,9 @@ def trajectories_1d_figure(data: Landscape1D, trajectories: Sequence[Trajectory]
         )
     fig.update_yaxes(range=[min(rows.values(), default=0.0) - 0.08 * top, top * 1.05])
     _layout(fig, lab)
-    fig.update_layout(legend=LEGEND_RIGHT, height=580 if animated else 460,
-                      margin={"t": 60, "l": 60, "r": 20, "b": 170 if animated else 50})
+    # The legend above the plot: beside it, it took a quarter of the width of a laptop's
+    # page, and with the controls below the plot was under half the chart.
+    fig.update_layout(height=640 if animated else 480,
+                      margin={"t": 60, "l": 60, "r": 20, "b": 140 if animated else 50})
+    place_legend(fig, "above")
     return fig

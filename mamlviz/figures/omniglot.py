@@ -123,7 +123,9 @@ def accuracy_steps_figure(curves: Mapping[str, Sequence[float]], names: Mapping[
                                      hoverinfo="name", meta=f"{key}:paper"))
     fig.update_layout(title=lab["title"], xaxis_title=lab["x"], yaxis_title=lab["y"],
                       yaxis_range=[0, 102], template="plotly_white",
-                      legend=LEGEND_BELOW)
+                      # Tall enough that the legend's rows below (a line per algorithm and
+                      # paper) leave the plot over half the chart on a laptop's projector.
+                      legend=LEGEND_BELOW, height=520)
     return fig
 
 

@@ -216,5 +216,7 @@ def mse_steps_figure(curves: Mapping[str, tuple[Sequence[float], Sequence[float]
                                      line={"color": color, "dash": "dot"},
                                      meta=f"{key}:task"))
     fig.update_layout(title=lab["title"], xaxis_title=lab["x"], yaxis_title=lab["y"],
-                      template="plotly_white", legend=LEGEND_BELOW)
+                      # Tall enough that the legend's rows below leave the plot over half
+                      # the chart on a laptop's projector.
+                      template="plotly_white", legend=LEGEND_BELOW, height=520)
     return fig

@@ -155,7 +155,7 @@ def goodness_figure(scores: Mapping[str, Goodness], names: Mapping[str, str] | N
                       yaxis_title=lab["y"], font={"size": FONT_SIZE}, template="plotly_white",
                       # Below, not beside: two of these share a row, and a legend at the
                       # side left the bars too narrow for their tick labels.
-                      legend={**LEGEND_BELOW, "traceorder": "normal"}, height=520,
+                      legend={**LEGEND_BELOW, "traceorder": "normal"}, height=600,
                       yaxis={"range": [0, top * 1.3 if top > 0 else 1]})
     fig.update_xaxes(tickmode="array", tickvals=display, ticktext=ticks, tickangle=0,
                      automargin=True)
@@ -190,7 +190,8 @@ def fit_figure(tasks: SinusoidTaskSet, n: int, fits: Mapping[str, tuple[list[flo
                                      "line": {"color": "black", "width": 2}}))
     fig.update_layout(title=lab["title"].format(n=n + 1), xaxis_title=lab["x"],
                       yaxis_title=lab["y"], font={"size": FONT_SIZE}, template="plotly_white",
-                      legend=LEGEND_BELOW, height=430,
+                      # 520: the legend's rows below leave the plot over half the chart.
+                      legend=LEGEND_BELOW, height=520,
                       yaxis={"range": fit_y_range(fig)})
     return fig
 
