@@ -35,6 +35,8 @@ import torch
 from torch import nn
 from torch.func import functional_call, grad
 
+from .errors import ConfigError
+
 Params = dict[str, torch.Tensor]
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -43,6 +45,14 @@ INNER_OPTIMIZERS = ("sgd", "adam")
 # step depends only on this task's gradients so far.
 ADAM_BETA2 = 0.999
 ADAM_EPS = 1e-8
+
+
+def check_inner_lr(inner_lr: object) -> float:
+    """The one check of an inner learning rate alpha: a finite number >= 0 (0: no step)."""
+    if (isinstance(inner_lr, bool) or not isinstance(inner_lr, (int, float))
+            or not math.isfinite(inner_lr) or inner_lr < 0):
+        raise ConfigError("inner_lr", f"must be a finite number >= 0, got {inner_lr!r}")
+    return float(inner_lr)
 
 
 def warm_up() -> None:

@@ -21,7 +21,7 @@ from .config import TrainConfig
 from .device import describe, pick_device
 from .errors import ConfigError
 from .evaluate import adaptation_curves, summarise
-from .inner import Params, kept_moments
+from .inner import Params, check_inner_lr, kept_moments
 from .models.mlp import init_params
 from .problems import problem_from_config
 from .train import Record, Trainer
@@ -142,8 +142,7 @@ def evaluate_phi(config: TrainConfig, phi: Params, tasks: int = 100, k_shot: int
     if steps < 0:
         raise ConfigError("steps", f"must be 0 or more, got {steps}")
     lr = config.inner_lr if inner_lr is None else inner_lr
-    if lr < 0:
-        raise ConfigError("inner_lr", f"must be non-negative, got {lr}")
+    check_inner_lr(lr)
     # train_shots=None: an episode from training characters has the test's K shots too.
     changes: dict[str, Any] = {"k_shot": config.k_shot if k_shot is None else k_shot,
                                "train_shots": None}
