@@ -1,11 +1,12 @@
 """The command line: ``mamlviz`` (or ``python -m mamlviz``).
 
-    mamlviz train sinusoid --algorithm {maml,fomaml,reptile,pretrain} ... --out FILE
+    mamlviz train sinusoid --algorithm A ... --out FILE     (A: see ``mamlviz algorithms``)
     mamlviz eval sinusoid --checkpoint FILE [--tasks T] [--shots K] [--steps S] [--json]
     mamlviz train omniglot --algorithm A --ways N --shots K ... --out FILE
     mamlviz eval omniglot --checkpoint FILE [--tasks 600] [--ways N --shots K] [--steps S]
     mamlviz data omniglot [--source PATH]
     mamlviz bench [--quick] [--json]
+    mamlviz algorithms [--json]
 
 Progress goes to stderr; with ``--json`` the last line of stdout is one JSON
 object, so scripts (and the tests) can read results without parsing prose.
@@ -21,7 +22,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from .algorithms import ALGORITHMS
+from . import algorithms
 from .config import IMPLEMENTATIONS, INNER_MOMENTS
 from .errors import ConfigError, MamlvizError
 
@@ -47,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="meta-train a model and save a checkpoint")
     train_sub = train.add_subparsers(dest="problem", required=True)
     ts = train_sub.add_parser("sinusoid", help="the MAML paper's sinusoid regression")
-    ts.add_argument("--algorithm", required=True, choices=ALGORITHMS)
+    ts.add_argument("--algorithm", required=True, choices=algorithms.names("sinusoid"))
     ts.add_argument("--iterations", type=int)
     ts.add_argument("--meta-batch-size", type=int)
     ts.add_argument("--shots", type=int, dest="k_shot", help="K support points per task")
@@ -66,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     ts.add_argument("--json", action="store_true")
 
     to = train_sub.add_parser("omniglot", help="N-way K-shot Omniglot classification")
-    to.add_argument("--algorithm", required=True, choices=ALGORITHMS)
+    to.add_argument("--algorithm", required=True, choices=algorithms.names("omniglot"))
     to.add_argument("--ways", type=int, dest="n_way", default=5)
     to.add_argument("--shots", type=int, dest="k_shot")
     to.add_argument("--queries", type=int, dest="n_query", help="query images per class")
@@ -148,6 +149,9 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--device")
     bench.add_argument("--omniglot", help="local Omniglot folder or zip for the Omniglot rows")
     bench.add_argument("--json", action="store_true")
+
+    listing = sub.add_parser("algorithms", help="the registered algorithms")
+    listing.add_argument("--json", action="store_true")
     return parser
 
 
@@ -281,9 +285,19 @@ def _bench(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+def _algorithms(args: argparse.Namespace) -> dict[str, Any]:
+    rows = [{"name": a.name, "label": a.label_in("en"), "family": a.family,
+             "problems": list(a.problems)} for a in algorithms.all_algorithms()]
+    if not args.json:
+        for r in rows:
+            print(f"{r['name']:10} {r['label']:18} {r['family']:15} {', '.join(r['problems'])}")
+    return {"algorithms": rows}
+
+
 COMMANDS = {("train", "sinusoid"): _train, ("train", "omniglot"): _train,
             ("eval", "sinusoid"): _eval, ("eval", "omniglot"): _eval,
-            ("data", "omniglot"): _data, ("bench", None): _bench}
+            ("data", "omniglot"): _data, ("bench", None): _bench,
+            ("algorithms", None): _algorithms}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -16,14 +16,14 @@ import plotly.graph_objects as go
 
 from mamlviz.figures import LEGEND_BELOW
 
+from ..algorithms import all_algorithms
 from ..landscape import METHODS, Landscape1D, Landscape2D, Trajectory
 from .contours import contour_levels, contour_lines
 from .sinusoid import GRID, LIGHT
 
 FONT_SIZE = 16
 TASK_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b")
-METHOD_COLORS = {"pretrain": "#7f7f7f", "maml": "#ff7f0e", "fomaml": "#17becf",
-                 "reptile": "#e377c2"}
+METHOD_COLORS = {a.name: a.colour for a in all_algorithms()}
 
 LABELS_1D: dict[str, str] = {
     "title": "Pre-training versus MAML on two tasks",
@@ -46,10 +46,7 @@ LABELS_2D: dict[str, str] = {
     "phi": "phi",
     "theta_hat": "theta_hat^n (one inner step)",
     "inner step": "inner step",
-    "pretrain": "pre-training",
-    "maml": "MAML",
-    "fomaml": "first-order MAML",
-    "reptile": "Reptile",
+    **{a.name: a.label_in("en") for a in all_algorithms()},
     "norm": "length",
 }
 
