@@ -45,6 +45,10 @@ from .inner import adaptation, check_inner_lr
 
 DTYPE = torch.float64
 METHODS = algorithms.names()
+# The two objectives the lecture contrasts, as the names of the algorithms that minimise
+# them: how good phi is now (pre-training), and after adaptation (MAML).
+NOW = next(a.name for a in algorithms.all_algorithms() if a.objective and not a.adapts)
+AFTER = next(a.name for a in algorithms.all_algorithms() if a.objective and a.adapts)
 MAX_INNER_STEPS = 50  # second order through many steps on a fine grid gets slow
 DIVERGED_ABOVE = 1e6  # |phi| beyond this counts as diverged: the bowl sends it to inf anyway
 
@@ -311,7 +315,7 @@ def maml_objective(tasks: Sequence[TaskLoss], phi: torch.Tensor, inner_lr: float
 
 def objective_fn(tasks: Sequence[TaskLoss], objective: str, inner_lr: float = 0.0,
                  steps: int = 1) -> Objective:
-    """``phi -> L(phi)`` for an algorithm with an objective ('pretrain', 'maml'), ready
+    """``phi -> L(phi)`` for an algorithm with an objective (``NOW``, ``AFTER``), ready
     for grad and vmap."""
     _check_tasks(tasks)
     algorithm = _with_objective(objective)
@@ -337,7 +341,7 @@ def maml_gradient(tasks: Sequence[TaskLoss], phi: torch.Tensor, inner_lr: float,
 
 
 def objective_curve(tasks: Sequence[TaskLoss], grid: np.ndarray | torch.Tensor,
-                    objective: str = "pretrain", inner_lr: float = 0.0,
+                    objective: str = NOW, inner_lr: float = 0.0,
                     steps: int = 1) -> np.ndarray:
     """An objective on every grid point (``vmap``): shape ``grid.shape[:-1]``."""
     g = as_grid(grid, _check_tasks(tasks))
@@ -399,13 +403,13 @@ def optimum(objective: Objective, grid: np.ndarray | torch.Tensor, dim: int = 1,
 
 def pretrain_optimum(tasks: Sequence[TaskLoss], grid: np.ndarray | torch.Tensor) -> np.ndarray:
     """argmin_phi sum_n l^n(phi) over the grid's range."""
-    return optimum(objective_fn(tasks, "pretrain"), grid, _check_tasks(tasks))
+    return optimum(objective_fn(tasks, NOW), grid, _check_tasks(tasks))
 
 
 def maml_optimum(tasks: Sequence[TaskLoss], grid: np.ndarray | torch.Tensor, inner_lr: float,
                  steps: int) -> np.ndarray:
     """argmin_phi sum_n l^n(theta_hat^n(phi)) over the grid's range."""
-    return optimum(objective_fn(tasks, "maml", inner_lr, steps), grid, _check_tasks(tasks))
+    return optimum(objective_fn(tasks, AFTER, inner_lr, steps), grid, _check_tasks(tasks))
 
 
 # ----------------------------------------------------------------------------- update directions
@@ -583,8 +587,8 @@ def landscape_1d(tasks: Sequence[TaskLoss], inner_lr: float, steps: int,
     data = Landscape1D(
         grid=grid,
         task_losses=task_curves(tasks, grid),
-        pretrain=objective_curve(tasks, grid, "pretrain"),
-        maml=objective_curve(tasks, grid, "maml", inner_lr, steps),
+        pretrain=objective_curve(tasks, grid, NOW),
+        maml=objective_curve(tasks, grid, AFTER, inner_lr, steps),
         pretrain_optimum=pre_opt,
         maml_optimum=maml_opt,
         phi=maml_opt,

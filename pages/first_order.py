@@ -13,13 +13,14 @@ import streamlit as st
 from mamlviz.figures.first_order import components_figure, cosine_figure, cost_figure
 from mamlviz.first_order import meta_gradients, meta_step_cost
 from mamlviz.three_steps import random_init, sinusoid_task_set
-from pages import _ui
+from pages import _algorithms, _ui
 
 _ui.through_the_router()
 
 INNER_LRS = [0.0, 0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3, 0.5]
 SWEEP_STEPS = (1, 2, 3)
 N_QUERY = 10
+SECOND_ORDER = _algorithms.second_order()  # MAML: its meta-gradient against the first-order one
 
 TEXT = {
     "en": {
@@ -194,8 +195,8 @@ def _fig_labels(name: str) -> dict[str, str]:
 
 
 def _phi(which: str, seed: int) -> Any:
-    if which == "maml":
-        value = _ui.sinusoid_checkpoints().get("maml")
+    if which == SECOND_ORDER:
+        value = _ui.sinusoid_checkpoints().get(SECOND_ORDER)
         if value is not None and not isinstance(value, BaseException):
             return value[1]
     return random_init(seed)
@@ -219,7 +220,7 @@ def _sweep(which: str, n_tasks: int, seed: int) -> dict[int, list[float]]:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _costs(which: str, n_tasks: int, seed: int, inner_lr: float, steps: int,
-           device: str) -> tuple[Any, Any]:
+           device: str) -> tuple[Any, ...]:
     phi = {k: v.to(device) for k, v in _phi(which, seed).items()}
     batch = _batch(n_tasks, seed).to(device)
     return tuple(meta_step_cost(phi, batch, inner_lr, steps, first_order, COST_REPEATS)
@@ -271,11 +272,12 @@ st.markdown(t["approx_after"])
 
 st.header(t["measured"])
 st.markdown(t["measured_body"])
-checkpoint = _ui.sinusoid_checkpoints().get("maml")
+checkpoint = _ui.sinusoid_checkpoints().get(SECOND_ORDER)
 maml_ok = checkpoint is not None and not isinstance(checkpoint, BaseException)
 c1, c2, c3, c4, c5 = st.columns([2, 2, 1, 1, 1])
-which = c1.radio(t["phi"], ["maml", "random"] if maml_ok else ["random"], key="fo_phi",
-                 format_func=lambda v: t["phi_maml"] if v == "maml" else t["phi_random"])
+which = str(c1.radio(t["phi"], [SECOND_ORDER, "random"] if maml_ok else ["random"],
+                     key="fo_phi", format_func=lambda v: t["phi_maml"] if v == SECOND_ORDER
+                     else t["phi_random"]))
 if not maml_ok:
     c1.caption(t["maml_missing"].format(error=checkpoint))
 inner_lr = c2.select_slider(t["inner_lr"], INNER_LRS, value=0.01, key="fo_inner_lr")

@@ -8,6 +8,8 @@ Reptile from the same start. All numbers come from ``mamlviz.landscape``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
@@ -175,8 +177,8 @@ st.latex(r"L_{\text{pre}}(\phi)=\sum_{n=1}^{N} l^n(\phi)\qquad\qquad "
 # ----------------------------------------------------------------------------- controls
 
 c1, c2, c3 = st.columns([2, 1, 1])
-preset = c1.selectbox(t["preset"], [*ls.PRESETS_1D, "shape"], key="mvp_preset",
-                      format_func=lui.preset_names().get)
+preset = str(c1.selectbox(t["preset"], [*ls.PRESETS_1D, "shape"], key="mvp_preset",
+                      format_func=lui.preset_names().__getitem__))
 inner_lr = c2.slider(t["inner_lr"], 0.0, 3.0, float(ls.DEFAULT_INNER_LR.get(preset, 1.2)),
                      step=0.05, key=f"mvp_lr_{preset}")
 steps = c3.slider(t["steps"], 1, 10, 1, key="mvp_steps")
@@ -193,8 +195,8 @@ if preset == "shape":
 else:
     spec = ("preset", preset)
 a1, a2 = st.columns([2, 2])
-anchor = a1.radio(t["anchor"], ["maml", "pretrain", "phi"], horizontal=True, key="mvp_anchor",
-                  format_func=lambda a: t[f"anchor_{a}"])
+anchor = str(a1.radio(t["anchor"], [ls.AFTER, ls.NOW, "phi"], horizontal=True, key="mvp_anchor",
+                      format_func=lambda a: t[f"anchor_{a}"]))
 phi = (a2.slider(t["phi"], lui.LO_1D, lui.HI_1D, 1.0, step=0.05, key="mvp_phi")
        if anchor == "phi" else None)
 
@@ -229,7 +231,7 @@ now, after = lui.objectives_at_1d(spec, float(inner_lr), int(steps), optima)
 st.markdown(_ui.markdown_table([
     {t["table_where"]: names[method], t["table_phi"]: lui.fmt(x),
      t["table_now"]: lui.fmt(float(n)), t["table_after"]: lui.fmt(float(a))}
-    for method, x, n, a in zip(("pretrain", "maml"), optima, now, after)]))
+    for method, x, n, a in zip((ls.NOW, ls.AFTER), optima, now, after)]))
 _ui.show_source(ls.landscape_1d, t["source"])
 
 st.subheader(t["once_title"])
@@ -259,7 +261,8 @@ def meta_training(spec: tuple, inner_lr: float, steps: int, data: ls.Landscape1D
         st.session_state["mvp_traj_for"] = landscape
 
     live = st.session_state.get("mvp_traj_for") == landscape
-    runs, after = [], {}
+    runs: list[ls.Trajectory] = []
+    after: dict[str, Any] = {}
     if live:
         try:
             runs, after = lui.trajectories_1d(spec, inner_lr, steps, float(phi0),

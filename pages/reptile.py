@@ -184,8 +184,8 @@ st.caption(t["compare_note"])
 
 st.subheader(t["one_d"])
 c = st.columns([2, 1, 1, 1])
-preset = c[0].selectbox(t["preset"], list(ls.PRESETS_1D), key="rp_preset",
-                        format_func=lui.preset_names().get)
+preset = str(c[0].selectbox(t["preset"], list(ls.PRESETS_1D), key="rp_preset",
+                        format_func=lui.preset_names().__getitem__))
 inner_lr = c[1].slider(t["inner_lr"], 0.05, 2.0, float(ls.DEFAULT_INNER_LR[preset]), step=0.05,
                        key=f"rp_lr_{preset}")
 k = c[2].slider(t["reptile_k"], 1, 10, 5, key="rp_k")
@@ -241,8 +241,8 @@ st.info(t["worse"])
 
 st.subheader(t["two_d"])
 q = st.columns([2, 1, 1, 1])
-preset_2d = q[0].selectbox(t["preset"], list(ls.PRESETS_2D), key="rp_preset_2d",
-                           format_func=lui.preset_names().get)
+preset_2d = str(q[0].selectbox(t["preset"], list(ls.PRESETS_2D), key="rp_preset_2d",
+                           format_func=lui.preset_names().__getitem__))
 x0 = q[1].slider(t["x0"], -3.0, 5.0, 3.0, step=0.1, key="rp_x0")
 y0 = q[2].slider(t["y0"], -3.0, 4.0, -2.0, step=0.1, key="rp_y0")
 lr_2d = q[3].slider(t["inner_lr"], 0.05, 2.0, 1.2, step=0.05, key="rp_lr_2d")

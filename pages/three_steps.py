@@ -5,6 +5,7 @@ Thin: widgets in, ``mamlviz.three_steps`` computes, ``mamlviz.figures.three_step
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import streamlit as st
@@ -19,13 +20,13 @@ from mamlviz.three_steps import (
     random_init,
     sinusoid_task_set,
 )
-from pages import _ui
+from pages import _algorithms, _ui
 
 _ui.through_the_router()
 
 N_QUERY = 10
 INNER_LRS = [0.001, 0.003, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5]
-CANDIDATES = ("random", "pretrain", "maml", "fomaml", "reptile")
+CANDIDATES = ("random", *_algorithms.names("sinusoid"))
 
 TEXT = {
     "en": {
@@ -90,15 +91,9 @@ TEXT = {
         "inner_steps": "k (inner gradient steps on the support set)",
         "inner_lr": "ε (inner learning rate)",
         "random": "random init",
-        "pretrain": "pre-trained init",
-        "maml": "meta-learned init (MAML)",
-        "fomaml": "meta-learned init (first-order MAML)",
-        "reptile": "meta-learned init (Reptile)",
+        "init_adapted": "meta-learned init ({name})",
+        "init_now": "{name} init",
         "short_random": "random",
-        "short_pretrain": "pre-<br>trained",
-        "short_maml": "MAML",
-        "short_fomaml": "first-order<br>MAML",
-        "short_reptile": "Reptile",
         "missing_checkpoint": "{name} is not shown: {error}",
         "step3": "Step 3: find the best learning algorithm F*",
         "step3_body": (
@@ -187,15 +182,9 @@ TEXT = {
         "inner_steps": "k（在 support set 上的梯度下降步数）",
         "inner_lr": "ε（内层学习率）",
         "random": "随机初始化",
-        "pretrain": "预训练（Model Pre-training）的初始化",
-        "maml": "元学习的初始化（MAML）",
-        "fomaml": "元学习的初始化（一阶近似 MAML）",
-        "reptile": "元学习的初始化（Reptile）",
+        "init_adapted": "元学习的初始化（{name}）",
+        "init_now": "{name}的初始化",
         "short_random": "随机",
-        "short_pretrain": "预训练",
-        "short_maml": "MAML",
-        "short_fomaml": "一阶近似<br>MAML",
-        "short_reptile": "Reptile",
         "missing_checkpoint": "{name} 暂不显示：{error}",
         "step3": "第三步：找出最好的 learning algorithm F*",
         "step3_body": (
@@ -226,7 +215,7 @@ TEXT = {
     },
 }
 
-FIG_TEXT = {
+FIG_TEXT: dict[str, dict[str, dict[str, str]]] = {
     "en": {
         "tasks": {},
         "goodness": {},
@@ -259,6 +248,17 @@ def _fig_labels(name: str) -> dict[str, str]:
 def _task_sets(n_tasks: int, k_shot: int, seed: int) -> tuple[Any, Any]:
     return (sinusoid_task_set(n_tasks, k_shot, N_QUERY, seed),
             sinusoid_task_set(n_tasks, k_shot, N_QUERY, seed, testing=True))
+
+
+def _candidate_name(t: Mapping[str, str], key: str, short: bool = False) -> str:
+    """A candidate's name: random, or the initialisation an algorithm learns (meta-learned
+    for those that adapt in training); short names break before the last word."""
+    if key == "random":
+        return t["short_random"] if short else t["random"]
+    label = _algorithms.labels(_ui.lang())[key]
+    if short:
+        return "<br>".join(label.rsplit(" ", 1))
+    return t["init_adapted" if _algorithms.get(key).adapts else "init_now"].format(name=label)
 
 
 def _candidates(seed: int) -> tuple[dict[str, Any], dict[str, BaseException]]:
@@ -301,7 +301,7 @@ def _omniglot() -> Any:
 
     try:
         data = load_omniglot(download=False, progress=False)
-        return data.split("maml")
+        return data.split()
     except MamlvizError as exc:
         return exc
 
@@ -370,17 +370,17 @@ else:
 st.header(t["candidates_head"])
 st.markdown(t["candidates_body"])
 candidates, missing = _candidates(seed)
-for key, exc in missing.items():
-    st.caption(t["missing_checkpoint"].format(name=t[key], error=exc))
+for key, error in missing.items():
+    st.caption(t["missing_checkpoint"].format(name=_candidate_name(t, key), error=error))
 s1, s2 = st.columns(2)
 steps = s1.slider(t["inner_steps"], 0, 10, 1, key="ts_steps")
 inner_lr = s2.select_slider(t["inner_lr"], INNER_LRS, value=0.01, key="ts_inner_lr")
 keys = tuple(candidates)
 score_key = (n_tasks, k_shot, seed, inner_lr, steps, keys)
 scores_train, scores_test = _scores(*score_key)
-names = {k: t[k] for k in keys}
+names = {k: _candidate_name(t, k) for k in keys}
 # The bars' tick labels: short enough to stay horizontal under half-width charts.
-short_names = {k: t[f"short_{k}"] for k in keys}
+short_names = {k: _candidate_name(t, k, short=True) for k in keys}
 
 diverged = [names[k] for k in keys
             if not (scores_train[k].finite and scores_test[k].finite)]

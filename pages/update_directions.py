@@ -95,8 +95,8 @@ st.title(t["title"])
 st.markdown(t["intro"])
 
 c1, c2, c3 = st.columns([2, 1, 1])
-preset = c1.selectbox(t["preset"], list(ls.PRESETS_2D), key="ud_preset",
-                      format_func=lui.preset_names().get)
+preset = str(c1.selectbox(t["preset"], list(ls.PRESETS_2D), key="ud_preset",
+                      format_func=lui.preset_names().__getitem__))
 x0, y0 = ls.DEFAULT_PHI_2D[preset]
 phi_x = c2.slider(t["x"], -3.0, 5.0, float(x0), step=0.05, key=f"ud_x_{preset}")
 phi_y = c3.slider(t["y"], -3.0, 4.0, float(y0), step=0.05, key=f"ud_y_{preset}")

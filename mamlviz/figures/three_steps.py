@@ -120,7 +120,7 @@ def goodness_figure(scores: Mapping[str, Goodness], names: Mapping[str, str] | N
                     short_names: Mapping[str, str] | None = None) -> go.Figure:
     """One stacked bar per candidate F: its per-task losses l^n add up to L(F).
 
-    ``scores`` maps a candidate's key ("random", "pretrain", "maml", ...) to its
+    ``scores`` maps a candidate's key ("random" or an algorithm's name) to its
     Goodness; ``names`` gives each key's display name (the bars' x values and
     their hover text), ``short_names`` the tick labels under the bars (default:
     the display names): they stay horizontal, so keep them short, ``<br>``
