@@ -32,7 +32,7 @@ TEXT = {
             "is **now**. **MAML** minimises Σₙ lⁿ(θ̂ⁿ), where θ̂ⁿ is what training on task n "
             "from φ gives: how good φ is **after training**, its **potential**."),
         "preset": "Task shapes",
-        "inner_lr": "inner learning rate ε",
+        "inner_lr": "inner learning rate α",
         "steps": "inner steps",
         "deep_at": "task 2's deep (global) minimum at",
         "local_depth": "depth of task 2's local minimum",
@@ -47,13 +47,13 @@ TEXT = {
                           "lower the local depth or raise the deep one.",
         "bad": "These settings do not make a landscape: ",
         "overshoot": (
-            "The inner learning rate ε is too large for these tasks: somewhere the inner "
+            "The inner learning rate α is too large for these tasks: somewhere the inner "
             "steps overshoot and fly off (on a quadratic of curvature c, gradient descent "
-            "diverges once ε·c > 2), so the MAML curve leaves the picture. Lower ε or the "
+            "diverges once α·c > 2), so the MAML curve leaves the picture. Lower α or the "
             "number of inner steps."),
         "explain": (
             "x axis: the model's parameter (one parameter); y axis: loss. Each arrow runs "
-            "from φ to θ̂ⁿ: where {steps} inner step(s) of size ε = {lr:g} take task n. In the "
+            "from φ to θ̂ⁿ: where {steps} inner step(s) of size α = {lr:g} take task n. In the "
             "lecture's case pre-training's φ sits at task 1's minimum, where task 2 has a "
             "local minimum: training on task 2 stays stuck there. MAML's φ may look worse "
             "now, but one step takes every task to a good minimum."),
@@ -64,7 +64,7 @@ TEXT = {
         "once_title": "MAML updates once",
         "once": (
             "During meta-training MAML updates the parameters only **once**: "
-            "θ̂ = φ − ε∇l(φ). The lecture's reasons:\n"
+            "θ̂ = φ − α∇l(φ). The lecture's reasons:\n"
             "- **speed**: each meta-step trains on many tasks, and every extra inner step "
             "is another gradient (and another level of second derivatives);\n"
             "- **one step is the target**: φ is learned so that one step is enough;\n"
@@ -93,8 +93,8 @@ TEXT = {
         "run": "▶ run meta-training",
         "run_help": (
             "Every method starts at φ₀. Press **run meta-training** (or step) to compute "
-            "the four paths for the settings above, then ▶ play in the figure. Changing the "
-            "task shapes, ε or the inner steps asks for a new run."),
+            "every method's path for the settings above, then ▶ play in the figure. Changing the "
+            "task shapes, α or the inner steps asks for a new run."),
     },
     "zh": {
         "title": "MAML 与 Model Pre-training",
@@ -104,7 +104,7 @@ TEXT = {
             "loss，注重**现在的表现**。**MAML** 最小化 Σₙ lⁿ(θ̂ⁿ)，θ̂ⁿ 是从 φ 出发在 task n "
             "上训练以后得到的参数：注重**训练以后**的表现，也就是参数的**潜力**。"),
         "preset": "task 的形状",
-        "inner_lr": "内层学习率 ε",
+        "inner_lr": "内层学习率 α",
         "steps": "update 次数",
         "deep_at": "task 2 的 global minima 的位置",
         "local_depth": "task 2 的 local minima 的深度",
@@ -119,12 +119,12 @@ TEXT = {
                           "请调小 local minima 的深度，或调大 global minima 的深度。",
         "bad": "这组设定画不出 loss 曲线：",
         "overshoot": (
-            "内层学习率 ε 对这些 task 太大了：在某些地方更新会越走越远（曲率为 c 的二次"
-            "函数上，ε·c > 2 时 gradient descent 就会发散），MAML 的曲线超出了画面。"
-            "请调小 ε 或 update 次数。"),
+            "内层学习率 α 对这些 task 太大了：在某些地方更新会越走越远（曲率为 c 的二次"
+            "函数上，α·c > 2 时 gradient descent 就会发散），MAML 的曲线超出了画面。"
+            "请调小 α 或 update 次数。"),
         "explain": (
             "横轴是模型参数（简化为一个参数），纵轴是 loss。箭头从 φ 指向 θ̂ⁿ：在 task n 上"
-            "用学习率 ε = {lr:g} update {steps} 次以后到达的地方。在课上的例子里，预训练找到的 "
+            "用学习率 α = {lr:g} update {steps} 次以后到达的地方。在课上的例子里，预训练找到的 "
             "φ 在 task 1 的最低点，而 task 2 在那里有一个 local minima：在 task 2 上训练会卡在 "
             "local minima 的点 θ̂²。MAML 的 φ 现在的 loss 可能不是最好的，但在各个 task 上"
             "训练一步以后都能得到较低的 loss。"),
@@ -135,7 +135,7 @@ TEXT = {
         "once_title": "MAML 只更新一次",
         "once": (
             "在 MAML 中我们只 update 参数**一次**：训练阶段只做 one-step training，"
-            "θ̂ = φ − ε∇l(φ)。只更新一次是有些理由的：\n"
+            "θ̂ = φ − α∇l(φ)。只更新一次是有些理由的：\n"
             "- 为了**速度**：多次计算梯度更新参数是比较耗时的，而且 MAML 要 train 很多个 task；\n"
             "- 把**只更新一次作为目标**；\n"
             "- 在**测试**的时候，解 testing task 时多 update 几次结果可能就会更好；\n"
@@ -161,8 +161,8 @@ TEXT = {
         "source_traj": "动画背后的引擎代码：mamlviz.landscape.trajectory",
         "run": "▶ 运行 meta-training",
         "run_help": (
-            "所有方法都从 φ₀ 出发。按 **运行 meta-training**（或“下一步”）计算上面设定下四种方法"
-            "的路径，再按图里的 ▶ 播放。改变 task 的形状、ε 或 update 次数以后需要重新运行。"),
+            "所有方法都从 φ₀ 出发。按 **运行 meta-training**（或“下一步”）计算上面设定下每种方法"
+            "的路径，再按图里的 ▶ 播放。改变 task 的形状、α 或 update 次数以后需要重新运行。"),
     },
 }
 
@@ -172,7 +172,7 @@ st.title(t["title"])
 st.markdown(t["intro"])
 st.latex(r"L_{\text{pre}}(\phi)=\sum_{n=1}^{N} l^n(\phi)\qquad\qquad "
          r"L_{\text{MAML}}(\phi)=\sum_{n=1}^{N} l^n(\hat\theta^n),\quad "
-         r"\hat\theta^n=\phi-\epsilon\nabla_\phi l^n(\phi)")
+         r"\hat\theta^n=\phi-\alpha\nabla_\phi l^n(\phi)")
 
 # ----------------------------------------------------------------------------- controls
 

@@ -83,13 +83,13 @@ TEXT = {
         "omniglot_error": "What the loader said: {error}",
         "candidates_head": "Several candidate learning algorithms F",
         "candidates_body": (
-            "Every candidate runs the same update rule, k gradient steps of size ε on the "
+            "Every candidate runs the same update rule, k gradient steps of size α on the "
             "support set; only the initialisation φ differs. Each bar is one F; its coloured "
             "pieces are the per-task losses $l^n$ on the query sets, so the height of the bar "
             "is $L(F)$."
         ),
         "inner_steps": "k (inner gradient steps on the support set)",
-        "inner_lr": "ε (inner learning rate)",
+        "inner_lr": "α (inner learning rate)",
         "random": "random init",
         "init_adapted": "meta-learned init ({name})",
         "init_now": "{name} init",
@@ -107,13 +107,13 @@ TEXT = {
         "best_train": "F\\* = argmin L(F) on the training tasks: **{name}** (L = {value:.3f}).",
         "best_test": "On the testing tasks: **{name}** has the smallest L(F) = {value:.3f}.",
         "diverged": (
-            "With ε = {lr} and k = {steps} the inner loop diverges for: {names}. Their losses "
+            "With α = {lr} and k = {steps} the inner loop diverges for: {names}. Their losses "
             "are not finite and are left out of the chart; choose a smaller learning rate or "
             "fewer steps."
         ),
         "none_finite": "Every candidate diverged: no finite L(F) to compare.",
         "worse": (
-            "With ε = {lr}, training on the support sets makes the query loss *larger* than "
+            "With α = {lr}, training on the support sets makes the query loss *larger* than "
             "before training for: {names}. The inner learning rate is too large."
         ),
         "fit_head": "Why: what each F learns from one task's support set",
@@ -175,12 +175,12 @@ TEXT = {
         "omniglot_error": "读取程序的提示：{error}",
         "candidates_head": "几个候选的 learning algorithm F",
         "candidates_body": (
-            "每个候选用相同的更新方法：在 support set 上做 k 步、学习率为 ε 的梯度下降；只有初始化"
+            "每个候选用相同的更新方法：在 support set 上做 k 步、学习率为 α 的梯度下降；只有初始化"
             "参数 φ 不同。每根柱子是一个 F，其中每一段颜色是一个 task 在 query set 上的 loss "
             "$l^n$，所以柱子的高度就是 $L(F)$。"
         ),
         "inner_steps": "k（在 support set 上的梯度下降步数）",
-        "inner_lr": "ε（内层学习率）",
+        "inner_lr": "α（内层学习率）",
         "random": "随机初始化",
         "init_adapted": "元学习的初始化（{name}）",
         "init_now": "{name}的初始化",
@@ -199,12 +199,12 @@ TEXT = {
                        "（L = {value:.3f}）。"),
         "best_test": "在 Testing Tasks 上，L(F) 最小的是：**{name}**（L = {value:.3f}）。",
         "diverged": (
-            "当 ε = {lr}、k = {steps} 时，以下候选的内层训练发散了：{names}。它们的 loss 不是"
+            "当 α = {lr}、k = {steps} 时，以下候选的内层训练发散了：{names}。它们的 loss 不是"
             "有限数值，图中不显示；请选更小的学习率或更少的步数。"
         ),
         "none_finite": "所有候选都发散了：没有有限的 L(F) 可以比较。",
         "worse": (
-            "当 ε = {lr} 时，以下候选在 support set 上训练以后，query set 的 loss 反而比训练前"
+            "当 α = {lr} 时，以下候选在 support set 上训练以后，query set 的 loss 反而比训练前"
             "更大：{names}。内层学习率太大了。"
         ),
         "fit_head": "为什么：每个 F 从一个任务的 support set 学到了什么",
@@ -325,7 +325,7 @@ st.markdown(t["intro"])
 
 st.header(t["step1"])
 st.markdown(t["step1_body"])
-st.latex(r"\hat\theta^n = \phi - \varepsilon \nabla_\phi l^n_{\mathrm{support}}(\phi)"
+st.latex(r"\hat\theta^n = \phi - \alpha \nabla_\phi l^n_{\mathrm{support}}(\phi)"
          r"\quad(\text{k steps})")
 
 st.header(t["step2"])
