@@ -90,8 +90,10 @@ def time_to_target(algorithm: str, data: Any, budget_s: float, eval_every_s: flo
 
 
 def main() -> None:
+    from mamlviz.live_omniglot import live_algorithms
+
     parser = argparse.ArgumentParser()
-    parser.add_argument("--algorithms", nargs="+", default=["maml", "fomaml"])
+    parser.add_argument("--algorithms", nargs="+", default=live_algorithms())
     parser.add_argument("--budget", type=float, default=180.0,
                         help="give up after this many seconds of training")
     parser.add_argument("--eval-every", type=float, default=5.0,

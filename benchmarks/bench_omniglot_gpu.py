@@ -30,6 +30,7 @@ import time
 
 import torch
 
+from mamlviz.algorithms.maml import ALGORITHM as MAML
 from mamlviz.bench import time_meta_steps
 from mamlviz.config import TrainConfig
 from mamlviz.data import load_omniglot
@@ -43,7 +44,7 @@ TIMED = {"loop": 3, "vmap": 20}
 def _trainer(implementation: str, iterations: int, common: dict, device: torch.device
              ) -> Trainer:
     """Second-order MAML in one of SETTINGS (``common``), run for ``iterations`` steps."""
-    config = TrainConfig.for_algorithm("maml", implementation=implementation,
+    config = TrainConfig.for_algorithm(MAML.name, implementation=implementation,
                                        iterations=iterations,
                                        **{k: v for k, v in common.items() if k != "omniglot"})
     trainer = Trainer(config, device=device, omniglot=common["omniglot"])
@@ -114,7 +115,7 @@ def main() -> None:
             continue
         base = None
         for implementation in ("loop", "vmap", "graphed", "fused"):
-            row = time_meta_steps("maml", implementation, TIMED.get(implementation, steps),
+            row = time_meta_steps(MAML.name, implementation, TIMED.get(implementation, steps),
                                   1 if implementation == "loop" else 2, device, **common)
             base = base or row["it_s"]
             row.update(setting=setting, n_query=n_query, requested=implementation,

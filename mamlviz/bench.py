@@ -25,6 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import algorithms
+from .algorithms.maml import ALGORITHM as MAML
 from .config import TrainConfig
 from .device import describe, pick_device
 from .runs import evaluate_phi
@@ -94,7 +96,7 @@ def time_naive(iterations: int, warmup: int, seed: int = 0) -> dict[str, Any]:
 
     warmup_s = timed(batches[:warmup])
     seconds = timed(batches[warmup:])
-    return {"problem": "sinusoid", "algorithm": "maml", "implementation": "naive",
+    return {"problem": "sinusoid", "algorithm": MAML.name, "implementation": "naive",
             "it_s": iterations / seconds, "warmup_s": warmup_s, "iterations": iterations,
             "device": describe(torch.device("cpu")),
             "meta_batch_size": PAPER_SETUP["meta_batch_size"],
@@ -141,11 +143,14 @@ def sinusoid_rows(quick: bool = False, device: str | None = None) -> list[dict[s
     """The naive loop (on the CPU, where a learner's first MAML runs) and ours, same run."""
     dev = pick_device(device)
     n = 1 if quick else 4
-    plan = [("maml", "loop", 30 * n, 3), ("maml", "vmap", 150 * n, 5),
-            ("maml", "traced", 300 * n, 5), ("maml", "compiled", 600 * n, 5)]
+    # The first registered algorithm (MAML) through every implementation; the others
+    # through the fast two.
+    first, *others = algorithms.names("sinusoid")
+    plan = [(first, "loop", 30 * n, 3), (first, "vmap", 150 * n, 5),
+            (first, "traced", 300 * n, 5), (first, "compiled", 600 * n, 5)]
     if not quick:
         plan += [(a, impl, 300 * n if impl == "traced" else 600 * n, 5)
-                 for a in ("fomaml", "reptile", "pretrain") for impl in ("traced", "compiled")]
+                 for a in others for impl in ("traced", "compiled")]
     rows = [time_naive(60 * n, 5)]
     rows += [time_meta_steps(a, impl, iters, warm, dev) for a, impl, iters, warm in plan]
     naive = rows[0]["it_s"]
@@ -178,10 +183,14 @@ def omniglot_rows(quick: bool = False, device: str | None = None,
         steps = dict.fromkeys(implementations, 1 if quick else 3)
     queries = [OMNIGLOT_COMMON["n_query"]] + ([1] if cuda else [])
     settings = [(5, 32), (20, 16)]
+    # The algorithms that differentiate a query loss after plain inner steps (MAML and its
+    # first-order form): where the naive loop and the vmapped step differ most.
+    differentiating = [a.name for a in algorithms.all_algorithms("omniglot")
+                       if a.adapts and a.outer_rule == "gradient"]
     rows = []
     for n_way, meta_batch in settings[:1] if quick else settings:
         for n_query in queries:
-            for algorithm in ("maml", "fomaml"):
+            for algorithm in differentiating:
                 naive = None
                 for implementation in implementations:
                     warmup = 1 if implementation == "loop" else 2  # 2: capture, then replay
@@ -202,7 +211,7 @@ def time_to_target(target_mse: float = 0.5, meta_lr: float = 0.01, implementatio
                    seed: int = 0) -> dict[str, Any]:
     """Train MAML on the paper setup until the 1-step query MSE on 100 held-out tasks < target."""
     dev = pick_device(device)
-    config = TrainConfig.for_algorithm("maml", meta_lr=meta_lr, implementation=implementation,
+    config = TrainConfig.for_algorithm(MAML.name, meta_lr=meta_lr, implementation=implementation,
                                        iterations=10**6, log_every=check_every, seed=seed,
                                        **PAPER_SETUP)
     started = time.perf_counter()

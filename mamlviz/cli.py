@@ -1,12 +1,13 @@
 """The command line: ``mamlviz`` (or ``python -m mamlviz``).
 
-    mamlviz train sinusoid --algorithm {maml,fomaml,reptile,pretrain} ... --out FILE
+    mamlviz train sinusoid --algorithm A ... --out FILE     (A: see ``mamlviz algorithms``)
     mamlviz eval sinusoid --checkpoint FILE [--tasks T] [--shots K] [--steps S] [--json]
     mamlviz train omniglot --algorithm A --ways N --shots K ... --out FILE
     mamlviz eval omniglot --checkpoint FILE [--tasks 600] [--ways N --shots K] [--steps S]
     mamlviz data omniglot [--source PATH]
     mamlviz bench [--quick] [--json]
     mamlviz figures --out DIR [--lang en|zh] [--presentation] [--format png|svg|pdf]
+    mamlviz algorithms [--json]
 
 Progress goes to stderr; with ``--json`` the last line of stdout is one JSON
 object, so scripts (and the tests) can read results without parsing prose.
@@ -27,7 +28,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from .algorithms import ALGORITHMS
+from . import algorithms
 from .config import IMPLEMENTATIONS, INNER_MOMENTS
 from .errors import ConfigError, MamlvizError
 
@@ -62,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="meta-train a model and save a checkpoint")
     train_sub = train.add_subparsers(dest="problem", required=True)
     ts = train_sub.add_parser("sinusoid", help="the MAML paper's sinusoid regression")
-    ts.add_argument("--algorithm", required=True, choices=ALGORITHMS)
+    ts.add_argument("--algorithm", required=True, choices=algorithms.names("sinusoid"))
     ts.add_argument("--iterations", type=int)
     ts.add_argument("--meta-batch-size", type=int)
     ts.add_argument("--shots", type=int, dest="k_shot", help="K support points per task")
@@ -81,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     ts.add_argument("--json", action="store_true")
 
     to = train_sub.add_parser("omniglot", help="N-way K-shot Omniglot classification")
-    to.add_argument("--algorithm", required=True, choices=ALGORITHMS)
+    to.add_argument("--algorithm", required=True, choices=algorithms.names("omniglot"))
     to.add_argument("--ways", type=int, dest="n_way", default=5)
     to.add_argument("--shots", type=int, dest="k_shot")
     to.add_argument("--queries", type=int, dest="n_query", help="query images per class")
@@ -178,6 +179,9 @@ def _parser() -> argparse.ArgumentParser:
     # No argparse choices: an unknown format gets the same plain message as a bad --out.
     figures.add_argument("--format", default="png", help="png (3x scale, default), svg or pdf")
     figures.add_argument("--json", action="store_true")
+
+    listing = sub.add_parser("algorithms", help="the registered algorithms")
+    listing.add_argument("--json", action="store_true")
     return parser
 
 
@@ -309,6 +313,15 @@ def _bench(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+def _algorithms(args: argparse.Namespace) -> dict[str, Any]:
+    rows = [{"name": a.name, "label": a.label_in("en"), "family": a.family,
+             "problems": list(a.problems)} for a in algorithms.all_algorithms()]
+    if not args.json:
+        for r in rows:
+            print(f"{r['name']:10} {r['label']:18} {r['family']:15} {', '.join(r['problems'])}")
+    return {"algorithms": rows}
+
+
 def _figures(args: argparse.Namespace) -> dict[str, Any]:
     import time
 
@@ -364,7 +377,8 @@ def _check_eval(args: argparse.Namespace) -> None:
 
 
 def _check_nothing(args: argparse.Namespace) -> None:
-    """``data``: its source is checked by the importer itself, before anything is written."""
+    """``data``: its source is checked by the importer itself, before anything is written;
+    ``algorithms`` only lists."""
 
 
 def _check_figures(args: argparse.Namespace) -> None:
@@ -379,12 +393,13 @@ def _check_figures(args: argparse.Namespace) -> None:
 
 
 CHECKS = {"train": _check_train, "eval": _check_eval, "bench": _check_device,
-          "data": _check_nothing, "figures": _check_figures}
+          "data": _check_nothing, "figures": _check_figures,
+          "algorithms": _check_nothing}
 
 COMMANDS = {("train", "sinusoid"): _train, ("train", "omniglot"): _train,
             ("eval", "sinusoid"): _eval, ("eval", "omniglot"): _eval,
             ("data", "omniglot"): _data, ("bench", None): _bench,
-            ("figures", None): _figures}
+            ("figures", None): _figures, ("algorithms", None): _algorithms}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

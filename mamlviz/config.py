@@ -15,9 +15,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from .algorithms import ALGORITHMS
+from . import algorithms
 from .errors import ConfigError
-from .inner import INNER_OPTIMIZERS
+from .inner import INNER_OPTIMIZERS, check_inner_lr
 
 PROBLEMS = ("sinusoid", "omniglot")
 INNER_MOMENTS = ("fresh", "kept")
@@ -51,39 +51,13 @@ OMNIGLOT_DEFAULTS: dict[int, dict[str, Any]] = {
 }
 OMNIGLOT_COMMON: dict[str, Any] = {"iterations": 60_000, "k_shot": 1, "n_query": 15}
 
-# Per-algorithm departures from the paper's defaults, per problem.
-ALGORITHM_DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
-    "sinusoid": {
-        # Reptile (Nichol et al. 2018) needs several inner steps: with one step its
-        # update is a scaled pre-training gradient. Outer SGD interpolation, epsilon 0.1;
-        # an inner rate of 0.02 over five steps diverges on high-amplitude tasks.
-        "reptile": {"inner_steps": 5, "inner_lr": 0.01, "meta_lr": 0.1,
-                    "outer_optimizer": "sgd"},
-    },
-}
-
-# Reptile on Omniglot, as its paper (Nichol et al. 2018, appendix A, table 3, and its
-# code's 1-shot commands): tasks trained on 10 drawings per class, in mini-batches, with
-# Adam (beta1 = 0) inner steps; meta-batch 5; epsilon annealed linearly from 1 to 0;
-# 50 Adam steps on the K test shots at test time. Its code makes one Adam optimiser for
-# the whole run, so Adam's second moments are kept from task to task, and at test time
-# each task starts from the trained ones. Five query images per class only feed the
-# training records: Reptile's update never looks at a query set.
-REPTILE_OMNIGLOT: dict[int, dict[str, Any]] = {
-    5: {"train_shots": 10, "inner_optimizer": "adam", "inner_lr": 0.001, "inner_steps": 5,
-        "inner_batch": 10, "meta_batch_size": 5, "meta_lr": 1.0, "meta_lr_final": 0.0,
-        "outer_optimizer": "sgd", "iterations": 100_000, "test_inner_steps": 50,
-        "test_inner_batch": 5, "n_query": 5, "inner_moments": "kept"},
-    20: {"train_shots": 10, "inner_optimizer": "adam", "inner_lr": 0.0005, "inner_steps": 10,
-         "inner_batch": 20, "meta_batch_size": 5, "meta_lr": 1.0, "meta_lr_final": 0.0,
-         "outer_optimizer": "sgd", "iterations": 200_000, "test_inner_steps": 50,
-         "test_inner_batch": 10, "n_query": 5, "inner_moments": "kept"},
-}
+# Each algorithm's departures from these, per problem, live with the algorithm
+# (``mamlviz.algorithms``, its ``defaults``).
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    algorithm: str = "maml"
+    algorithm: str = algorithms.ALGORITHMS[0]  # the first registered: MAML
     problem: str = "sinusoid"
     iterations: int = 70_000
     meta_batch_size: int = 25
@@ -121,19 +95,15 @@ class TrainConfig:
     @classmethod
     def for_algorithm(cls, algorithm: str, **overrides: Any) -> TrainConfig:
         """Paper defaults, the algorithm's own departures, then ``overrides`` (None = default)."""
-        if algorithm not in ALGORITHMS:
-            raise ConfigError("algorithm", f"unknown algorithm {algorithm!r}; choose one of "
-                              f"{', '.join(ALGORITHMS)}")
+        spec = algorithms.get(algorithm)
         given = {k: v for k, v in overrides.items() if v is not None}
         problem_defaults: dict[str, Any] = {}
         problem = given.get("problem", "sinusoid")
-        departures = ALGORITHM_DEFAULTS.get(problem, {}).get(algorithm, {})
+        n_way = given.get("n_way", 5)
+        nearest = 5 if isinstance(n_way, int) and n_way < 12 else 20
+        departures = spec.departures(problem, nearest)
         if problem == "omniglot":
-            n_way = given.get("n_way", 5)
-            nearest = 5 if isinstance(n_way, int) and n_way < 12 else 20
             problem_defaults = {**OMNIGLOT_COMMON, **OMNIGLOT_DEFAULTS[nearest]}
-            if algorithm == "reptile":
-                departures = REPTILE_OMNIGLOT[nearest]
         values = {**problem_defaults, **departures, **given}
         if values.get("inner_optimizer", "sgd") != "adam" and "inner_moments" not in given:
             values["inner_moments"] = "fresh"  # plain steps have no moments to keep
@@ -150,9 +120,9 @@ class TrainConfig:
         return self.k_shot if self.train_shots is None else self.train_shots
 
     def validate(self) -> None:
-        if self.algorithm not in ALGORITHMS:
-            raise ConfigError("algorithm", f"unknown algorithm {self.algorithm!r}; choose one of "
-                              f"{', '.join(ALGORITHMS)}")
+        spec = algorithms.get(self.algorithm)
+        if self.problem in PROBLEMS and self.problem not in spec.problems:
+            raise ConfigError("algorithm", f"{self.algorithm} does not run on {self.problem}")
         if self.problem not in PROBLEMS:
             raise ConfigError("problem", f"unknown problem {self.problem!r}")
         _positive_int("iterations", self.iterations, upper=MAX_ITERATIONS)
@@ -161,9 +131,9 @@ class TrainConfig:
         _positive_int("n_query", self.n_query, upper=100_000)
         _positive_int("log_every", self.log_every, upper=MAX_ITERATIONS)
         _int("inner_steps", self.inner_steps, lower=0, upper=MAX_INNER_STEPS)
-        if self.algorithm in ("maml", "fomaml", "reptile") and self.inner_steps == 0:
+        if spec.adapts and self.inner_steps == 0:
             raise ConfigError("inner_steps", f"{self.algorithm} needs at least one inner step")
-        _positive_float("inner_lr", self.inner_lr, allow_zero=True)
+        check_inner_lr(self.inner_lr)
         _positive_float("meta_lr", self.meta_lr)
         _int("n_way", self.n_way, lower=2, upper=100)
         if self.protocol not in ("maml", "lake"):
@@ -176,16 +146,16 @@ class TrainConfig:
         self._check_memory()
         if self.inner_optimizer not in INNER_OPTIMIZERS:
             raise ConfigError("inner_optimizer", f"must be one of {', '.join(INNER_OPTIMIZERS)}")
-        if self.inner_optimizer == "adam" and self.algorithm == "maml":
+        if self.inner_optimizer == "adam" and spec.second_order:
             # Reptile's rule; MAML's paper differentiates through plain gradient steps.
-            raise ConfigError("inner_optimizer", "maml differentiates through plain (sgd) "
-                              "inner steps; adam is for the first-order algorithms")
+            raise ConfigError("inner_optimizer", f"{self.algorithm} differentiates through "
+                              "plain (sgd) inner steps; adam is for the first-order algorithms")
         if self.inner_moments not in INNER_MOMENTS:
             raise ConfigError("inner_moments", f"must be one of {', '.join(INNER_MOMENTS)}")
-        if self.inner_moments == "kept" and (self.algorithm, self.inner_optimizer) != (
-                "reptile", "adam"):
-            raise ConfigError("inner_moments", "only Reptile's Adam inner steps keep their "
-                              "moments from task to task")
+        if self.inner_moments == "kept" and not (spec.keeps_moments
+                                                 and self.inner_optimizer == "adam"):
+            raise ConfigError("inner_moments", "only Adam inner steps of an algorithm that "
+                              "keeps them (Reptile's) keep their moments from task to task")
         if self.meta_lr_final is not None:
             _positive_float("meta_lr_final", self.meta_lr_final, allow_zero=True)
         if self.outer_optimizer not in ("adam", "sgd"):

@@ -28,17 +28,17 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .algorithms import InnerLoop, make_step
+from .algorithms import InnerLoop
+from .algorithms.maml import maml_step
 from .errors import ConfigError
-from .inner import Params, mse, task_loss
+from .inner import Params, check_inner_lr, mse, task_loss
 from .models.mlp import SinusoidMLP
 from .tasks import TaskBatch
 
 
 def sinusoid_loop(inner_lr: float, inner_steps: int) -> InnerLoop:
     """The paper's 1-40-40-1 MLP with MSE, adapted ``inner_steps`` steps of ``inner_lr``."""
-    if not math.isfinite(inner_lr) or inner_lr < 0:
-        raise ConfigError("inner_lr", f"must be a non-negative number, got {inner_lr}")
+    check_inner_lr(inner_lr)
     if inner_steps < 1:
         raise ConfigError("inner_steps", f"must be at least 1, got {inner_steps}")
     return InnerLoop(SinusoidMLP(), mse, float(inner_lr), int(inner_steps))
@@ -95,8 +95,8 @@ def meta_gradients(phi: Params, batch: TaskBatch, inner_lr: float,
                    inner_steps: int = 1) -> MetaGradients:
     """Both meta-gradients of L(phi) = mean_n l^n(theta_hat^n) on ``batch`` (the engine's step)."""
     loop = sinusoid_loop(inner_lr, inner_steps)
-    full, _, _ = make_step("maml", loop)(phi, *batch.tensors())
-    first, _, _ = make_step("fomaml", loop)(phi, *batch.tensors())
+    full, _, _ = maml_step(loop)(phi, *batch.tensors())
+    first, _, _ = maml_step(loop, first_order=True)(phi, *batch.tensors())
     return MetaGradients(flatten(full).detach(), flatten(first).detach(), tuple(phi),
                          tuple(v.numel() for v in phi.values()))
 
@@ -237,7 +237,7 @@ def meta_step_cost(phi: Params, batch: TaskBatch, inner_lr: float, inner_steps: 
     if repeats < 1:
         raise ConfigError("repeats", f"must be at least 1, got {repeats}")
     loop = sinusoid_loop(inner_lr, inner_steps)
-    step = make_step("fomaml" if first_order else "maml", loop)
+    step = maml_step(loop, first_order)
     tensors = batch.tensors()
 
     def naive() -> None:

@@ -47,6 +47,14 @@ ADAM_BETA2 = 0.999
 ADAM_EPS = 1e-8
 
 
+def check_inner_lr(inner_lr: object) -> float:
+    """The one check of an inner learning rate alpha: a finite number >= 0 (0: no step)."""
+    if (isinstance(inner_lr, bool) or not isinstance(inner_lr, (int, float))
+            or not math.isfinite(inner_lr) or inner_lr < 0):
+        raise ConfigError("inner_lr", f"must be a finite number >= 0, got {inner_lr!r}")
+    return float(inner_lr)
+
+
 def warm_up() -> None:
     """Pay torch.func's one-time cost now: its first ``grad`` imports ``torch._dynamo``
     (about a second of the interpreter). A server calls this at start, in the
@@ -58,11 +66,8 @@ def check_inner(inner_lr: float, steps: int) -> None:
     """Refuse an inner loop that cannot mean what it says: a NaN or infinite rate turns
     every weight into NaN, a negative one climbs the support loss instead of descending
     it, and a negative number of steps would silently take none."""
-    if isinstance(inner_lr, bool) or not isinstance(inner_lr, (int, float, torch.Tensor)):
-        raise ConfigError("inner_lr", f"must be a number, got {inner_lr!r}")
-    if not isinstance(inner_lr, torch.Tensor) and not (math.isfinite(inner_lr)
-                                                       and inner_lr >= 0):
-        raise ConfigError("inner_lr", f"must be a finite number >= 0, got {inner_lr}")
+    if not isinstance(inner_lr, torch.Tensor):  # a learned rate (a tensor) is the optimiser's
+        check_inner_lr(inner_lr)
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
         raise ConfigError("inner_steps", f"must be a whole number >= 0, got {steps!r}")
 

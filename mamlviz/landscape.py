@@ -18,10 +18,11 @@ they have real local minima and the two optima can visibly differ: in the
 local minimum, while MAML's phi sits where one step reaches a good minimum of
 each task.
 
-Every objective, gradient and update direction comes from the same functional
-engine (``torch.func.grad`` and ``vmap``) in float64. The MAML gradient is
-exact: it differentiates through the inner steps, second derivatives included.
-First-order MAML drops those second derivatives and Reptile (Nichol, Achiam &
+A task loss here is a model like the networks are (``TaskModel``: phi is its one
+weight), so its inner steps are those of ``mamlviz.inner`` and every objective and
+update direction is that of an algorithm of the registry (``mamlviz.algorithms``),
+in float64: MAML's gradient differentiates through the inner steps, second
+derivatives included; first-order MAML drops them; Reptile (Nichol, Achiam &
 Schulman 2018, arXiv 1803.02999) moves phi towards the adapted parameters.
 """
 
@@ -30,15 +31,24 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 
 import numpy as np
 import torch
+from torch import nn
 from torch.func import grad, jacrev, vmap
 
+from . import algorithms
+from .algorithms import Algorithm, InnerLoop
 from .errors import ConfigError
+from .inner import adaptation, check_inner_lr
 
 DTYPE = torch.float64
-METHODS = ("pretrain", "maml", "fomaml", "reptile")
+METHODS = algorithms.names()
+# The two objectives the lecture contrasts, as the names of the algorithms that minimise
+# them: how good phi is now (pre-training), and after adaptation (MAML).
+NOW = next(a.name for a in algorithms.all_algorithms() if a.objective and not a.adapts)
+AFTER = next(a.name for a in algorithms.all_algorithms() if a.objective and a.adapts)
 MAX_INNER_STEPS = 50  # second order through many steps on a fine grid gets slow
 DIVERGED_ABOVE = 1e6  # |phi| beyond this counts as diverged: the bowl sends it to inf anyway
 
@@ -193,8 +203,7 @@ def _check_tasks(tasks: Sequence[TaskLoss]) -> int:
 
 
 def _check_inner(inner_lr: float, steps: int) -> None:
-    if not (isinstance(inner_lr, (int, float)) and math.isfinite(inner_lr) and inner_lr >= 0):
-        raise ConfigError("inner_lr", f"must be a finite number >= 0, got {inner_lr!r}")
+    check_inner_lr(inner_lr)
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
         raise ConfigError("steps", f"must be a whole number, got {steps!r}")
     if not 0 <= steps <= MAX_INNER_STEPS:
@@ -226,24 +235,71 @@ def as_grid(grid: np.ndarray | torch.Tensor | Sequence[float], dim: int) -> torc
 # ----------------------------------------------------------------------------- the engine
 
 
+class TaskModel(nn.Module):
+    """One task's loss as a model, so that the networks' inner loop runs on it.
+
+    phi is its only weight; whatever the input, its output is l(phi) once per example
+    (a task whose examples all sit at one point), and ``value_of`` is their mean: the
+    loss. The algorithms see it as they see the MLP, through ``functional_call``.
+    """
+
+    def __init__(self, loss: TaskLoss | Objective, dim: int) -> None:
+        super().__init__()
+        self.loss = loss
+        self.phi = nn.Parameter(torch.zeros(dim, dtype=DTYPE))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.loss(self.phi).expand(x.shape[0])
+
+
+def value_of(outputs: torch.Tensor, _target: torch.Tensor) -> torch.Tensor:
+    """A task model's loss: the mean of its (equal) outputs, l(phi) itself."""
+    return outputs.mean()
+
+
+# One task of one example: the data a task model's step adapts on and is judged on.
+_X, _Y = torch.zeros(1, 1, 1, dtype=DTYPE), torch.zeros(1, 1, dtype=DTYPE)
+_BATCH = (_X, _Y, _X, _Y)
+
+
+def _loop(loss: TaskLoss | Objective, dim: int, inner_lr: float, steps: int) -> InnerLoop:
+    return InnerLoop(TaskModel(loss, dim), value_of, inner_lr, steps)
+
+
 def adapt(loss: TaskLoss | Objective, phi: torch.Tensor, inner_lr: float,
           steps: int) -> list[torch.Tensor]:
     """The inner loop: ``[phi, theta_1, ..., theta_steps]`` of plain gradient descent.
 
-    Each step is ``theta <- theta - inner_lr * grad l(theta)``. Written with
-    ``torch.func.grad``, so an outer ``grad`` differentiates through it exactly.
+    Each step is ``theta <- theta - inner_lr * grad l(theta)``: ``mamlviz.inner``'s
+    loop on the task's model, so an outer ``grad`` differentiates through it exactly.
     """
-    iterates = [phi]
-    g = grad(loss)
-    for _ in range(steps):
-        iterates.append(iterates[-1] - inner_lr * g(iterates[-1]))
-    return iterates
+    model = TaskModel(loss, phi.shape[-1])
+    thetas = adaptation(model, value_of, {"phi": phi}, _X[0], _Y[0], inner_lr, steps)
+    return [phi, *(theta["phi"] for theta in thetas)]
 
 
 def adapted(loss: TaskLoss | Objective, phi: torch.Tensor, inner_lr: float,
             steps: int) -> torch.Tensor:
     """theta_hat(phi): where ``steps`` inner steps from ``phi`` end."""
     return adapt(loss, phi, inner_lr, steps)[-1]
+
+
+def _with_objective(name: str) -> Algorithm:
+    algorithm = algorithms.get(name)
+    if algorithm.objective is None:
+        with_one = [a.name for a in algorithms.all_algorithms() if a.objective is not None]
+        raise ConfigError("objective", f"must be one of {', '.join(with_one)}, got {name!r}")
+    return algorithm
+
+
+def objective_of(name: str, tasks: Sequence[TaskLoss], phi: torch.Tensor, inner_lr: float = 0.0,
+                 steps: int = 1) -> torch.Tensor:
+    """``sum_n`` of algorithm ``name``'s objective on task n: its per-task objective
+    (the registry's, on each task's model) summed over the tasks."""
+    objective = _with_objective(name).objective
+    assert objective is not None
+    return torch.stack([objective(_loop(task, phi.shape[-1], inner_lr, steps), {"phi": phi},
+                                  *_BATCH) for task in tasks]).sum()
 
 
 def pretrain_objective(tasks: Sequence[TaskLoss], phi: torch.Tensor) -> torch.Tensor:
@@ -259,19 +315,18 @@ def maml_objective(tasks: Sequence[TaskLoss], phi: torch.Tensor, inner_lr: float
 
 def objective_fn(tasks: Sequence[TaskLoss], objective: str, inner_lr: float = 0.0,
                  steps: int = 1) -> Objective:
-    """``phi -> L(phi)`` for ``objective`` 'pretrain' or 'maml', ready for grad and vmap."""
+    """``phi -> L(phi)`` for an algorithm with an objective (``NOW``, ``AFTER``), ready
+    for grad and vmap."""
     _check_tasks(tasks)
-    if objective == "pretrain":
-        return lambda phi: pretrain_objective(tasks, phi)
-    if objective == "maml":
+    algorithm = _with_objective(objective)
+    if algorithm.adapts:
         _check_inner(inner_lr, steps)
-        return lambda phi: maml_objective(tasks, phi, inner_lr, steps)
-    raise ConfigError("objective", f"must be 'pretrain' or 'maml', got {objective!r}")
+    return lambda phi: objective_of(algorithm.name, tasks, phi, inner_lr, steps)
 
 
 def pretrain_gradient(tasks: Sequence[TaskLoss], phi: torch.Tensor) -> torch.Tensor:
     """``grad_phi sum_n l^n(phi)``."""
-    return grad(objective_fn(tasks, "pretrain"))(as_phi(phi, _check_tasks(tasks)))
+    return grad(pretrain_objective, argnums=1)(tasks, as_phi(phi, _check_tasks(tasks)))
 
 
 def maml_gradient(tasks: Sequence[TaskLoss], phi: torch.Tensor, inner_lr: float,
@@ -280,12 +335,13 @@ def maml_gradient(tasks: Sequence[TaskLoss], phi: torch.Tensor, inner_lr: float,
 
     With one step it is ``sum_n (I - inner_lr * H^n(phi)) grad l^n(theta_hat^n)``.
     """
-    fn = objective_fn(tasks, "maml", inner_lr, steps)
-    return grad(fn)(as_phi(phi, _check_tasks(tasks)))
+    _check_inner(inner_lr, steps)
+    p = as_phi(phi, _check_tasks(tasks))
+    return grad(lambda q: maml_objective(tasks, q, inner_lr, steps))(p)
 
 
 def objective_curve(tasks: Sequence[TaskLoss], grid: np.ndarray | torch.Tensor,
-                    objective: str = "pretrain", inner_lr: float = 0.0,
+                    objective: str = NOW, inner_lr: float = 0.0,
                     steps: int = 1) -> np.ndarray:
     """An objective on every grid point (``vmap``): shape ``grid.shape[:-1]``."""
     g = as_grid(grid, _check_tasks(tasks))
@@ -347,13 +403,13 @@ def optimum(objective: Objective, grid: np.ndarray | torch.Tensor, dim: int = 1,
 
 def pretrain_optimum(tasks: Sequence[TaskLoss], grid: np.ndarray | torch.Tensor) -> np.ndarray:
     """argmin_phi sum_n l^n(phi) over the grid's range."""
-    return optimum(objective_fn(tasks, "pretrain"), grid, _check_tasks(tasks))
+    return optimum(objective_fn(tasks, NOW), grid, _check_tasks(tasks))
 
 
 def maml_optimum(tasks: Sequence[TaskLoss], grid: np.ndarray | torch.Tensor, inner_lr: float,
                  steps: int) -> np.ndarray:
     """argmin_phi sum_n l^n(theta_hat^n(phi)) over the grid's range."""
-    return optimum(objective_fn(tasks, "maml", inner_lr, steps), grid, _check_tasks(tasks))
+    return optimum(objective_fn(tasks, AFTER, inner_lr, steps), grid, _check_tasks(tasks))
 
 
 # ----------------------------------------------------------------------------- update directions
@@ -361,28 +417,59 @@ def maml_optimum(tasks: Sequence[TaskLoss], grid: np.ndarray | torch.Tensor, inn
 
 @dataclass(frozen=True)
 class Directions:
-    """Where each method would move phi, and the adapted points behind them.
+    """Where each algorithm would move phi, and the adapted points behind them.
 
-    Each direction is the negative of what the method subtracts from phi, so
-    ``phi + meta_lr * direction`` is its update; all are arrays [dim].
+    Each direction is the negative of what the algorithm subtracts from phi, so
+    ``phi + meta_lr * direction`` is its update; all are arrays [dim], one per
+    registered algorithm, also read as attributes (``directions.maml``).
     """
 
     phi: np.ndarray
-    pretrain: np.ndarray  # -grad sum_n l^n(phi): the gradient at phi itself
-    maml: np.ndarray  # -exact grad of sum_n l^n(theta_hat^n(phi))
-    fomaml: np.ndarray  # -sum_n grad l^n(theta_hat^n): second derivatives dropped
-    reptile: np.ndarray  # sum_n (theta_tilde^n - phi): towards the adapted points
+    by_algorithm: dict[str, np.ndarray]
     theta_hat: np.ndarray  # [n_tasks, dim], after ``steps`` inner steps
     theta_tilde: np.ndarray  # [n_tasks, dim], after ``reptile_steps`` inner steps
 
+    def __getattr__(self, name: str) -> np.ndarray:
+        by_algorithm = self.__dict__.get("by_algorithm", {})
+        if name in by_algorithm:
+            return by_algorithm[name]
+        raise AttributeError(name)
+
     def as_dict(self) -> dict[str, np.ndarray]:
-        return {m: getattr(self, m) for m in METHODS}
+        return dict(self.by_algorithm)
+
+
+def _inner_steps(algorithm: Algorithm, steps: int, reptile_steps: int | None) -> int:
+    """An interpolating algorithm (Reptile) takes its own ``reptile_steps``."""
+    own = algorithm.outer_rule == "interpolation" and reptile_steps is not None
+    return int(reptile_steps) if own and reptile_steps is not None else steps
+
+
+def direction(method: str, tasks: Sequence[TaskLoss], phi: torch.Tensor, inner_lr: float,
+              steps: int, reptile_steps: int | None = None) -> torch.Tensor:
+    """Algorithm ``method``'s update direction at phi: minus the sum over tasks of its
+    meta-step (the registry's, the networks' own) on each task's model."""
+    algorithm = algorithms.get(method)
+    k = _inner_steps(algorithm, steps, reptile_steps)
+    parts = [algorithm.make_step(_loop(task, phi.shape[-1], inner_lr, k))({"phi": phi},
+                                                                         *_BATCH)[0]["phi"]
+             for task in tasks]
+    return -torch.stack(parts).sum(0)
+
+
+def _check_steps(inner_lr: float, steps: int, reptile_steps: int | None) -> None:
+    _check_inner(inner_lr, steps)
+    if reptile_steps is not None:
+        try:
+            _check_inner(inner_lr, reptile_steps)
+        except ConfigError as exc:
+            raise ConfigError("reptile_steps", str(exc).split(": ", 1)[1]) from None
 
 
 def update_directions(tasks: Sequence[TaskLoss], phi: float | Sequence[float] | np.ndarray
                       | torch.Tensor, inner_lr: float, steps: int,
                       reptile_steps: int | None = None) -> Directions:
-    """The update direction of pre-training, MAML, first-order MAML and Reptile at phi.
+    """The update direction of every registered algorithm at phi.
 
     The lecture's 2-D figure: from phi, inner steps on task n give theta_hat^n;
     first-order MAML moves phi along minus the gradient at theta_hat^n; MAML
@@ -391,39 +478,18 @@ def update_directions(tasks: Sequence[TaskLoss], phi: float | Sequence[float] | 
     default to ``steps``.
     """
     dim = _check_tasks(tasks)
-    _check_inner(inner_lr, steps)
+    _check_steps(inner_lr, steps, reptile_steps)
     k = steps if reptile_steps is None else reptile_steps
-    try:
-        _check_inner(inner_lr, k)
-    except ConfigError as exc:
-        raise ConfigError("reptile_steps", str(exc).split(": ", 1)[1]) from None
     p = as_phi(phi, dim)
     theta_hat = torch.stack([adapted(t, p, inner_lr, steps) for t in tasks])
     theta_tilde = torch.stack([adapted(t, p, inner_lr, k) for t in tasks])
-    fomaml = -torch.stack([grad(t)(th) for t, th in zip(tasks, theta_hat)]).sum(0)
     return Directions(
         phi=p.numpy(),
-        pretrain=-pretrain_gradient(tasks, p).numpy(),
-        maml=-maml_gradient(tasks, p, inner_lr, steps).numpy(),
-        fomaml=fomaml.numpy(),
-        reptile=(theta_tilde - p).sum(0).numpy(),
-        theta_hat=theta_hat.numpy(),
-        theta_tilde=theta_tilde.numpy(),
+        by_algorithm={m: direction(m, tasks, p, inner_lr, steps, reptile_steps).detach().numpy()
+                      for m in algorithms.names()},
+        theta_hat=theta_hat.detach().numpy(),
+        theta_tilde=theta_tilde.detach().numpy(),
     )
-
-
-def direction(method: str, tasks: Sequence[TaskLoss], phi: torch.Tensor, inner_lr: float,
-              steps: int, reptile_steps: int | None = None) -> torch.Tensor:
-    """One method's update direction at phi: the same maths as ``update_directions``,
-    computing only what that method needs (trajectories call it at every meta-step)."""
-    if method == "pretrain":
-        return -pretrain_gradient(tasks, phi)
-    if method == "maml":
-        return -maml_gradient(tasks, phi, inner_lr, steps)
-    if method == "fomaml":
-        return -torch.stack([grad(t)(adapted(t, phi, inner_lr, steps)) for t in tasks]).sum(0)
-    k = steps if reptile_steps is None else reptile_steps
-    return torch.stack([adapted(t, phi, inner_lr, k) - phi for t in tasks]).sum(0)
 
 
 # ----------------------------------------------------------------------------- trajectories
@@ -455,8 +521,9 @@ def trajectory(method: str, tasks: Sequence[TaskLoss], phi0: float | Sequence[fl
     the MAML objective can be sharp at its optimum (about 17 in the 'lecture'
     preset with inner_lr 1.2): too large a ``meta_lr`` oscillates or diverges.
     """
-    if method not in METHODS:
-        raise ConfigError("method", f"must be one of {', '.join(METHODS)}, got {method!r}")
+    if method not in algorithms.names():
+        raise ConfigError("method", f"must be one of {', '.join(algorithms.names())}, "
+                          f"got {method!r}")
     if not (isinstance(meta_lr, (int, float)) and math.isfinite(meta_lr) and meta_lr > 0):
         raise ConfigError("meta_lr", f"must be a finite number > 0, got {meta_lr!r}")
     if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 0:
@@ -520,8 +587,8 @@ def landscape_1d(tasks: Sequence[TaskLoss], inner_lr: float, steps: int,
     data = Landscape1D(
         grid=grid,
         task_losses=task_curves(tasks, grid),
-        pretrain=objective_curve(tasks, grid, "pretrain"),
-        maml=objective_curve(tasks, grid, "maml", inner_lr, steps),
+        pretrain=objective_curve(tasks, grid, NOW),
+        maml=objective_curve(tasks, grid, AFTER, inner_lr, steps),
         pretrain_optimum=pre_opt,
         maml_optimum=maml_opt,
         phi=maml_opt,
@@ -603,11 +670,11 @@ def landscape_2d(tasks: Sequence[TaskLoss], phi: Sequence[float] | np.ndarray, i
 
 def direction_field(tasks: Sequence[TaskLoss], grid: np.ndarray | torch.Tensor, inner_lr: float,
                     steps: int, reptile_steps: int | None = None) -> dict[str, np.ndarray]:
-    """Every method's update direction at every grid point (``vmap``): method -> [..., dim].
+    """Every algorithm's update direction at every grid point (``vmap``): name -> [..., dim].
 
     The same directions as ``update_directions``, computed for a whole grid at
     once; in 1-D a direction's zeros where it crosses from + to - are the phi
-    the method settles at (Reptile's included, which minimises no plain
+    the algorithm settles at (Reptile's included, which minimises no plain
     objective of its own).
     """
     dim = _check_tasks(tasks)
@@ -616,17 +683,6 @@ def direction_field(tasks: Sequence[TaskLoss], grid: np.ndarray | torch.Tensor, 
     _check_inner(inner_lr, k)
     g = as_grid(grid, dim)
     flat = g.reshape(-1, dim)
-
-    def fomaml(phi: torch.Tensor) -> torch.Tensor:
-        return -torch.stack([grad(t)(adapted(t, phi, inner_lr, steps)) for t in tasks]).sum(0)
-
-    def reptile(phi: torch.Tensor) -> torch.Tensor:
-        return torch.stack([adapted(t, phi, inner_lr, k) - phi for t in tasks]).sum(0)
-
-    fns = {
-        "pretrain": lambda phi: -grad(objective_fn(tasks, "pretrain"))(phi),
-        "maml": lambda phi: -grad(objective_fn(tasks, "maml", inner_lr, steps))(phi),
-        "fomaml": fomaml,
-        "reptile": reptile,
-    }
-    return {m: vmap(fns[m])(flat).reshape(g.shape).numpy() for m in METHODS}
+    return {m: vmap(partial(direction, m, tasks, inner_lr=inner_lr, steps=steps,
+                            reptile_steps=reptile_steps))(flat).reshape(g.shape).numpy()
+            for m in algorithms.names()}

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import algorithms
 from .config import TrainConfig
 from .train import Trainer
 
@@ -41,14 +42,23 @@ def live_defaults(n_way: int) -> dict[str, Any]:
     return dict(LIVE_OMNIGLOT[5 if n_way < 12 else 20])
 
 
+def live_algorithms() -> list[str]:
+    """The algorithms the live defaults were measured for: those that learn from a query
+    set by a gradient and bring no Omniglot settings of their own (MAML, first-order
+    MAML); the first of them is what a live run trains unless told otherwise."""
+    return [a.name for a in algorithms.all_algorithms("omniglot")
+            if a.adapts and a.outer_rule == "gradient" and not a.departures("omniglot")]
+
+
 def live_omniglot_config(algorithm: str, n_way: int = 5, k_shot: int = 1,
                          **overrides: Any) -> TrainConfig:
     """The live run's config: paper defaults, then the live ones, then ``overrides``.
 
-    An override of None keeps the default. Reptile keeps its own paper's settings
-    (``mamlviz.config.REPTILE_OMNIGLOT``) and the engine's choice of implementation.
+    An override of None keeps the default. An algorithm with Omniglot settings of its
+    own (Reptile's paper's) keeps them and the engine's choice of implementation.
     """
-    live = {} if algorithm == "reptile" else live_defaults(n_way)
+    own = algorithms.get(algorithm).departures("omniglot", n_way)
+    live = {} if own else live_defaults(n_way)
     given = {k: v for k, v in overrides.items() if v is not None}
     return TrainConfig.for_algorithm(algorithm, problem="omniglot", n_way=n_way,
                                      k_shot=k_shot, **{**live, **given})

@@ -8,11 +8,12 @@ and a live run's first curve point arrives in a fraction of a second.
 
 import torch
 
+from .algorithms import names
 from .config import TrainConfig
 from .train import Trainer
 
 torch.set_num_threads(1)
-for _algorithm in ("maml", "pretrain", "reptile"):
+for _algorithm in names("sinusoid"):
     _config = TrainConfig.for_algorithm(_algorithm, iterations=2, meta_batch_size=2,
                                         implementation="traced")
     for _ in Trainer(_config, device="cpu").run():

@@ -12,13 +12,13 @@ afresh or kept) is written out here again, index by index, rather than reusing
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import Any
 
 import torch
 from torch.func import functional_call
 
-from .algorithms import InnerLoop
-from .errors import ConfigError
+from .algorithms import InnerLoop, get
 from .inner import ADAM_BETA2, ADAM_EPS, Params
 
 
@@ -62,15 +62,15 @@ def naive_step(algorithm: str, loop: InnerLoop, phi: Params, support_x: torch.Te
     With ``moments`` (Reptile keeping Adam's moments) each task starts from them, and the
     moments after the meta-batch are returned too, as a fourth value.
     """
-    if algorithm not in ("maml", "fomaml", "reptile", "pretrain"):
-        raise ConfigError("algorithm", f"unknown algorithm {algorithm!r}")
+    spec = get(algorithm)
     names = list(phi)
     leaves = [phi[k].detach().requires_grad_() for k in names]
     phi_leaf = dict(zip(names, leaves))
     n_tasks = support_x.shape[0]
-    second_order = algorithm == "maml"
+    second_order = spec.second_order
     total = torch.zeros((), dtype=leaves[0].dtype, device=leaves[0].device)
-    reptile_diff = [torch.zeros_like(p) for p in leaves]
+    differences = [torch.zeros_like(p) for p in leaves]
+    differentiate = True
     before, after = [], []
     moments_after: list[Params] = []
     for n in range(n_tasks):
@@ -92,21 +92,16 @@ def naive_step(algorithm: str, loop: InnerLoop, phi: Params, support_x: torch.Te
                 grads = [g / (vh.sqrt() + ADAM_EPS) for g, vh in zip(grads, v_hat)]
             theta = {k: theta[k] - loop.inner_lr * g for k, g in zip(names, grads)}
         moments_after.append({f"v.{k}": vi.detach() for k, vi in zip(names, v)})
-        query_loss = _loss(loop, theta, qx, qy)
         before.append(_loss(loop, phi_leaf, qx, qy).detach())
-        after.append(query_loss.detach())
-        if algorithm in ("maml", "fomaml"):
-            total = total + query_loss / n_tasks
-        elif algorithm == "pretrain":
-            joint = _loss(loop, phi_leaf, torch.cat([sx, qx]), torch.cat([sy, qy]))
-            total = total + joint / n_tasks
-        else:
+        after.append(_loss(loop, theta, qx, qy).detach())
+        part = spec.naive_task(partial(_loss, loop), phi_leaf, theta, sx, sy, qx, qy)
+        if isinstance(part, dict):  # a direction already (Reptile's phi - theta_tilde)
+            differentiate = False
             for i, k in enumerate(names):
-                reptile_diff[i] += (phi_leaf[k] - theta[k]).detach() / n_tasks
-    if algorithm == "reptile":
-        direction = reptile_diff
-    else:
-        direction = list(torch.autograd.grad(total, leaves))
+                differences[i] += part[k] / n_tasks
+        else:
+            total = total + part / n_tasks
+    direction = list(torch.autograd.grad(total, leaves)) if differentiate else differences
     result = dict(zip(names, direction)), torch.stack(before), torch.stack(after)
     if moments is None:
         return result

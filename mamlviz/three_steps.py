@@ -22,7 +22,7 @@ from torch.func import functional_call
 
 from .errors import ConfigError
 from .evaluate import adaptation_curves
-from .inner import Params, adapt, mse
+from .inner import Params, adapt, check_inner_lr, mse
 from .models.mlp import SinusoidMLP, init_params
 from .tasks import SinusoidTasks, TaskBatch
 
@@ -92,8 +92,7 @@ def goodness(phi: Params, tasks: SinusoidTaskSet | TaskBatch, inner_lr: float,
 
     Each task adapts on its own support set; l^n is the MSE on its query set.
     """
-    if inner_lr < 0 or not math.isfinite(inner_lr):
-        raise ConfigError("inner_lr", f"must be a non-negative number, got {inner_lr}")
+    check_inner_lr(inner_lr)
     if steps < 0:
         raise ConfigError("steps", f"must be 0 or more, got {steps}")
     batch = tasks.batch if isinstance(tasks, SinusoidTaskSet) else tasks

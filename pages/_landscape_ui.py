@@ -9,14 +9,14 @@ depends on it and an unchanged trajectory is never recomputed.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import numpy as np
 import streamlit as st
 
 from mamlviz import landscape as ls
-from pages import _ui
+from pages import _algorithms, _ui
 
 # The 1-D grid: fine enough for the optima's basins and a smooth line ~900 px wide,
 # small enough to redraw fast on every slider change.
@@ -29,12 +29,7 @@ N_FIELD = 2001
 # so a phi at a slider's end and its arrows are not cut by the plot's edge.
 X_2D, Y_2D, N_2D = (-3.5, 5.5), (-3.5, 4.5), 101
 
-METHOD_NAMES = {
-    "en": {"pretrain": "pre-training", "maml": "MAML", "fomaml": "first-order MAML",
-           "reptile": "Reptile"},
-    "zh": {"pretrain": "预训练 (Model Pre-training)", "maml": "MAML",
-           "fomaml": "一阶近似 MAML (first-order)", "reptile": "Reptile"},
-}
+METHOD_NAMES = {language: _algorithms.labels(language) for language in ("en", "zh")}
 
 PRESET_NAMES = {
     "en": {"lecture": "the lecture's case: pre-training leaves task 2 in a local minimum",
@@ -55,8 +50,8 @@ _FIGURE_LABELS = {
     "en": {
         "1d": {"title": "Pre-training versus MAML on two tasks", "x": "parameter φ",
                "y": "loss", "task": "task {n}: l<sup>{n}</sup>(φ)",
-               "pretrain": "pre-training: Σ<sub>n</sub> l<sup>n</sup>(φ)  (how good now)",
-               "maml": "MAML: Σ<sub>n</sub> l<sup>n</sup>(θ̂<sup>n</sup>)  (potential)",
+               ls.NOW: "pre-training: Σ<sub>n</sub> l<sup>n</sup>(φ)  (how good now)",
+               ls.AFTER: "MAML: Σ<sub>n</sub> l<sup>n</sup>(θ̂<sup>n</sup>)  (potential)",
                "pretrain optimum": "pre-training's φ", "MAML optimum": "MAML's φ",
                "phi": "φ (initialization)",
                "theta_hat": "θ̂<sup>n</sup> (after training on task n)"},
@@ -80,8 +75,8 @@ _FIGURE_LABELS = {
     "zh": {
         "1d": {"title": "两个 task 上的 Model Pre-training 与 MAML", "x": "参数 φ",
                "y": "loss", "task": "task {n}：l<sup>{n}</sup>(φ)",
-               "pretrain": "预训练：Σ<sub>n</sub> l<sup>n</sup>(φ)（现在的表现）",
-               "maml": "MAML：Σ<sub>n</sub> l<sup>n</sup>(θ̂<sup>n</sup>)（训练以后的潜力）",
+               ls.NOW: "预训练：Σ<sub>n</sub> l<sup>n</sup>(φ)（现在的表现）",
+               ls.AFTER: "MAML：Σ<sub>n</sub> l<sup>n</sup>(θ̂<sup>n</sup>)（训练以后的潜力）",
                "pretrain optimum": "预训练找到的 φ", "MAML optimum": "MAML 找到的 φ",
                "phi": "φ（初始化参数）",
                "theta_hat": "θ̂<sup>n</sup>（在 task n 上训练以后）"},
@@ -157,15 +152,15 @@ def _landscape_1d_at_maml(spec: tuple, inner_lr: float, steps: int) -> ls.Landsc
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def landscape_1d(spec: tuple, inner_lr: float, steps: int, anchor: str = "maml",
+def landscape_1d(spec: tuple, inner_lr: float, steps: int, anchor: str = ls.AFTER,
                  phi: float | None = None) -> ls.Landscape1D:
     """The 1-D picture's data; theta_hat drawn from the MAML optimum, the pre-training
     optimum (``anchor``) or a chosen ``phi``. Curves and optima are computed once per
     (tasks, inner_lr, steps); moving the anchor only redoes the adaptation."""
     data = _landscape_1d_at_maml(spec, inner_lr, steps)
-    if anchor == "pretrain":
+    if anchor == ls.NOW:
         phi = data.pretrain_optimum
-    if anchor != "maml" and phi is not None:
+    if anchor != ls.AFTER and phi is not None:
         with np.errstate(all="ignore"):
             data = ls.adapted_from(data, tasks_1d(spec), phi)
     return data
@@ -207,12 +202,20 @@ def trajectories_1d(spec: tuple, inner_lr: float, steps: int, phi0: float, meta_
     tasks = tasks_1d(spec)
     runs, after = [], {}
     for method in ls.METHODS:
-        lr = reptile_eps / len(tasks) if method == "reptile" else meta_lr
-        run = ls.trajectory(method, tasks, phi0, lr, n_steps, inner_lr, steps, reptile_steps)
+        run = ls.trajectory(method, tasks, phi0, _meta_lr(method, meta_lr, reptile_eps, tasks),
+                            n_steps, inner_lr, steps, reptile_steps)
         runs.append(run)
         with np.errstate(all="ignore"):
-            after[method] = ls.objective_curve(tasks, run.phis, "maml", inner_lr, steps)
+            after[method] = ls.objective_curve(tasks, run.phis, ls.AFTER, inner_lr, steps)
     return runs, after
+
+
+def _meta_lr(method: str, meta_lr: float, epsilon: float, tasks: Sequence[ls.TaskLoss]
+             ) -> float:
+    """An interpolating algorithm's (Reptile's) step is the paper's epsilon on the *average*
+    of (theta_tilde - phi) over tasks, so its engine meta_lr is ``epsilon / n_tasks``."""
+    interpolates = _algorithms.get(method).outer_rule == "interpolation"
+    return epsilon / len(tasks) if interpolates else meta_lr
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -245,11 +248,11 @@ def trajectories_2d(preset: str, phi0: tuple[float, float], inner_lr: float, ste
     tasks = ls.PRESETS_2D[preset]
     runs, after = [], {}
     for method in ls.METHODS:
-        lr = reptile_eps / len(tasks) if method == "reptile" else meta_lr
-        run = ls.trajectory(method, tasks, phi0, lr, n_steps, inner_lr, steps, reptile_steps)
+        run = ls.trajectory(method, tasks, phi0, _meta_lr(method, meta_lr, reptile_eps, tasks),
+                            n_steps, inner_lr, steps, reptile_steps)
         runs.append(run)
         with np.errstate(all="ignore"):
-            after[method] = ls.objective_curve(tasks, run.phis, "maml", inner_lr, steps)
+            after[method] = ls.objective_curve(tasks, run.phis, ls.AFTER, inner_lr, steps)
     return runs, after
 
 
@@ -263,8 +266,8 @@ def objectives_at_1d(spec: tuple, inner_lr: float, steps: int,
     """(pre-training objective, MAML objective) at each phi: now, and after training."""
     tasks, grid = tasks_1d(spec), np.asarray(phis, dtype=float)
     with np.errstate(all="ignore"):
-        return (ls.objective_curve(tasks, grid, "pretrain"),
-                ls.objective_curve(tasks, grid, "maml", inner_lr, steps))
+        return (ls.objective_curve(tasks, grid, ls.NOW),
+                ls.objective_curve(tasks, grid, ls.AFTER, inner_lr, steps))
 
 
 def frame_buttons(key: str, n_frames: int, labels: dict[str, str],

@@ -248,11 +248,12 @@ def sinusoid_checkpoints() -> dict[str, Any]:
 def _sinusoid_checkpoints(folder: str) -> dict[str, Any]:
     """Loaded once per server and folder (the folder is the cache key, so a changed
     ``MAMLVIZ_CHECKPOINTS`` is never answered from another folder's cache)."""
+    from mamlviz.algorithms import names
     from mamlviz.errors import MamlvizError
     from mamlviz.runs import load_sinusoid
 
     loaded: dict[str, Any] = {}
-    for algorithm in ("maml", "fomaml", "reptile", "pretrain"):
+    for algorithm in names("sinusoid"):
         path = Path(folder) / f"sinusoid_{algorithm}.pt"
         try:
             loaded[algorithm] = load_sinusoid(path)

@@ -13,13 +13,14 @@ import streamlit as st
 from mamlviz.figures.first_order import components_figure, cosine_figure, cost_figure
 from mamlviz.first_order import meta_gradients, meta_step_cost
 from mamlviz.three_steps import random_init, sinusoid_task_set
-from pages import _ui
+from pages import _algorithms, _ui
 
 _ui.through_the_router()
 
 INNER_LRS = [0.0, 0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3, 0.5]
 SWEEP_STEPS = (1, 2, 3)
 N_QUERY = 10
+SECOND_ORDER = _algorithms.second_order()  # MAML: its meta-gradient against the first-order one
 
 TEXT = {
     "en": {
@@ -36,7 +37,7 @@ TEXT = {
         ),
         "first_factor": (
             "The first factor is easy: the gradient of the query loss at $\\hat\\theta$. The "
-            "second needs $\\hat\\theta_j$ in terms of $\\phi$ (one inner step of size ε):"
+            "second needs $\\hat\\theta_j$ in terms of $\\phi$ (one inner step of size α):"
         ),
         "cases": "Two cases:",
         "approx": (
@@ -57,7 +58,7 @@ TEXT = {
         "phi_maml": "meta-learned φ (shipped MAML checkpoint)",
         "phi_random": "random init",
         "maml_missing": "The MAML checkpoint is not available ({error}); using a random init.",
-        "inner_lr": "ε (inner learning rate)",
+        "inner_lr": "α (inner learning rate)",
         "inner_steps": "inner steps",
         "n_tasks": "tasks in the meta-batch N",
         "seed": "random seed",
@@ -67,17 +68,17 @@ TEXT = {
         "rel": "|full − first order| / |full|",
         "cosine_help": "1 means the same direction; 0 means orthogonal.",
         "diverged": (
-            "With ε = {lr} and {steps} inner step(s) the inner loop diverges: the meta-gradients "
+            "With α = {lr} and {steps} inner step(s) the inner loop diverges: the meta-gradients "
             "are not finite numbers. Choose a smaller learning rate or fewer steps."
         ),
         "zero_lr": (
-            "With ε = 0 there is no inner step, $\\hat\\theta = \\phi$, and the two "
+            "With α = 0 there is no inner step, $\\hat\\theta = \\phi$, and the two "
             "meta-gradients are identical (cosine 1)."
         ),
         "sweep_head": "How good is the approximation? Cosine versus the inner learning rate",
         "sweep_body": (
-            "The second-order terms are multiplied by ε: at small ε the two directions agree, and "
-            "they part as ε and the number of inner steps grow. Gaps are settings where the "
+            "The second-order terms are multiplied by α: at small α the two directions agree, and "
+            "they part as α and the number of inner steps grow. Gaps are settings where the "
             "inner loop diverged."
         ),
         "components_head": "Each of the 1,761 components",
@@ -111,7 +112,7 @@ TEXT = {
         "first_factor": (
             "前面的项 $\\partial l(\\hat\\theta)/\\partial\\hat\\theta_j$ 是容易得到的，就是 query "
             "set 的 loss 在 $\\hat\\theta$ 的梯度。后面的项需要用 $\\phi$ 表示 $\\hat\\theta_j$"
-            "（一步学习率为 ε 的更新）："
+            "（一步学习率为 α 的更新）："
         ),
         "cases": "分为 i = j 和 i ≠ j 两种情况考虑：",
         "approx": (
@@ -133,7 +134,7 @@ TEXT = {
         "phi_maml": "元学习得到的 φ（随附的 MAML checkpoint）",
         "phi_random": "随机初始化",
         "maml_missing": "MAML checkpoint 不可用（{error}），改用随机初始化。",
-        "inner_lr": "ε（内层学习率）",
+        "inner_lr": "α（内层学习率）",
         "inner_steps": "内层更新步数",
         "n_tasks": "每批任务数 N",
         "seed": "随机种子",
@@ -143,16 +144,16 @@ TEXT = {
         "rel": "|完整 − 一阶| / |完整|",
         "cosine_help": "1 表示方向相同，0 表示互相垂直。",
         "diverged": (
-            "当 ε = {lr}、内层 {steps} 步时，内层训练发散了：meta-gradient 不是有限数值。"
+            "当 α = {lr}、内层 {steps} 步时，内层训练发散了：meta-gradient 不是有限数值。"
             "请选更小的学习率或更少的步数。"
         ),
         "zero_lr": (
-            "ε = 0 时没有内层更新，$\\hat\\theta = \\phi$，两种 meta-gradient 完全相同"
+            "α = 0 时没有内层更新，$\\hat\\theta = \\phi$，两种 meta-gradient 完全相同"
             "（余弦相似度为 1）。"
         ),
         "sweep_head": "近似得有多好？余弦相似度与内层学习率",
         "sweep_body": (
-            "二次微分项都乘上了 ε：ε 很小时两个方向几乎一致；ε 和内层步数变大，它们就分开了。"
+            "二次微分项都乘上了 α：α 很小时两个方向几乎一致；α 和内层步数变大，它们就分开了。"
             "曲线的缺口表示内层训练发散的设置。"
         ),
         "components_head": "1,761 个分量，逐一比较",
@@ -175,7 +176,7 @@ TEXT = {
 
 FIG_TEXT = {
     "cosine": {"title": "完整与一阶近似 meta-gradient 的余弦相似度 vs 内层学习率",
-               "x": "内层学习率 ε", "y": "余弦相似度", "steps": "内层 {s} 步",
+               "x": "内层学习率 α", "y": "余弦相似度", "steps": "内层 {s} 步",
                "current": "当前设置"},
     "components": {"title": "grad_φ L 的每个分量：完整 vs 一阶近似",
                    "x": "完整（二次微分）meta-gradient", "y": "一阶近似 meta-gradient",
@@ -194,8 +195,8 @@ def _fig_labels(name: str) -> dict[str, str]:
 
 
 def _phi(which: str, seed: int) -> Any:
-    if which == "maml":
-        value = _ui.sinusoid_checkpoints().get("maml")
+    if which == SECOND_ORDER:
+        value = _ui.sinusoid_checkpoints().get(SECOND_ORDER)
         if value is not None and not isinstance(value, BaseException):
             return value[1]
     return random_init(seed)
@@ -219,7 +220,7 @@ def _sweep(which: str, n_tasks: int, seed: int) -> dict[int, list[float]]:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _costs(which: str, n_tasks: int, seed: int, inner_lr: float, steps: int,
-           device: str) -> tuple[Any, Any]:
+           device: str) -> tuple[Any, ...]:
     phi = {k: v.to(device) for k, v in _phi(which, seed).items()}
     batch = _batch(n_tasks, seed).to(device)
     return tuple(meta_step_cost(phi, batch, inner_lr, steps, first_order, COST_REPEATS)
@@ -256,13 +257,13 @@ st.latex(r"\nabla_\phi l(\hat\theta) = \begin{bmatrix} \partial l(\hat\theta)/\p
          r"\frac{\partial l(\hat\theta)}{\partial \hat\theta_j}"
          r"\frac{\partial \hat\theta_j}{\partial \phi_i}")
 st.markdown(t["first_factor"])
-st.latex(r"\hat\theta_j = \phi_j - \varepsilon \frac{\partial l(\phi)}{\partial \phi_j}")
+st.latex(r"\hat\theta_j = \phi_j - \alpha \frac{\partial l(\phi)}{\partial \phi_j}")
 st.markdown(t["cases"])
 st.latex(r"i \neq j:\quad \frac{\partial \hat\theta_j}{\partial \phi_i} = "
-         r"-\varepsilon \frac{\partial^2 l(\phi)}{\partial \phi_i \partial \phi_j} \approx 0"
+         r"-\alpha \frac{\partial^2 l(\phi)}{\partial \phi_i \partial \phi_j} \approx 0"
          r"\qquad\qquad "
          r"i = j:\quad \frac{\partial \hat\theta_j}{\partial \phi_i} = "
-         r"1 - \varepsilon \frac{\partial^2 l(\phi)}{\partial \phi_i^2} \approx 1")
+         r"1 - \alpha \frac{\partial^2 l(\phi)}{\partial \phi_i^2} \approx 1")
 st.markdown(t["approx"])
 st.latex(r"\frac{\partial l(\hat\theta)}{\partial \phi_i} \approx "
          r"\frac{\partial l(\hat\theta)}{\partial \hat\theta_i}, \qquad "
@@ -271,11 +272,12 @@ st.markdown(t["approx_after"])
 
 st.header(t["measured"])
 st.markdown(t["measured_body"])
-checkpoint = _ui.sinusoid_checkpoints().get("maml")
+checkpoint = _ui.sinusoid_checkpoints().get(SECOND_ORDER)
 maml_ok = checkpoint is not None and not isinstance(checkpoint, BaseException)
 c1, c2, c3, c4, c5 = st.columns([2, 2, 1, 1, 1])
-which = c1.radio(t["phi"], ["maml", "random"] if maml_ok else ["random"], key="fo_phi",
-                 format_func=lambda v: t["phi_maml"] if v == "maml" else t["phi_random"])
+which = str(c1.radio(t["phi"], [SECOND_ORDER, "random"] if maml_ok else ["random"],
+                     key="fo_phi", format_func=lambda v: t["phi_maml"] if v == SECOND_ORDER
+                     else t["phi_random"]))
 if not maml_ok:
     c1.caption(t["maml_missing"].format(error=checkpoint))
 inner_lr = c2.select_slider(t["inner_lr"], INNER_LRS, value=0.01, key="fo_inner_lr")

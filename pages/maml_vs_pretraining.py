@@ -9,6 +9,7 @@ Reptile from the same start. All numbers come from ``mamlviz.landscape``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
@@ -32,7 +33,7 @@ TEXT = {
             "is **now**. **MAML** minimises Σₙ lⁿ(θ̂ⁿ), where θ̂ⁿ is what training on task n "
             "from φ gives: how good φ is **after training**, its **potential**."),
         "preset": "Task shapes",
-        "inner_lr": "inner learning rate ε",
+        "inner_lr": "inner learning rate α",
         "steps": "inner steps",
         "deep_at": "task 2's deep (global) minimum at",
         "local_depth": "depth of task 2's local minimum",
@@ -47,13 +48,13 @@ TEXT = {
                           "lower the local depth or raise the deep one.",
         "bad": "These settings do not make a landscape: ",
         "overshoot": (
-            "The inner learning rate ε is too large for these tasks: somewhere the inner "
+            "The inner learning rate α is too large for these tasks: somewhere the inner "
             "steps overshoot and fly off (on a quadratic of curvature c, gradient descent "
-            "diverges once ε·c > 2), so the MAML curve leaves the picture. Lower ε or the "
+            "diverges once α·c > 2), so the MAML curve leaves the picture. Lower α or the "
             "number of inner steps."),
         "explain": (
             "x axis: the model's parameter (one parameter); y axis: loss. Each arrow runs "
-            "from φ to θ̂ⁿ: where {steps} inner step(s) of size ε = {lr:g} take task n."),
+            "from φ to θ̂ⁿ: where {steps} inner step(s) of size α = {lr:g} take task n."),
         "stuck": (
             " Pre-training's φ sits where task 2 has a local minimum: training on task 2 "
             "stays stuck there."),
@@ -66,11 +67,11 @@ TEXT = {
         "same": (
             " With these settings both objectives have their minimum at the same φ "
             "(Σₙ lⁿ(φ) = {pre_now} now, {pre_after} after training): the inner steps are "
-            "too large for MAML to find anything better. Try a smaller ε."),
+            "too large for MAML to find anything better. Try a smaller α."),
         "not_better": (
             " With these settings MAML's φ is no better after training ({maml_after} "
             "against {pre_after}): the inner steps overshoot, or these tasks leave MAML "
-            "nothing to gain. Try a smaller ε."),
+            "nothing to gain. Try a smaller α."),
         "table_where": "φ found by",
         "table_phi": "φ",
         "table_now": "now: Σₙ lⁿ(φ)",
@@ -78,7 +79,7 @@ TEXT = {
         "once_title": "MAML updates once",
         "once": (
             "During meta-training MAML updates the parameters only **once**: "
-            "θ̂ = φ − ε∇l(φ). The lecture's reasons:\n"
+            "θ̂ = φ − α∇l(φ). The lecture's reasons:\n"
             "- **speed**: each meta-step trains on many tasks, and every extra inner step "
             "is another gradient (and another level of second derivatives);\n"
             "- **one step is the target**: φ is learned so that one step is enough;\n"
@@ -108,8 +109,8 @@ TEXT = {
         "run": "▶ run meta-training",
         "run_help": (
             "Every method starts at φ₀. Press **run meta-training** (or step) to compute "
-            "the four paths for the settings above, then ▶ play in the figure. Changing the "
-            "task shapes, ε or the inner steps asks for a new run."),
+            "every method's path for the settings above, then ▶ play in the figure. Changing the "
+            "task shapes, α or the inner steps asks for a new run."),
     },
     "zh": {
         "title": "MAML 与 Model Pre-training",
@@ -119,7 +120,7 @@ TEXT = {
             "loss，注重**现在的表现**。**MAML** 最小化 Σₙ lⁿ(θ̂ⁿ)，θ̂ⁿ 是从 φ 出发在 task n "
             "上训练以后得到的参数：注重**训练以后**的表现，也就是参数的**潜力**。"),
         "preset": "task 的形状",
-        "inner_lr": "内层学习率 ε",
+        "inner_lr": "内层学习率 α",
         "steps": "update 次数",
         "deep_at": "task 2 的 global minima 的位置",
         "local_depth": "task 2 的 local minima 的深度",
@@ -134,12 +135,12 @@ TEXT = {
                           "请调小 local minima 的深度，或调大 global minima 的深度。",
         "bad": "这组设定画不出 loss 曲线：",
         "overshoot": (
-            "内层学习率 ε 对这些 task 太大了：在某些地方更新会越走越远（曲率为 c 的二次"
-            "函数上，ε·c > 2 时 gradient descent 就会发散），MAML 的曲线超出了画面。"
-            "请调小 ε 或 update 次数。"),
+            "内层学习率 α 对这些 task 太大了：在某些地方更新会越走越远（曲率为 c 的二次"
+            "函数上，α·c > 2 时 gradient descent 就会发散），MAML 的曲线超出了画面。"
+            "请调小 α 或 update 次数。"),
         "explain": (
             "横轴是模型参数（简化为一个参数），纵轴是 loss。箭头从 φ 指向 θ̂ⁿ：在 task n 上"
-            "用学习率 ε = {lr:g} update {steps} 次以后到达的地方。"),
+            "用学习率 α = {lr:g} update {steps} 次以后到达的地方。"),
         "stuck": "预训练找到的 φ 处，task 2 有一个 local minima：在 task 2 上训练会卡在那里。",
         "worse_now": (
             "MAML 的 φ 现在的 loss 比较差（Σₙ lⁿ(φ) = {maml_now}，预训练 {pre_now}），"
@@ -149,10 +150,10 @@ TEXT = {
             "（{maml_after}，预训练 {pre_after}）都更好。"),
         "same": (
             "在这组设定下，两个目标的最低点在同一个 φ（现在 Σₙ lⁿ(φ) = {pre_now}，"
-            "训练以后 {pre_after}）：内层步长太大，MAML 找不到更好的 φ。试试小一点的 ε。"),
+            "训练以后 {pre_after}）：内层步长太大，MAML 找不到更好的 φ。试试小一点的 α。"),
         "not_better": (
             "在这组设定下，MAML 的 φ 训练以后并不更好（{maml_after}，预训练 {pre_after}）："
-            "内层更新冲过了头，或者这些 task 没有给 MAML 留下好处。试试小一点的 ε。"),
+            "内层更新冲过了头，或者这些 task 没有给 MAML 留下好处。试试小一点的 α。"),
         "table_where": "φ 的来源",
         "table_phi": "φ",
         "table_now": "现在：Σₙ lⁿ(φ)",
@@ -160,7 +161,7 @@ TEXT = {
         "once_title": "MAML 只更新一次",
         "once": (
             "在 MAML 中我们只 update 参数**一次**：训练阶段只做 one-step training，"
-            "θ̂ = φ − ε∇l(φ)。只更新一次是有些理由的：\n"
+            "θ̂ = φ − α∇l(φ)。只更新一次是有些理由的：\n"
             "- 为了**速度**：多次计算梯度更新参数是比较耗时的，而且 MAML 要 train 很多个 task；\n"
             "- 把**只更新一次作为目标**；\n"
             "- 在**测试**的时候，解 testing task 时多 update 几次结果可能就会更好；\n"
@@ -187,8 +188,8 @@ TEXT = {
         "source_traj": "动画背后的引擎代码：mamlviz.landscape.trajectory",
         "run": "▶ 运行 meta-training",
         "run_help": (
-            "所有方法都从 φ₀ 出发。按 **运行 meta-training**（或“下一步”）计算上面设定下四种方法"
-            "的路径，再按图里的 ▶ 播放。改变 task 的形状、ε 或 update 次数以后需要重新运行。"),
+            "所有方法都从 φ₀ 出发。按 **运行 meta-training**（或“下一步”）计算上面设定下每种方法"
+            "的路径，再按图里的 ▶ 播放。改变 task 的形状、α 或 update 次数以后需要重新运行。"),
     },
 }
 
@@ -220,13 +221,13 @@ st.title(t["title"])
 st.markdown(t["intro"])
 st.latex(r"L_{\text{pre}}(\phi)=\sum_{n=1}^{N} l^n(\phi)\qquad\qquad "
          r"L_{\text{MAML}}(\phi)=\sum_{n=1}^{N} l^n(\hat\theta^n),\quad "
-         r"\hat\theta^n=\phi-\epsilon\nabla_\phi l^n(\phi)")
+         r"\hat\theta^n=\phi-\alpha\nabla_\phi l^n(\phi)")
 
 # ----------------------------------------------------------------------------- controls
 
 c1, c2, c3 = st.columns([2, 1, 1])
-preset = c1.selectbox(t["preset"], [*ls.PRESETS_1D, "shape"], key="mvp_preset",
-                      format_func=lui.preset_names().get)
+preset = str(c1.selectbox(t["preset"], [*ls.PRESETS_1D, "shape"], key="mvp_preset",
+                      format_func=lui.preset_names().__getitem__))
 inner_lr = c2.slider(t["inner_lr"], 0.0, 3.0, float(ls.DEFAULT_INNER_LR.get(preset, 1.2)),
                      step=0.05, key=f"mvp_lr_{preset}")
 steps = c3.slider(t["steps"], 1, 10, 1, key="mvp_steps")
@@ -243,8 +244,8 @@ if preset == "shape":
 else:
     spec = ("preset", preset)
 a1, a2 = st.columns([2, 2])
-anchor = a1.radio(t["anchor"], ["maml", "pretrain", "phi"], horizontal=True, key="mvp_anchor",
-                  format_func=lambda a: t[f"anchor_{a}"])
+anchor = str(a1.radio(t["anchor"], [ls.AFTER, ls.NOW, "phi"], horizontal=True, key="mvp_anchor",
+                      format_func=lambda a: t[f"anchor_{a}"]))
 phi = (a2.slider(t["phi"], lui.LO_1D, lui.HI_1D, 1.0, step=0.05, key="mvp_phi")
        if anchor == "phi" else None)
 
@@ -279,7 +280,7 @@ st.caption(comparison(t, steps, float(inner_lr), [float(v) for v in now],
 st.markdown(_ui.markdown_table([
     {t["table_where"]: names[method], t["table_phi"]: lui.fmt(x),
      t["table_now"]: lui.fmt(float(n)), t["table_after"]: lui.fmt(float(a))}
-    for method, x, n, a in zip(("pretrain", "maml"), optima, now, after)]))
+    for method, x, n, a in zip((ls.NOW, ls.AFTER), optima, now, after)]))
 _ui.show_source(ls.landscape_1d, t["source"])
 
 st.subheader(t["once_title"])
@@ -309,7 +310,8 @@ def meta_training(spec: tuple, inner_lr: float, steps: int, data: ls.Landscape1D
         st.session_state["mvp_traj_for"] = landscape
 
     live = st.session_state.get("mvp_traj_for") == landscape
-    runs, after = [], {}
+    runs: list[ls.Trajectory] = []
+    after: dict[str, Any] = {}
     if live:
         try:
             runs, after = lui.trajectories_1d(spec, inner_lr, steps, float(phi0),

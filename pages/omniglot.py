@@ -28,25 +28,18 @@ from mamlviz.figures.omniglot import (
 from mamlviz.live import LiveRun, process_rss_bytes
 from mamlviz.live_omniglot import live_defaults, live_omniglot_config
 from mamlviz.newtask import omniglot_adapt, omniglot_evaluator, random_conv4_phi
-from pages import _classroom, _data, _ui
+from pages import _algorithms, _classroom, _data, _ui
 from pages._live_chart import live_chart
 
 _ui.through_the_router()
 
-ALGORITHMS = ("maml", "fomaml", "reptile", "pretrain")
+ALGORITHMS = _algorithms.names("omniglot")
 RUN_KEY = "omni_live_run"
 # Adaptation steps shown for one episode. MAML's paper adapts with 3 to 5 steps at test
 # time; Reptile's with 50 small Adam steps, most of whose gain comes in the first ten (its
 # model card scores 50). Each step of each model costs a gradient on the support set, and a
 # new episode adapts every model: 50 steps made a 20-way episode take seconds.
 MAX_STEPS = 10
-# MAML paper (Finn et al. 2017), Table 1, Omniglot accuracy in %: (n_way, k_shot) -> value.
-PAPER = {
-    "maml": {(5, 1): 98.7, (5, 5): 99.9, (20, 1): 95.8, (20, 5): 98.9},
-    "fomaml": {(5, 1): 98.3, (5, 5): 99.2, (20, 1): 89.4, (20, 5): 97.9},
-    # Reptile's paper (arXiv 1803.02999), Table 1, with transduction as MAML's batch norm.
-    "reptile": {(5, 1): 97.7, (5, 5): 99.5, (20, 1): 89.4, (20, 5): 97.1},
-}
 
 TEXT = {
     "en": {
@@ -291,7 +284,7 @@ def _split(data: Any, source: str) -> Any:
     from mamlviz.data.omniglot import OmniglotSplit
 
     if source == "random":
-        return data.split("maml")[1].with_rotations(False)
+        return data.split()[1].with_rotations(False)
     chars = [c for c in range(data.n_characters) if data.alphabet[c] == source]
     return OmniglotSplit(data, "test", "maml", torch.tensor(chars), False)
 
@@ -362,7 +355,7 @@ def _live_panel(t: dict[str, str], names: dict[str, str], n_way: int) -> None:
 
 
 t = _classroom.live_texts(TEXT)
-names = {a: t[a] for a in ALGORITHMS}
+names = _algorithms.labels(_ui.lang(), "omniglot")
 st.title(t["title"])
 st.markdown(t["intro"])
 
@@ -373,10 +366,10 @@ if isinstance(data, BaseException) or data is None:
     data = _data.missing(data, key="omni")  # the data once a download ends, else None
 if data is None:
     st.subheader(t["table_head"])
-    st.markdown(_ui.markdown_table([{t["model"]: f"{names[a]} {n}-way {k}-shot",
-                                     t["paper_col"]: v}
-                                    for a, table in PAPER.items()
-                                    for (n, k), v in table.items()]))
+    st.markdown(_ui.markdown_table([{t["model"]: f"{names[a.name]} {n}-way {k}-shot",
+                                     t["paper_col"]: f"{a.paper_accuracy(n, k):.1f}"}
+                                    for a in _algorithms.all_algorithms("omniglot")
+                                    for (n, k) in a.paper]))
     st.stop()
 
 counts = data.counts()
@@ -480,8 +473,8 @@ for tab, (key, result) in zip(tabs, results.items()):
                                 marks=marks, meta=f"{key}:predictions"),
                         f"omniglot-predictions-{key}", key=f"omni_pred_{key}",
                         cache_key=(env_source, episode_id, steps) if shared else None)
-paper = {k: PAPER[k][(n_way, k_shot)] for k in results if k in PAPER and (n_way, k_shot)
-         in PAPER[k]}
+paper = {k: v for k in results if k in ALGORITHMS
+         and (v := _algorithms.get(k).paper_accuracy(n_way, k_shot)) is not None}
 shared = not any(k.startswith("session:") for k in results)
 _ui.show_figure(lambda: accuracy_steps_figure({k: r["accuracy_by_step"]
                                               for k, r in results.items()},
@@ -493,12 +486,12 @@ _ui.show_figure(lambda: accuracy_steps_figure({k: r["accuracy_by_step"]
 st.subheader(t["table_head"])
 table = []
 for algorithm in ALGORITHMS:
-    value = PAPER.get(algorithm, {}).get((n_way, k_shot))
+    value = _algorithms.get(algorithm).paper_accuracy(n_way, k_shot)
     ours = results.get(algorithm)
-    accuracy, iterations = _reported(algorithm, n_way, k_shot)
+    accuracy, trained_for = _reported(algorithm, n_way, k_shot)
     table.append({t["model"]: names[algorithm],
                   t["paper_col"]: f"{value:.1f}" if value is not None else "—",
-                  t["ours_col"]: accuracy, t["iterations_col"]: iterations,
+                  t["ours_col"]: accuracy, t["iterations_col"]: trained_for,
                   t["episode_col"]: (f"{100 * ours['accuracy_by_step'][steps]:.0f}"
                                      if ours else "—")})
 st.markdown(_ui.markdown_table(table))
@@ -510,7 +503,7 @@ st.markdown(t["human_body"])
 options = list(range(n_way))
 with st.form("omni_human"):
     cols = st.columns(min(5, n_way))
-    answers = []
+    answers: list[Any] = []
     for i in range(n_way):
         answers.append(cols[i % len(cols)].selectbox(
             t["your_answer"].format(n=i + 1), options, key=f"omni_answer_{i}", index=None,
@@ -551,8 +544,8 @@ st.markdown(t["live_body"].format(device=_ui.device_name()))
 live_run: LiveRun | None = st.session_state.get(RUN_KEY)
 running = live_run is not None and live_run.alive
 l1, l2, l3, l4 = st.columns(4)
-chosen = l1.multiselect(t["algorithms"], ALGORITHMS, default=["maml"], format_func=names.get,
-                        key="omni_algorithms", disabled=running)
+chosen = l1.multiselect(t["algorithms"], ALGORITHMS, default=_algorithms.live_default("omniglot"),
+                        format_func=names.__getitem__, key="omni_algorithms", disabled=running)
 live_n = l2.select_slider(t["n_way"], [5, 20], value=5, key="omni_live_n", disabled=running)
 live_k = l2.select_slider(t["k_shot"], [1, 5], value=1, key="omni_live_k", disabled=running)
 live = live_defaults(live_n)  # mamlviz.live_omniglot: the settings fastest to 90% on a CPU
@@ -571,15 +564,17 @@ if c1.button(t["train"], type="primary", key="omni_train", disabled=running):
     if not chosen:
         st.warning(t["no_algorithm"])
     else:
+        own = {a: _algorithms.get(a).departures("omniglot", live_n) for a in chosen}
         try:
             configs = {a: live_omniglot_config(
                 a, n_way=live_n, k_shot=live_k,
                 meta_batch_size=meta_batch, iterations=iterations, seed=seed,
-                inner_lr=None if a == "reptile" else inner_lr,
-                meta_lr=None if a == "reptile" else meta_lr,
+                # An algorithm with its own Omniglot rates (Reptile's Adam) keeps them.
+                inner_lr=None if "inner_lr" in own[a] else inner_lr,
+                meta_lr=None if "meta_lr" in own[a] else meta_lr,
                 # A live run's weights reach this page without its optimiser's state, so
                 # its Reptile starts Adam afresh on every task (said in live_body).
-                inner_moments="fresh" if a == "reptile" else None,
+                inner_moments="fresh" if _algorithms.get(a).keeps_moments else None,
                 # The first curve point must not wait for a compile: on a GPU the unfused
                 # graph starts within a second ("auto" fuses runs of 10,000 or more).
                 implementation="graphed" if torch.cuda.is_available() else None)
@@ -587,7 +582,7 @@ if c1.button(t["train"], type="primary", key="omni_train", disabled=running):
         except MamlvizError as exc:
             st.error(t["bad_setting"].format(error=exc))
         else:
-            test_split = data.split("maml")[1]
+            test_split = data.split()[1]
             # At most MAX_STEPS steps, as the episode above: Reptile's 50 would make the
             # live scoring (every 10 meta-iterations) cost as much as the training itself.
             evaluators = {a: omniglot_evaluator(test_split, live_n, live_k, c.inner_lr,

@@ -30,7 +30,7 @@ TEXT = {
         "algorithm": "The algorithm (serial version, as in the lecture)",
         "compare": "Reptile, MAML and pre-training: what each adds to φ",
         "compare_note": (
-            "With k = 1 inner step, θ̃ − φ = −ε∇l(φ): Reptile **is** pre-training (with a "
+            "With k = 1 inner step, θ̃ − φ = −α∇l(φ): Reptile **is** pre-training (with a "
             "smaller step). With k ≥ 2 it picks up second-order information, like MAML, "
             "without computing any second derivative."),
         "one_d": "Reptile's own curve on the 1-D landscape",
@@ -38,22 +38,22 @@ TEXT = {
             "Each curve is a method's update direction at every φ. Where it crosses zero "
             "going down (a dot), φ settles. Pre-training's and MAML's dots are minima of "
             "their objectives; Reptile minimises no simple objective of its own, but its "
-            "curve says where it goes. Change k: at k = 1 Reptile's curve is ε times "
+            "curve says where it goes. Change k: at k = 1 Reptile's curve is α times "
             "pre-training's."),
         "jagged": (
             "**Why Reptile's curve is so jagged here: it is real, not a drawing artefact.** "
-            "Gradient descent with step ε = {lr:g} cannot settle at the bottom of a well that "
-            "curves more sharply than 2/ε = {limit:.2f} (each step jumps past the bottom by "
+            "Gradient descent with step α = {lr:g} cannot settle at the bottom of a well that "
+            "curves more sharply than 2/α = {limit:.2f} (each step jumps past the bottom by "
             "more than it started from), and these wells curve up to {c:.2f}. So the k = {k} "
             "inner steps bounce from wall to wall inside the wells, and where θ̃ lands after "
             "k bounces changes quickly, and back and forth, as φ moves: each extra step folds "
             "the map φ → θ̃ once more. (The curve is computed exactly on {n} points; at the "
-            "largest ε and k the bouncing turns chaotic and the curve has detail finer than "
-            "any grid.) Lower ε or k and it turns smooth; with k = 1 it is exactly ε times "
+            "largest α and k the bouncing turns chaotic and the curve has detail finer than "
+            "any grid.) Lower α or k and it turns smooth; with k = 1 it is exactly α times "
             "pre-training's smooth curve. Pre-training and MAML take at most one inner step "
             "here, so their curves stay smooth."),
         "preset": "Task shapes",
-        "inner_lr": "inner learning rate ε",
+        "inner_lr": "inner learning rate α",
         "reptile_k": "Reptile's inner steps k",
         "reptile_eps": "Reptile's step ε (outer)",
         "meta_lr": "meta learning rate η (other methods)",
@@ -94,12 +94,12 @@ TEXT = {
             "initialise φ\n"
             "for iteration = 1, 2, ...:\n"
             "    sample a task m\n"
-            "    θ̃ = φ;  repeat k times: θ̃ = θ̃ − ε_inner · ∇lᵐ(θ̃)      # several steps\n"
+            "    θ̃ = φ;  repeat k times: θ̃ = θ̃ − α · ∇lᵐ(θ̃)            # several steps\n"
             "    φ = φ + ε · (θ̃ − φ)                                    # move φ towards θ̃ᵐ\n"),
         "latex_pretrain": (r"\text{Pre-training: }\ \phi\leftarrow\phi-\eta\sum_m"
                            r"\nabla_\phi l^m(\phi)"),
         "latex_maml": (r"\text{MAML: }\ \phi\leftarrow\phi-\eta\sum_m\nabla_\phi l^m(\hat\theta^m),"
-                       r"\quad\hat\theta^m=\phi-\epsilon\nabla_\phi l^m(\phi)"),
+                       r"\quad\hat\theta^m=\phi-\alpha\nabla_\phi l^m(\phi)"),
         "latex_reptile": (r"\text{Reptile: }\ \phi\leftarrow\phi+\epsilon_{\text{outer}}\,"
                           r"(\tilde\theta^m-\phi),\quad\tilde\theta^m=\text{$k$ steps of "
                           r"gradient descent on }l^m\text{ from }\phi"),
@@ -116,25 +116,25 @@ TEXT = {
         "algorithm": "算法（逐个 task 的版本，和课上一样）",
         "compare": "Reptile、MAML 与预训练：各自加到 φ 上的量",
         "compare_note": (
-            "只走 k = 1 步时，θ̃ − φ = −ε∇l(φ)：Reptile **就是**预训练（步长更小）。"
+            "只走 k = 1 步时，θ̃ − φ = −α∇l(φ)：Reptile **就是**预训练（步长更小）。"
             "k ≥ 2 时它就能像 MAML 一样用到二次的信息，却不必计算任何二次微分。"),
         "one_d": "一维 loss 曲线上 Reptile 自己的曲线",
         "one_d_help": (
             "每条曲线是一种方法在每个 φ 上的更新方向。从正穿到负的零点（圆点）就是 φ 会停下"
             "的地方。预训练和 MAML 的零点是它们 loss 的极小值；Reptile 没有一个简单的 loss，"
             "但它的曲线告诉我们它会去哪里。调一下 k：k = 1 时 Reptile 的曲线正好是预训练的 "
-            "ε 倍。"),
+            "α 倍。"),
         "jagged": (
-            "**为什么 Reptile 的曲线这么锯齿：这是真的，不是画图的误差。** 步长 ε = {lr:g} 的 "
-            "gradient descent 停不进弯曲程度（二次微分）超过 2/ε = {limit:.2f} 的谷底：每一步"
+            "**为什么 Reptile 的曲线这么锯齿：这是真的，不是画图的误差。** 步长 α = {lr:g} 的 "
+            "gradient descent 停不进弯曲程度（二次微分）超过 2/α = {limit:.2f} 的谷底：每一步"
             "冲过谷底的距离比出发时离谷底还远。这里的谷最弯的地方达到 {c:.2f}，所以 k = {k} 步"
             "内层更新在谷里来回弹跳；φ 稍微一动，弹跳 k 次以后 θ̃ 落在哪里就变化得很快、忽前"
             "忽后：每多一步，φ → θ̃ 的映射就多折叠一次。（曲线是在 {n} 个点上精确算出来的；"
-            "ε 和 k 最大时弹跳变成混沌，曲线的细节比任何网格都细。）调小 ε 或 k，曲线就会变"
-            "平滑；k = 1 时它正好是预训练平滑曲线的 ε 倍。预训练和 MAML 在这里最多只走一步"
+            "α 和 k 最大时弹跳变成混沌，曲线的细节比任何网格都细。）调小 α 或 k，曲线就会变"
+            "平滑；k = 1 时它正好是预训练平滑曲线的 α 倍。预训练和 MAML 在这里最多只走一步"
             "内层更新，所以它们的曲线是平滑的。"),
         "preset": "task 的形状",
-        "inner_lr": "内层学习率 ε",
+        "inner_lr": "内层学习率 α",
         "reptile_k": "Reptile 的 update 次数 k",
         "reptile_eps": "Reptile 的外层步长 ε",
         "meta_lr": "meta 学习率 η（其他方法）",
@@ -172,11 +172,11 @@ TEXT = {
             "初始化 φ\n"
             "for iteration = 1, 2, ...:\n"
             "    抽一个 task m\n"
-            "    θ̃ = φ;  重复 k 次: θ̃ = θ̃ − ε_inner · ∇lᵐ(θ̃)        # 多走几步\n"
+            "    θ̃ = φ;  重复 k 次: θ̃ = θ̃ − α · ∇lᵐ(θ̃)              # 多走几步\n"
             "    φ = φ + ε · (θ̃ − φ)                                    # 把 φ 往 θ̃ᵐ 移动\n"),
         "latex_pretrain": r"\text{预训练：}\ \phi\leftarrow\phi-\eta\sum_m\nabla_\phi l^m(\phi)",
         "latex_maml": (r"\text{MAML：}\ \phi\leftarrow\phi-\eta\sum_m\nabla_\phi l^m(\hat\theta^m),"
-                       r"\quad\hat\theta^m=\phi-\epsilon\nabla_\phi l^m(\phi)"),
+                       r"\quad\hat\theta^m=\phi-\alpha\nabla_\phi l^m(\phi)"),
         "latex_reptile": (r"\text{Reptile：}\ \phi\leftarrow\phi+\epsilon_{\text{outer}}\,"
                           r"(\tilde\theta^m-\phi),\quad\tilde\theta^m=\text{从 }\phi"
                           r"\text{ 出发在 }l^m\text{ 上走 $k$ 步 gradient descent}"),
@@ -202,8 +202,8 @@ st.caption(t["compare_note"])
 
 st.subheader(t["one_d"])
 c = st.columns([2, 1, 1, 1])
-preset = c[0].selectbox(t["preset"], list(ls.PRESETS_1D), key="rp_preset",
-                        format_func=lui.preset_names().get)
+preset = str(c[0].selectbox(t["preset"], list(ls.PRESETS_1D), key="rp_preset",
+                        format_func=lui.preset_names().__getitem__))
 inner_lr = c[1].slider(t["inner_lr"], 0.05, 2.0, float(ls.DEFAULT_INNER_LR[preset]), step=0.05,
                        key=f"rp_lr_{preset}")
 k = c[2].slider(t["reptile_k"], 1, 10, 5, key="rp_k")
@@ -259,8 +259,8 @@ st.info(t["worse"])
 
 st.subheader(t["two_d"])
 q = st.columns([2, 1, 1, 1])
-preset_2d = q[0].selectbox(t["preset"], list(ls.PRESETS_2D), key="rp_preset_2d",
-                           format_func=lui.preset_names().get)
+preset_2d = str(q[0].selectbox(t["preset"], list(ls.PRESETS_2D), key="rp_preset_2d",
+                           format_func=lui.preset_names().__getitem__))
 x0 = q[1].slider(t["x0"], -3.0, 5.0, 3.0, step=0.1, key="rp_x0")
 y0 = q[2].slider(t["y0"], -3.0, 4.0, -2.0, step=0.1, key="rp_y0")
 lr_2d = q[3].slider(t["inner_lr"], 0.05, 2.0, 1.2, step=0.05, key="rp_lr_2d")

@@ -21,13 +21,13 @@ from mamlviz.errors import MamlvizError
 from mamlviz.figures.sinusoid import fits_figure, mse_steps_figure, training_figure
 from mamlviz.live import LiveRun, process_rss_bytes
 from mamlviz.tasks.sinusoid import SinusoidTask, support_from_points
-from pages import _classroom, _ui
+from pages import _algorithms, _classroom, _ui
 from pages import _sinusoid_models as models_on
 from pages._live_chart import live_chart
 
 _ui.through_the_router()
 
-ALGORITHMS = ("maml", "fomaml", "reptile", "pretrain")
+ALGORITHMS = _algorithms.names("sinusoid")
 RUN_KEY = "sin_live_run"
 
 TEXT = {
@@ -160,12 +160,10 @@ def _configs(t: dict[str, str], chosen: list[str], values: dict[str, Any]
     for algorithm in chosen:
         overrides = {k: values[k] for k in ("k_shot", "inner_lr", "meta_batch_size",
                                             "iterations", "seed")}
-        if algorithm == "reptile":
+        if _algorithms.interpolating([algorithm]):
             overrides.update(inner_steps=values["reptile_steps"], meta_lr=values["reptile_eps"])
         else:
             overrides.update(inner_steps=values["inner_steps"], meta_lr=values["meta_lr"])
-            if algorithm == "pretrain":
-                overrides["inner_steps"] = max(values["inner_steps"], 0)
         overrides["implementation"] = "traced"  # a second to trace, no C++ build before the curve
         configs[algorithm] = TrainConfig.for_algorithm(algorithm, **overrides)
     return configs
@@ -247,7 +245,7 @@ def _start_training(t: dict[str, str]) -> None:
         st.session_state["sin_message"] = ("warning", t["no_algorithm"])
         return
     values = {name: _setting(name) for name in SETTINGS}
-    if "reptile" not in chosen:  # Reptile's own settings are only shown when it is chosen
+    if not _algorithms.interpolating(chosen):  # Reptile's own settings: shown when chosen
         values["reptile_steps"], values["reptile_eps"] = (_default("reptile_steps"),
                                                          _default("reptile_eps"))
     values["iterations"], values["seed"] = int(values["iterations"]), int(values["seed"])
@@ -277,15 +275,15 @@ def _clear_training() -> None:
 
 
 t = _classroom.live_texts(TEXT)
-names = {a: t[a] for a in ALGORITHMS}
+names = _algorithms.labels(_ui.lang(), "sinusoid")
 st.title(t["title"])
 st.markdown(t["intro"])
 
 st.header(t["train_head"])
 run: LiveRun | None = st.session_state.get(RUN_KEY)
 running = run is not None and run.alive
-chosen = st.multiselect(t["algorithms"], ALGORITHMS, default=["maml", "pretrain"],
-                        format_func=names.get, key="sin_algorithms", disabled=running)
+chosen = st.multiselect(t["algorithms"], ALGORITHMS, default=_algorithms.contrasted(),
+                        format_func=names.__getitem__, key="sin_algorithms", disabled=running)
 
 c = st.columns(4)
 c[0].slider(t["k_shot"], 1, 40, _default("k_shot"), key=_key("k_shot"), disabled=running)
@@ -301,7 +299,7 @@ c[0].number_input(t["meta_lr"], 0.0, 100.0, _default("meta_lr"), step=0.001, for
 c[1].number_input(t["iterations"], 1, 70_000, _default("iterations"), step=500,
                   key=_key("iterations"), disabled=running)
 c[2].number_input(t["seed"], 0, 1_000_000, _default("seed"), key=_key("seed"), disabled=running)
-if "reptile" in chosen:
+if _algorithms.interpolating(chosen):
     c[3].slider(t["reptile_steps"], 1, 20, _default("reptile_steps"), key=_key("reptile_steps"),
                 disabled=running)
     c[3].number_input(t["reptile_eps"], 0.0, 10.0, _default("reptile_eps"), step=0.05,

@@ -5,6 +5,7 @@ Thin: widgets in, ``mamlviz.three_steps`` computes, ``mamlviz.figures.three_step
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import streamlit as st
@@ -19,13 +20,13 @@ from mamlviz.three_steps import (
     random_init,
     sinusoid_task_set,
 )
-from pages import _data, _ui
+from pages import _algorithms, _data, _ui
 
 _ui.through_the_router()
 
 N_QUERY = 10
 INNER_LRS = [0.001, 0.003, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5]
-CANDIDATES = ("random", "pretrain", "maml", "fomaml", "reptile")
+CANDIDATES = ("random", *_algorithms.names("sinusoid"))
 
 TEXT = {
     "en": {
@@ -74,23 +75,17 @@ TEXT = {
         "test_chars": "testing characters (a testing task)",
         "candidates_head": "Several candidate learning algorithms F",
         "candidates_body": (
-            "Every candidate runs the same update rule, k gradient steps of size ε on the "
+            "Every candidate runs the same update rule, k gradient steps of size α on the "
             "support set; only the initialisation φ differs. Each bar is one F; its coloured "
             "pieces are the per-task losses $l^n$ on the query sets, so the height of the bar "
             "is $L(F)$."
         ),
         "inner_steps": "k (inner gradient steps on the support set)",
-        "inner_lr": "ε (inner learning rate)",
+        "inner_lr": "α (inner learning rate)",
         "random": "random init",
-        "pretrain": "pre-trained init",
-        "maml": "meta-learned init (MAML)",
-        "fomaml": "meta-learned init (first-order MAML)",
-        "reptile": "meta-learned init (Reptile)",
+        "init_adapted": "meta-learned init ({name})",
+        "init_now": "{name} init",
         "short_random": "random",
-        "short_pretrain": "pre-<br>trained",
-        "short_maml": "MAML",
-        "short_fomaml": "first-order<br>MAML",
-        "short_reptile": "Reptile",
         "missing_checkpoint": "{name} is not shown: {error}",
         "step3": "Step 3: find the best learning algorithm F*",
         "step3_body": (
@@ -104,13 +99,13 @@ TEXT = {
         "best_train": "F\\* = argmin L(F) on the training tasks: **{name}** (L = {value:.3f}).",
         "best_test": "On the testing tasks: **{name}** has the smallest L(F) = {value:.3f}.",
         "diverged": (
-            "With ε = {lr} and k = {steps} the inner loop diverges for: {names}. Their losses "
+            "With α = {lr} and k = {steps} the inner loop diverges for: {names}. Their losses "
             "are not finite and are left out of the chart; choose a smaller learning rate or "
             "fewer steps."
         ),
         "none_finite": "Every candidate diverged: no finite L(F) to compare.",
         "worse": (
-            "With ε = {lr}, training on the support sets makes the query loss *larger* than "
+            "With α = {lr}, training on the support sets makes the query loss *larger* than "
             "before training for: {names}. The inner learning rate is too large."
         ),
         "fit_head": "Why: what each F learns from one task's support set",
@@ -164,22 +159,16 @@ TEXT = {
         "test_chars": "测试符号集（testing task）",
         "candidates_head": "几个候选的 learning algorithm F",
         "candidates_body": (
-            "每个候选用相同的更新方法：在 support set 上做 k 步、学习率为 ε 的梯度下降；只有初始化"
+            "每个候选用相同的更新方法：在 support set 上做 k 步、学习率为 α 的梯度下降；只有初始化"
             "参数 φ 不同。每根柱子是一个 F，其中每一段颜色是一个 task 在 query set 上的 loss "
             "$l^n$，所以柱子的高度就是 $L(F)$。"
         ),
         "inner_steps": "k（在 support set 上的梯度下降步数）",
-        "inner_lr": "ε（内层学习率）",
+        "inner_lr": "α（内层学习率）",
         "random": "随机初始化",
-        "pretrain": "预训练（Model Pre-training）的初始化",
-        "maml": "元学习的初始化（MAML）",
-        "fomaml": "元学习的初始化（一阶近似 MAML）",
-        "reptile": "元学习的初始化（Reptile）",
+        "init_adapted": "元学习的初始化（{name}）",
+        "init_now": "{name}的初始化",
         "short_random": "随机",
-        "short_pretrain": "预训练",
-        "short_maml": "MAML",
-        "short_fomaml": "一阶近似<br>MAML",
-        "short_reptile": "Reptile",
         "missing_checkpoint": "{name} 暂不显示：{error}",
         "step3": "第三步：找出最好的 learning algorithm F*",
         "step3_body": (
@@ -194,12 +183,12 @@ TEXT = {
                        "（L = {value:.3f}）。"),
         "best_test": "在 Testing Tasks 上，L(F) 最小的是：**{name}**（L = {value:.3f}）。",
         "diverged": (
-            "当 ε = {lr}、k = {steps} 时，以下候选的内层训练发散了：{names}。它们的 loss 不是"
+            "当 α = {lr}、k = {steps} 时，以下候选的内层训练发散了：{names}。它们的 loss 不是"
             "有限数值，图中不显示；请选更小的学习率或更少的步数。"
         ),
         "none_finite": "所有候选都发散了：没有有限的 L(F) 可以比较。",
         "worse": (
-            "当 ε = {lr} 时，以下候选在 support set 上训练以后，query set 的 loss 反而比训练前"
+            "当 α = {lr} 时，以下候选在 support set 上训练以后，query set 的 loss 反而比训练前"
             "更大：{names}。内层学习率太大了。"
         ),
         "fit_head": "为什么：每个 F 从一个任务的 support set 学到了什么",
@@ -210,7 +199,7 @@ TEXT = {
     },
 }
 
-FIG_TEXT = {
+FIG_TEXT: dict[str, dict[str, dict[str, str]]] = {
     "en": {
         "tasks": {},
         "goodness": {},
@@ -243,6 +232,17 @@ def _fig_labels(name: str) -> dict[str, str]:
 def _task_sets(n_tasks: int, k_shot: int, seed: int) -> tuple[Any, Any]:
     return (sinusoid_task_set(n_tasks, k_shot, N_QUERY, seed),
             sinusoid_task_set(n_tasks, k_shot, N_QUERY, seed, testing=True))
+
+
+def _candidate_name(t: Mapping[str, str], key: str, short: bool = False) -> str:
+    """A candidate's name: random, or the initialisation an algorithm learns (meta-learned
+    for those that adapt in training); short names break before the last word."""
+    if key == "random":
+        return t["short_random"] if short else t["random"]
+    label = _algorithms.labels(_ui.lang())[key]
+    if short:
+        return "<br>".join(label.rsplit(" ", 1))
+    return t["init_adapted" if _algorithms.get(key).adapts else "init_now"].format(name=label)
 
 
 def _candidates(seed: int) -> tuple[dict[str, Any], dict[str, BaseException]]:
@@ -281,7 +281,7 @@ def _fits(n_tasks: int, k_shot: int, seed: int, inner_lr: float, steps: int, n: 
 def _omniglot() -> Any:
     """Omniglot's MAML split (the data found once per server by pages/_data.py), or the error."""
     data = _data.omniglot()
-    return data if isinstance(data, BaseException) else data.split("maml")
+    return data if isinstance(data, BaseException) else data.split()
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -303,7 +303,7 @@ st.markdown(t["intro"])
 
 st.header(t["step1"])
 st.markdown(t["step1_body"])
-st.latex(r"\hat\theta^n = \phi - \varepsilon \nabla_\phi l^n_{\mathrm{support}}(\phi)"
+st.latex(r"\hat\theta^n = \phi - \alpha \nabla_\phi l^n_{\mathrm{support}}(\phi)"
          r"\quad(\text{k steps})")
 
 st.header(t["step2"])
@@ -348,17 +348,17 @@ if not isinstance(splits, BaseException):
 st.header(t["candidates_head"])
 st.markdown(t["candidates_body"])
 candidates, missing = _candidates(seed)
-for key, exc in missing.items():
-    st.caption(t["missing_checkpoint"].format(name=t[key], error=exc))
+for key, error in missing.items():
+    st.caption(t["missing_checkpoint"].format(name=_candidate_name(t, key), error=error))
 s1, s2 = st.columns(2)
 steps = s1.slider(t["inner_steps"], 0, 10, 1, key="ts_steps")
 inner_lr = s2.select_slider(t["inner_lr"], INNER_LRS, value=0.01, key="ts_inner_lr")
 keys = tuple(candidates)
 score_key = (n_tasks, k_shot, seed, inner_lr, steps, keys)
 scores_train, scores_test = _scores(*score_key)
-names = {k: t[k] for k in keys}
+names = {k: _candidate_name(t, k) for k in keys}
 # The bars' tick labels: short enough to stay horizontal under half-width charts.
-short_names = {k: t[f"short_{k}"] for k in keys}
+short_names = {k: _candidate_name(t, k, short=True) for k in keys}
 
 diverged = [names[k] for k in keys
             if not (scores_train[k].finite and scores_test[k].finite)]

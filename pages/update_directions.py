@@ -28,7 +28,7 @@ TEXT = {
         "title": "Real implementation: where each method moves φ",
         "intro": (
             "How MAML really runs, one task m per meta-step: from φ, **one** update on task m "
-            "gives θ̂ᵐ = φ − ε∇lᵐ(φ) (dashed). Then compute the gradient of lᵐ **at θ̂ᵐ**: "
+            "gives θ̂ᵐ = φ − α∇lᵐ(φ) (dashed). Then compute the gradient of lᵐ **at θ̂ᵐ**: "
             "a second update step (dotted). φ moves in the direction of that second step "
             "(first-order MAML exactly so; MAML after a correction by second derivatives), "
             "with its own learning rate, so the length differs. **Pre-training** moves φ "
@@ -37,7 +37,7 @@ TEXT = {
         "preset": "Tasks",
         "x": "φ₁",
         "y": "φ₂",
-        "inner_lr": "inner learning rate ε",
+        "inner_lr": "inner learning rate α",
         "steps": "inner steps (MAML)",
         "reptile_k": "Reptile's inner steps k",
         "to_scale": "draw the arrows to scale (otherwise: same length, directions only)",
@@ -61,7 +61,7 @@ TEXT = {
         "title": "MAML 的实际实现：每种方法把 φ 往哪里更新",
         "intro": (
             "MAML 实际上是怎么运行的（每次拿一个 task m）：从 φ 出发，在 task m 上 update "
-            "**一次**得到 θ̂ᵐ = φ − ε∇lᵐ(φ)（虚线）。再计算 θ̂ᵐ 对它的 loss function 的偏微分，"
+            "**一次**得到 θ̂ᵐ = φ − α∇lᵐ(φ)（虚线）。再计算 θ̂ᵐ 对它的 loss function 的偏微分，"
             "也就是**第二次**更新参数（点线）。φ 的更新方向就和第二次更新参数的方向相同"
             "（一阶近似 MAML 完全相同；MAML 还要乘上二次微分的修正），大小可能不一样，"
             "毕竟它们的 learning rate 不一样。**预训练**的参数更新完全和每个 task 在 φ 上的 "
@@ -70,7 +70,7 @@ TEXT = {
         "preset": "task",
         "x": "φ₁",
         "y": "φ₂",
-        "inner_lr": "内层学习率 ε",
+        "inner_lr": "内层学习率 α",
         "steps": "update 次数（MAML）",
         "reptile_k": "Reptile 的 update 次数 k",
         "to_scale": "按真实长度画箭头（否则：同样长度，只比较方向）",
@@ -95,8 +95,8 @@ st.title(t["title"])
 st.markdown(t["intro"])
 
 c1, c2, c3 = st.columns([2, 1, 1])
-preset = c1.selectbox(t["preset"], list(ls.PRESETS_2D), key="ud_preset",
-                      format_func=lui.preset_names().get)
+preset = str(c1.selectbox(t["preset"], list(ls.PRESETS_2D), key="ud_preset",
+                      format_func=lui.preset_names().__getitem__))
 x0, y0 = ls.DEFAULT_PHI_2D[preset]
 phi_x = c2.slider(t["x"], -3.0, 5.0, float(x0), step=0.05, key=f"ud_x_{preset}")
 phi_y = c3.slider(t["y"], -3.0, 4.0, float(y0), step=0.05, key=f"ud_y_{preset}")
@@ -156,7 +156,7 @@ st.markdown(_ui.markdown_table([
     for a in ls.METHODS]))
 
 st.markdown(f"**{t['formulas']}**")
-st.latex(r"\hat\theta^m=\phi-\epsilon\nabla_\phi l^m(\phi)")
+st.latex(r"\hat\theta^m=\phi-\alpha\nabla_\phi l^m(\phi)")
 st.latex(r"\text{pre-training: }-\sum_m\nabla_\phi l^m(\phi)\qquad"
          r"\text{MAML: }-\sum_m\nabla_\phi l^m(\hat\theta^m)")
 st.latex(r"\text{first-order MAML: }-\sum_m\nabla_{\hat\theta}l^m(\hat\theta^m)\qquad"

@@ -14,6 +14,7 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
+from mamlviz.algorithms import names
 from mamlviz.errors import MamlvizError
 from mamlviz.runs import load_sinusoid
 from mamlviz.three_steps import compare, random_init, sinusoid_task_set
@@ -80,7 +81,7 @@ def test_three_steps_sliders_redraw() -> None:
 
 def _engine_candidates(seed: int) -> dict:
     found = {"random": random_init(seed)}
-    for key in ("pretrain", "maml", "fomaml", "reptile"):
+    for key in names("sinusoid"):  # the chapter shows them in the registry's order
         try:
             found[key] = load_sinusoid(ROOT / "assets" / "checkpoints" / f"sinusoid_{key}.pt")[1]
         except MamlvizError:

@@ -8,17 +8,22 @@ re-training: python assets/checkpoints/model_card.py
 from __future__ import annotations
 
 import json
+import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
 HERE = Path(__file__).parent
-ALGORITHMS = ("maml", "fomaml", "reptile", "pretrain")
-# Omniglot 1-shot accuracy in percent: MAML paper (arXiv 1703.03400), Table 1; Reptile
-# paper (arXiv 1803.02999), Table 1, with transduction (batch norm as MAML's).
-PAPER = {("maml", 5): "98.7 ± 0.4", ("maml", 20): "95.8 ± 0.3",
-         ("fomaml", 5): "98.3 ± 0.5", ("fomaml", 20): "89.4 ± 0.5",
-         ("reptile", 5): "97.68 ± 0.04", ("reptile", 20): "89.43 ± 0.14"}
+sys.path.insert(0, str(HERE.parents[1]))  # this tree's mamlviz, not an installed one
+
+from mamlviz.algorithms import all_algorithms  # noqa: E402
+from mamlviz.algorithms.maml import ALGORITHM as MAML  # noqa: E402
+from mamlviz.algorithms.reptile import ALGORITHM as REPTILE  # noqa: E402
+
+ALGORITHMS = tuple(a.name for a in all_algorithms())
+# Omniglot 1-shot accuracy in percent, each algorithm's paper (``Algorithm.paper``).
+PAPER = {(a.name, ways): a.paper[(ways, 1)] for a in all_algorithms() for ways in (5, 20)
+         if (ways, 1) in a.paper}
 
 
 def _read(name: str) -> dict | None:
@@ -70,7 +75,7 @@ def reptile_runs() -> str:
     (which names only the last run's device)."""
     runs = []
     for ways in (5, 20):
-        train = _read(f"omniglot_reptile_{ways}w1s.train.json")
+        train = _read(f"omniglot_{REPTILE.name}_{ways}w1s.train.json")
         if train:
             runs.append(f"{ways}-way: {train['step']:,} meta-iterations in "
                         f"{train['elapsed_s'] / 60:.0f} min in all, "
@@ -95,7 +100,7 @@ def maml_goal() -> str:
     goals = {5: 98.0, 20: 95.0}
     lines = []
     for algorithm, ways, name, train, result in omniglot_files("train", "eval"):
-        if algorithm != "maml" or ways not in goals:
+        if algorithm != MAML.name or ways not in goals:
             continue
         goal = goals[ways]
         own = f"with {result['steps']} test steps (its setting)"
@@ -114,16 +119,16 @@ def reptile_verdict() -> str:
     """Each Reptile model against its paper: within the two 95% intervals, or below."""
     parts = []
     for ways, paper_steps in ((5, 100_000), (20, 200_000)):
-        train = _read(f"omniglot_reptile_{ways}w1s.train.json")
-        result = _read(f"omniglot_reptile_{ways}w1s.eval.json")
+        train = _read(f"omniglot_{REPTILE.name}_{ways}w1s.train.json")
+        result = _read(f"omniglot_{REPTILE.name}_{ways}w1s.eval.json")
         if not train or not result:
             continue
         ours, ours_ci = 100 * result["accuracy"], 100 * result["ci95"]
-        paper, paper_ci = (float(x) for x in PAPER[("reptile", ways)].split(" ± "))
+        paper, paper_ci = (float(x) for x in PAPER[(REPTILE.name, ways)].split(" ± "))
         verdict = ("matches" if abs(ours - paper) <= ours_ci + paper_ci
                    else f"is {paper - ours:.1f} points below")
         parts.append(f"the {ways}-way model {verdict} its paper ({ours:.1f} ± {ours_ci:.1f} % "
-                     f"against {PAPER[('reptile', ways)]}) after "
+                     f"against {PAPER[(REPTILE.name, ways)]}) after "
                      f"{100 * train['step'] / paper_steps:.3g}% of its paper's meta-iterations")
     return "; ".join(parts) or "no Reptile model yet"
 
@@ -132,7 +137,7 @@ def reptile_steps() -> str:
     """Reptile's accuracy after 10 and after all of its test steps, from its eval JSON."""
     parts = []
     for ways in (5, 20):
-        result = _read(f"omniglot_reptile_{ways}w1s.eval.json")
+        result = _read(f"omniglot_{REPTILE.name}_{ways}w1s.eval.json")
         if result and len(result["accuracy_by_step"]) > 10:
             by_step = result["accuracy_by_step"]
             parts.append(f"{ways}-way {100 * by_step[10]:.1f}% after 10 steps and "
@@ -210,7 +215,7 @@ MAML model, trained with inner steps of 0.1 for 14,691 meta-iterations (three ru
 880 s), scored 91.4 ± 0.3 %, and 93.1 ± 0.3 % after 7,000 more with the meta learning
 rate annealed to zero in the same session, beside the new run.
 
-Reptile: its own paper's setup (`REPTILE_OMNIGLOT` in `mamlviz/config.py`: 10 training
+Reptile: its own paper's setup (`OMNIGLOT` in `mamlviz/algorithms/reptile.py`: 10 training
 drawings per class in mini-batches of 10 at 5-way and 20 at 20-way, 5 or 10 Adam steps
 of 0.001 or 0.0005 with beta1 = 0 whose second moments are kept from task to task, as
 its code keeps one Adam for the whole run, meta-batch 5, epsilon annealed linearly from

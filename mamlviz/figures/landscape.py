@@ -16,22 +16,22 @@ import plotly.graph_objects as go
 
 from mamlviz.figures import place_legend
 
-from ..landscape import METHODS, Landscape1D, Landscape2D, Trajectory
+from ..algorithms import all_algorithms
+from ..landscape import AFTER, METHODS, NOW, Landscape1D, Landscape2D, Trajectory
 from .contours import contour_levels, contour_lines
 from .sinusoid import GRID, LIGHT
 
 FONT_SIZE = 16
 TASK_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b")
-METHOD_COLORS = {"pretrain": "#7f7f7f", "maml": "#ff7f0e", "fomaml": "#17becf",
-                 "reptile": "#e377c2"}
+METHOD_COLORS = {a.name: a.colour for a in all_algorithms()}
 
 LABELS_1D: dict[str, str] = {
     "title": "Pre-training versus MAML on two tasks",
     "x": "parameter phi",
     "y": "loss",
     "task": "task {n}: l^{n}(phi)",
-    "pretrain": "pre-training objective: sum_n l^n(phi)",
-    "maml": "MAML objective: sum_n l^n(theta_hat^n)",
+    NOW: "pre-training objective: sum_n l^n(phi)",
+    AFTER: "MAML objective: sum_n l^n(theta_hat^n)",
     "pretrain optimum": "pretrain optimum",
     "MAML optimum": "MAML optimum",
     "phi": "phi",
@@ -46,10 +46,7 @@ LABELS_2D: dict[str, str] = {
     "phi": "phi",
     "theta_hat": "theta_hat^n (one inner step)",
     "inner step": "inner step",
-    "pretrain": "pre-training",
-    "maml": "MAML",
-    "fomaml": "first-order MAML",
-    "reptile": "Reptile",
+    **{a.name: a.label_in("en") for a in all_algorithms()},
     "norm": "length",
 }
 
@@ -60,8 +57,8 @@ LABELS_TRAJECTORY: dict[str, str] = {
     "step": "meta-step",
     "play": "play",
     "diverged": "diverged",
-    "pretrain objective": LABELS_1D["pretrain"],
-    "maml objective": LABELS_1D["maml"],
+    f"{NOW} objective": LABELS_1D[NOW],
+    f"{AFTER} objective": LABELS_1D[AFTER],
     **{m: LABELS_2D[m] for m in METHODS},
 }
 
@@ -113,16 +110,16 @@ def landscape_1d_figure(data: Landscape1D, labels: Mapping[str, str] | None = No
         fig.add_trace(go.Scatter(x=data.grid, y=losses, mode="lines", name=_task_name(lab, i),
                                  meta=f"task {i + 1}",
                                  line={"color": TASK_COLORS[i % len(TASK_COLORS)], "width": 2}))
-    fig.add_trace(go.Scatter(x=data.grid, y=data.pretrain, mode="lines", name=lab["pretrain"],
-                             meta="pretrain", line={"color": METHOD_COLORS["pretrain"],
+    fig.add_trace(go.Scatter(x=data.grid, y=data.pretrain, mode="lines", name=lab[NOW],
+                             meta=NOW, line={"color": METHOD_COLORS[NOW],
                                                     "width": 3, "dash": "dash"}))
-    fig.add_trace(go.Scatter(x=data.grid, y=data.maml, mode="lines", name=lab["maml"],
-                             meta="maml", line={"color": METHOD_COLORS["maml"], "width": 3}))
+    fig.add_trace(go.Scatter(x=data.grid, y=data.maml, mode="lines", name=lab[AFTER],
+                             meta=AFTER, line={"color": METHOD_COLORS[AFTER], "width": 3}))
     for key, x, curve, symbol in (
         ("pretrain optimum", data.pretrain_optimum, data.pretrain, "diamond"),
         ("MAML optimum", data.maml_optimum, data.maml, "star"),
     ):
-        color = METHOD_COLORS["pretrain" if key.startswith("pretrain") else "maml"]
+        color = METHOD_COLORS[NOW if key.startswith(NOW) else AFTER]
         fig.add_trace(go.Scatter(x=[x], y=[float(np.interp(x, data.grid, curve))], mode="markers",
                                  name=lab[key], meta=key,
                                  marker={"symbol": symbol, "size": 16, "color": color,
@@ -214,10 +211,11 @@ def trajectories_1d_figure(data: Landscape1D, trajectories: Sequence[Trajectory]
     lab = _labels(LABELS_TRAJECTORY, labels)
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=data.grid, y=data.pretrain, mode="lines",
-                             name=lab["pretrain objective"], meta="pretrain objective",
-                             line={"color": METHOD_COLORS["pretrain"], "dash": "dash"}))
-    fig.add_trace(go.Scatter(x=data.grid, y=data.maml, mode="lines", name=lab["maml objective"],
-                             meta="maml objective", line={"color": METHOD_COLORS["maml"]}))
+                             name=lab[f"{NOW} objective"], meta=f"{NOW} objective",
+                             line={"color": METHOD_COLORS[NOW], "dash": "dash"}))
+    fig.add_trace(go.Scatter(x=data.grid, y=data.maml, mode="lines",
+                             name=lab[f"{AFTER} objective"], meta=f"{AFTER} objective",
+                             line={"color": METHOD_COLORS[AFTER]}))
     top = float(np.nanmax(np.concatenate([data.pretrain, data.maml])))
     rows = {t.method: -0.08 * top * (i + 1) for i, t in enumerate(trajectories)}
     n_frames = max((len(t.phis) for t in trajectories), default=1)

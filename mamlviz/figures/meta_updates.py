@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from ..algorithms import get
 from ..landscape import METHODS, Landscape2D, Trajectory
 from .contours import contour_levels, contour_lines
 from .landscape import LABELS_2D, METHOD_COLORS, TASK_COLORS, _layout, _plane
@@ -99,8 +100,8 @@ def direction_field_figure(grid: np.ndarray, field: Mapping[str, np.ndarray],
         y = np.asarray(field[method], float).reshape(-1)
         fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=lab[method], meta=method,
                                  line={"color": METHOD_COLORS[method],
-                                       "width": 4 if method == "reptile" else 2,
-                                       "dash": "dash" if method == "pretrain" else "solid"}))
+                                       "width": get(method).line_width,
+                                       "dash": get(method).dash}))
         crossing = np.flatnonzero((y[:-1] > 0) & (y[1:] <= 0))
         if crossing.size:
             xs = [x[i] + (x[i + 1] - x[i]) * y[i] / (y[i] - y[i + 1]) for i in crossing]

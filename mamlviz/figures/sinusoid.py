@@ -15,10 +15,10 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from mamlviz.algorithms import all_algorithms
 from mamlviz.figures import LEGEND_BELOW
 
-COLORS = {"maml": "#ff7f0e", "fomaml": "#17becf", "reptile": "#e377c2", "pretrain": "#8c564b",
-          "random": "#7f7f7f"}
+COLORS = {**{a.name: a.colour for a in all_algorithms()}, "random": "#7f7f7f"}
 STEP_DASH = {0: "dot", 1: "dash", 10: "solid"}
 MAX_POINTS = 600
 # plotly_white by hand: naming a template deep-copies it, 60% of a streamed frame's cost.

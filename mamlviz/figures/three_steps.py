@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
 
+from mamlviz.algorithms import all_algorithms
 from mamlviz.figures import LEGEND_BELOW
 from mamlviz.figures.png import add_picture
 
@@ -24,8 +25,7 @@ FONT_SIZE = 15
 FIT_Y_LIMIT = 6.0  # amplitudes are at most 5: the fit figure's y axis never goes past ±6
 TASK_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
                "#bcbd22", "#17becf", "#ff7f0e", "#393b79", "#637939")
-CANDIDATE_COLORS = {"random": "#7f7f7f", "pretrain": "#8c564b", "maml": "#ff7f0e",
-                    "fomaml": "#17becf", "reptile": "#e377c2"}
+CANDIDATE_COLORS = {"random": "#7f7f7f", **{a.name: a.colour for a in all_algorithms()}}
 
 LABELS_TASKS: dict[str, str] = {
     "title": "Training tasks and testing tasks: y = a sin(x + b)",
@@ -120,7 +120,7 @@ def goodness_figure(scores: Mapping[str, Goodness], names: Mapping[str, str] | N
                     short_names: Mapping[str, str] | None = None) -> go.Figure:
     """One stacked bar per candidate F: its per-task losses l^n add up to L(F).
 
-    ``scores`` maps a candidate's key ("random", "pretrain", "maml", ...) to its
+    ``scores`` maps a candidate's key ("random" or an algorithm's name) to its
     Goodness; ``names`` gives each key's display name (the bars' x values and
     their hover text), ``short_names`` the tick labels under the bars (default:
     the display names): they stay horizontal, so keep them short, ``<br>``
