@@ -18,7 +18,7 @@ started on 127.0.0.1 and N students use it at once. Two drivers:
   first frame with the chart redrawn (``tests/browser/streamlit_load.py``); honest
   up to N = 5 here, where the browsers take most of the CPU.
 
-Each session opens the home page, moves the "inner learning rate ε" slider of
+Each session opens the home page, moves the "inner learning rate α" slider of
 "MAML versus pre-training" ``--moves`` times (one step right each time), then on
 the sinusoid page sets ``--iterations`` meta-iterations, presses Train, moves the
 new task's amplitude slider while its run is in line or training, and waits for

@@ -290,7 +290,7 @@ def run_states(rows: list[list[str]]) -> list[str]:
 # ----------------------------------------------------------------------------- a classroom
 
 LANDSCAPE_PAGE = "maml_vs_pretraining"
-LANDSCAPE_SLIDER = "inner learning rate ε"
+LANDSCAPE_SLIDER = "inner learning rate α"
 AMPLITUDE_SLIDER = "amplitude a (training: 0.1 to 5)"
 ITERATIONS_INPUT = "meta-iterations"
 
