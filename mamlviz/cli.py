@@ -4,6 +4,7 @@
     mamlviz eval sinusoid --checkpoint FILE [--tasks T] [--shots K] [--steps S] [--json]
     mamlviz train omniglot --algorithm A --ways N --shots K ... --out FILE
     mamlviz eval omniglot --checkpoint FILE [--tasks 600] [--ways N --shots K] [--steps S]
+        [--protocol {maml,lake}] [--episodes {random,within-alphabet}]
     mamlviz data omniglot [--source PATH]
     mamlviz bench [--quick] [--json]
 
@@ -130,6 +131,13 @@ def _parser() -> argparse.ArgumentParser:
     eo.add_argument("--split", choices=("test", "train"), default="test",
                     help="characters the episodes come from: the testing ones (default) or "
                          "those meta-training saw (under- or over-fitting?)")
+    eo.add_argument("--protocol", choices=("maml", "lake"),
+                    help="the split the episodes come from (default: the model's own); lake: "
+                         "the 20 evaluation alphabets")
+    eo.add_argument("--episodes", choices=("random", "within-alphabet"), default="random",
+                    help="random: N characters from anywhere in the split; within-alphabet: "
+                         "N characters of one evaluation alphabet, support and query by "
+                         "different drawers (Lake et al. 2015; implies --protocol lake)")
     eo.add_argument("--json", action="store_true")
 
     data = sub.add_parser("data", help="fetch or import, verify and preprocess a data set")
@@ -224,7 +232,7 @@ def _eval(args: argparse.Namespace) -> dict[str, Any]:
     extra: dict[str, Any] = {}
     if args.problem == "omniglot":
         extra = {"omniglot": args.omniglot, "n_way": args.n_way, "split": args.split,
-                 "n_query": args.n_query}
+                 "n_query": args.n_query, "protocol": args.protocol, "episodes": args.episodes}
     result = evaluate_checkpoint(args.checkpoint, problem=args.problem, tasks=args.tasks,
                                  k_shot=args.k_shot, steps=args.steps, seed=args.seed,
                                  inner_lr=args.inner_lr, device=args.device, **extra)
@@ -237,6 +245,13 @@ def _eval(args: argparse.Namespace) -> dict[str, Any]:
         values = result["accuracy_by_step" if "accuracy_by_step" in result else "mse_by_step"]
         for s, (m, c) in enumerate(zip(values, result["ci95_by_step"])):
             print(f"  after {s:2d} steps: {name} {m:.4f} +/- {c:.4f}")
+        if "characters_seen_in_training" in result:
+            print(f"  {result['episodes']} episodes, {result['protocol']} split: "
+                  f"{result['characters_seen_in_training']} of their {result['characters']} "
+                  f"characters were meta-training characters of this model")
+        if "training_split" in result:
+            check = result["training_split"]
+            print(f"  training split: {check['status']} ({check['detail']})")
     return result
 
 
