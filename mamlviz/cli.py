@@ -3,6 +3,7 @@
     mamlviz train sinusoid --algorithm {maml,fomaml,reptile,pretrain} ... --out FILE
     mamlviz eval sinusoid --checkpoint FILE [--tasks T] [--shots K] [--steps S] [--json]
     mamlviz train omniglot --algorithm A --ways N --shots K ... --out FILE
+    mamlviz train omniglot --preset hw15 [--algorithm A] [options that override it] --out FILE
     mamlviz eval omniglot --checkpoint FILE [--tasks 600] [--ways N --shots K] [--steps S]
         [--protocol {maml,lake}] [--episodes {random,within-alphabet}]
     mamlviz data omniglot [--source PATH]
@@ -23,7 +24,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .algorithms import ALGORITHMS
-from .config import IMPLEMENTATIONS, INNER_MOMENTS
+from .config import IMPLEMENTATIONS, INNER_MOMENTS, PRESETS
 from .errors import ConfigError, MamlvizError
 
 
@@ -67,8 +68,12 @@ def _parser() -> argparse.ArgumentParser:
     ts.add_argument("--json", action="store_true")
 
     to = train_sub.add_parser("omniglot", help="N-way K-shot Omniglot classification")
-    to.add_argument("--algorithm", required=True, choices=ALGORITHMS)
-    to.add_argument("--ways", type=int, dest="n_way", default=5)
+    to.add_argument("--algorithm", choices=ALGORITHMS,
+                    help="required unless --preset names one")
+    to.add_argument("--preset", choices=tuple(PRESETS),
+                    help="start from a named setup (hw15: ML2022 Spring HW15's MAML); the "
+                         "options given here override its values")
+    to.add_argument("--ways", type=int, dest="n_way", help="N classes per task (default 5)")
     to.add_argument("--shots", type=int, dest="k_shot")
     to.add_argument("--queries", type=int, dest="n_query", help="query images per class")
     to.add_argument("--iterations", type=int)
@@ -177,6 +182,18 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
                         inner_optimizer=args.inner_optimizer, inner_batch=args.inner_batch,
                         test_inner_batch=args.test_inner_batch,
                         inner_moments=args.inner_moments, meta_lr_final=args.meta_lr_final)
+    preset = getattr(args, "preset", None)
+    if preset is not None:
+        from .config import preset_settings
+
+        # The preset's values first; every option given on the command line wins.
+        chosen = preset_settings(preset)
+        settings = {**chosen, **{k: v for k, v in settings.items() if v is not None}}
+        args.algorithm = args.algorithm or settings.pop("algorithm", None)
+        settings.pop("algorithm", None)
+    if args.algorithm is None:
+        raise ConfigError("algorithm", "choose one with --algorithm (or a --preset that "
+                          "names one)")
     config = TrainConfig.for_algorithm(args.algorithm, **settings)
     resume = None
     if args.resume:
@@ -194,7 +211,10 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
                         f"{record.it_per_s:.1f} it/s")
     progress.close()
     assert last is not None
-    summary = {**last.as_dict(json_safe=True), "checkpoint": args.out}
+    summary = {**last.as_dict(json_safe=True), "checkpoint": args.out,
+               "settings": config.to_dict()}
+    if preset is not None:
+        summary["preset"] = preset
     if last.status == "diverged":
         print(f"diverged at step {last.step}: the loss became NaN or infinite; try a smaller "
               f"learning rate. The last finite weights were saved to {args.out}", file=sys.stderr)
