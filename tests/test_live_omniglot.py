@@ -6,9 +6,10 @@ import math
 
 import pytest
 
-from mamlviz.config import REPTILE_OMNIGLOT
+from mamlviz import algorithms
 from mamlviz.live_omniglot import (
     LIVE_OMNIGLOT,
+    live_algorithms,
     live_defaults,
     live_omniglot_config,
     live_omniglot_trainer,
@@ -33,11 +34,26 @@ def test_an_override_wins_and_none_keeps_the_default() -> None:
     assert live_defaults(7) == LIVE_OMNIGLOT[5]
 
 
-def test_reptile_keeps_its_papers_settings() -> None:
-    config = live_omniglot_config("reptile")
-    for key, value in REPTILE_OMNIGLOT[5].items():
+OWN_SETTINGS = [a.name for a in algorithms.all_algorithms("omniglot")
+                if a.departures("omniglot")]
+
+
+@pytest.mark.parametrize("name", OWN_SETTINGS)
+def test_an_algorithm_with_its_own_omniglot_settings_keeps_them(name: str) -> None:
+    config = live_omniglot_config(name)
+    for key, value in algorithms.get(name).departures("omniglot", 5).items():
         assert getattr(config, key) == value
     assert config.implementation == "auto"
+    assert name not in live_algorithms()
+
+
+def test_the_live_defaults_serve_the_query_set_gradient_learners() -> None:
+    live = live_algorithms()
+    assert live, "no registered algorithm takes the live defaults"
+    for name in live:
+        spec = algorithms.get(name)
+        assert spec.adapts and spec.outer_rule == "gradient"
+        assert live_omniglot_config(name).inner_lr == LIVE_OMNIGLOT[5]["inner_lr"]
 
 
 def test_a_live_trainer_takes_steps_on_real_omniglot(omniglot) -> None:
