@@ -3,7 +3,9 @@
     mamlviz train sinusoid --algorithm A ... --out FILE     (A: see ``mamlviz algorithms``)
     mamlviz eval sinusoid --checkpoint FILE [--tasks T] [--shots K] [--steps S] [--json]
     mamlviz train omniglot --algorithm A --ways N --shots K ... --out FILE
+    mamlviz train omniglot --preset hw15 [--algorithm A] [options that override it] --out FILE
     mamlviz eval omniglot --checkpoint FILE [--tasks 600] [--ways N --shots K] [--steps S]
+        [--protocol {maml,lake}] [--episodes {random,within-alphabet}]
     mamlviz data omniglot [--source PATH]
     mamlviz bench [--quick] [--json]
     mamlviz figures --out DIR [--lang en|zh] [--presentation] [--format png|svg|pdf]
@@ -29,7 +31,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import algorithms
-from .config import IMPLEMENTATIONS, INNER_MOMENTS
+from .config import IMPLEMENTATIONS, INNER_MOMENTS, PRESETS
 from .errors import ConfigError, MamlvizError
 
 EXIT_DONE, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -82,8 +84,12 @@ def _parser() -> argparse.ArgumentParser:
     ts.add_argument("--json", action="store_true")
 
     to = train_sub.add_parser("omniglot", help="N-way K-shot Omniglot classification")
-    to.add_argument("--algorithm", required=True, choices=algorithms.names("omniglot"))
-    to.add_argument("--ways", type=int, dest="n_way", default=5)
+    to.add_argument("--algorithm", choices=algorithms.names("omniglot"),
+                    help="required unless --preset names one")
+    to.add_argument("--preset", choices=tuple(PRESETS),
+                    help="start from a named setup (hw15: ML2022 Spring HW15's MAML); the "
+                         "options given here override its values")
+    to.add_argument("--ways", type=int, dest="n_way", help="N classes per task (default 5)")
     to.add_argument("--shots", type=int, dest="k_shot")
     to.add_argument("--queries", type=int, dest="n_query", help="query images per class")
     to.add_argument("--iterations", type=int)
@@ -146,6 +152,13 @@ def _parser() -> argparse.ArgumentParser:
     eo.add_argument("--split", choices=("test", "train"), default="test",
                     help="characters the episodes come from: the testing ones (default) or "
                          "those meta-training saw (under- or over-fitting?)")
+    eo.add_argument("--protocol", choices=("maml", "lake"),
+                    help="the split the episodes come from (default: the model's own); lake: "
+                         "the 20 evaluation alphabets")
+    eo.add_argument("--episodes", choices=("random", "within-alphabet"), default="random",
+                    help="random: N characters from anywhere in the split; within-alphabet: "
+                         "N characters of one evaluation alphabet, support and query by "
+                         "different drawers (Lake et al. 2015; implies --protocol lake)")
     eo.add_argument("--json", action="store_true")
 
     data = sub.add_parser("data", help="fetch or import, verify and preprocess a data set")
@@ -203,6 +216,18 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
                         inner_optimizer=args.inner_optimizer, inner_batch=args.inner_batch,
                         test_inner_batch=args.test_inner_batch,
                         inner_moments=args.inner_moments, meta_lr_final=args.meta_lr_final)
+    preset = getattr(args, "preset", None)
+    if preset is not None:
+        from .config import preset_settings
+
+        # The preset's values first; every option given on the command line wins.
+        chosen = preset_settings(preset)
+        settings = {**chosen, **{k: v for k, v in settings.items() if v is not None}}
+        args.algorithm = args.algorithm or settings.pop("algorithm", None)
+        settings.pop("algorithm", None)
+    if args.algorithm is None:
+        raise ConfigError("algorithm", "choose one with --algorithm (or a --preset that "
+                          "names one)")
     config = TrainConfig.for_algorithm(args.algorithm, **settings)
     resume = None
     if args.resume:
@@ -218,7 +243,10 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
                         f"{record.it_per_s:.1f} it/s")
     progress.close()
     assert last is not None
-    summary = {**last.as_dict(json_safe=True), "checkpoint": args.out}
+    summary = {**last.as_dict(json_safe=True), "checkpoint": args.out,
+               "settings": config.to_dict()}
+    if preset is not None:
+        summary["preset"] = preset
     if last.status == "diverged":
         print(f"diverged at step {last.step}: the loss became NaN or infinite; try a smaller "
               f"learning rate. The last finite weights were saved to {args.out}", file=sys.stderr)
@@ -256,7 +284,7 @@ def _eval(args: argparse.Namespace) -> dict[str, Any]:
     extra: dict[str, Any] = {}
     if args.problem == "omniglot":
         extra = {"omniglot": args.omniglot, "n_way": args.n_way, "split": args.split,
-                 "n_query": args.n_query}
+                 "n_query": args.n_query, "protocol": args.protocol, "episodes": args.episodes}
     result = evaluate_checkpoint(args.checkpoint, problem=args.problem, tasks=args.tasks,
                                  k_shot=args.k_shot, steps=args.steps, seed=args.seed,
                                  inner_lr=args.inner_lr, device=args.device, **extra)
@@ -269,6 +297,13 @@ def _eval(args: argparse.Namespace) -> dict[str, Any]:
         values = result["accuracy_by_step" if "accuracy_by_step" in result else "mse_by_step"]
         for s, (m, c) in enumerate(zip(values, result["ci95_by_step"])):
             print(f"  after {s:2d} steps: {name} {m:.4f} +/- {c:.4f}")
+        if "characters_seen_in_training" in result:
+            print(f"  {result['episodes']} episodes, {result['protocol']} split: "
+                  f"{result['characters_seen_in_training']} of their {result['characters']} "
+                  f"characters were meta-training characters of this model")
+        if "training_split" in result:
+            check = result["training_split"]
+            print(f"  training split: {check['status']} ({check['detail']})")
     return result
 
 

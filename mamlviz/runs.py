@@ -17,16 +17,19 @@ from typing import Any
 import torch
 
 from . import checkpoint as ckpt
+from . import training_split
 from .config import EVAL_EXAMPLE_LIMIT, MAX_INNER_STEPS, TrainConfig
 from .device import describe, pick_device
 from .errors import ConfigError
 from .evaluate import adaptation_curves, summarise
 from .inner import Params, check_inner, kept_moments
 from .models.mlp import init_params
-from .problems import problem_from_config
+from .problems import OmniglotProblem, problem_from_config
+from .tasks import WithinAlphabetTasks
 from .train import Record, Trainer
 
 SINUSOID_EVAL_QUERY_POINTS = 100
+EPISODES = ("random", "within-alphabet")
 EVAL_SEED = 2024  # held-out tasks come from a stream the training seed never uses
 MAX_EVAL_TASKS = 100_000
 
@@ -68,6 +71,9 @@ def train_to_checkpoint(config: TrainConfig, out: str | os.PathLike[str],
             metrics["final_record"] = last.as_dict(json_safe=True)
         if trainer.notes:
             metrics["notes"] = trainer.notes
+        stored_split = _split_record(trainer.problem)
+        if stored_split is not None:  # so contamination can be checked from the file alone
+            metrics[training_split.KEY] = stored_split
         ckpt.save(out, ckpt.Checkpoint(phi=trainer.phi, config=config.to_dict(),
                                        metrics=metrics, problem=config.problem,
                                        opt_state=trainer.opt_state))
@@ -84,6 +90,12 @@ def train_to_checkpoint(config: TrainConfig, out: str | os.PathLike[str],
             save(failure=exc)
         raise
     save()
+
+
+def _split_record(problem: Any) -> dict[str, Any] | None:
+    """The meta-training split of an Omniglot problem (None for sinusoids: every task new)."""
+    split = getattr(getattr(problem, "tasks", None), "split", None)
+    return training_split.split_record(split) if split is not None else None
 
 
 def load_checkpoint(path: str | os.PathLike[str], problem: str | None = None
@@ -156,7 +168,8 @@ def evaluate_phi(config: TrainConfig, phi: Params, tasks: int = 100, k_shot: int
                  steps: int | None = None, seed: int = EVAL_SEED, inner_lr: float | None = None,
                  device: str | None = None, omniglot: Any = None,
                  n_way: int | None = None, moments: Params | None = None,
-                 split: str = "test", n_query: int | None = None) -> dict[str, Any]:
+                 split: str = "test", n_query: int | None = None, protocol: str | None = None,
+                 episodes: str = "random") -> dict[str, Any]:
     """Adapt ``phi`` on ``tasks`` held-out tasks and score it after 0..``steps`` steps.
 
     ``moments``: the inner Adam's moments a run kept (``Trainer.inner_moments``); every
@@ -175,6 +188,21 @@ def evaluate_phi(config: TrainConfig, phi: Params, tasks: int = 100, k_shot: int
     if split == "train" and config.problem != "omniglot":
         raise ConfigError("split", "only Omniglot has training characters to score on; "
                           "every sinusoid task is new")
+    if episodes not in EPISODES:
+        raise ConfigError("episodes", f"unknown episodes {episodes!r} (use "
+                          f"{' or '.join(map(repr, EPISODES))})")
+    if config.problem != "omniglot" and (protocol is not None or episodes != "random"):
+        raise ConfigError("protocol" if protocol is not None else "episodes",
+                          "only Omniglot has protocols and within-alphabet episodes")
+    if episodes == "within-alphabet":
+        if protocol not in (None, "lake"):
+            raise ConfigError("protocol", "within-alphabet episodes come from Lake's 20 "
+                              "evaluation alphabets: use the lake protocol")
+        if split != "test":
+            raise ConfigError("split", "within-alphabet episodes come from the evaluation "
+                              "alphabets, the lake protocol's testing split")
+        protocol = "lake"
+    trained_protocol = config.protocol
     steps = config.steps_at_test if steps is None else steps
     lr = config.inner_lr if inner_lr is None else inner_lr
     check_evaluation(tasks, steps, lr, seed)
@@ -185,6 +213,8 @@ def evaluate_phi(config: TrainConfig, phi: Params, tasks: int = 100, k_shot: int
         changes["n_query"] = SINUSOID_EVAL_QUERY_POINTS
     elif n_query is not None:
         changes["n_query"] = n_query
+    if protocol is not None:
+        changes["protocol"] = protocol
     if n_way is not None and n_way != config.n_way:
         raise ConfigError("ways", f"this model was trained for {config.n_way}-way tasks "
                           f"(its output layer has {config.n_way} classes), not {n_way}-way")
@@ -200,7 +230,15 @@ def evaluate_phi(config: TrainConfig, phi: Params, tasks: int = 100, k_shot: int
     # Held-out tasks come from a CPU generator, so the same command scores the same
     # tasks on every device (a CUDA generator draws a different stream).
     generator = torch.Generator("cpu").manual_seed(seed)
-    sample = problem.sample(tasks, generator)
+    drawn = None
+    if isinstance(problem, OmniglotProblem):
+        if episodes == "within-alphabet":
+            problem.tasks = WithinAlphabetTasks(problem.tasks.split, config.n_way)
+        drawn = problem.tasks.episodes(tasks, problem.k_shot, problem.n_query,
+                                       generator=generator)
+        sample = drawn.batch
+    else:
+        sample = problem.sample(tasks, generator)
     if config.test_inner_batch is not None:  # mini-batches that mix the classes
         sample = sample.shuffled_support(generator)
     curves = adaptation_curves(model, problem.loss_fn, {k: v.to(dev) for k, v in phi.items()},
@@ -223,15 +261,41 @@ def evaluate_phi(config: TrainConfig, phi: Params, tasks: int = 100, k_shot: int
         result.update({"accuracy_by_step": summary["by_step"], "ways": config.n_way,
                        "accuracy": summary["by_step"][-1],
                        "ci95": summary["ci95_by_step"][-1], "protocol": config.protocol,
-                       "split": split, "queries": config.n_query})
+                       "split": split, "queries": config.n_query, "episodes": episodes,
+                       "trained_protocol": trained_protocol})
+        if drawn is not None:
+            result.update(_seen_in_training(drawn, trained_protocol))
     else:
         result["mse_by_step"] = summary["by_step"]
     return result
 
 
+def _seen_in_training(drawn: Any, trained_protocol: str) -> dict[str, int]:
+    """How many of the episodes' characters the model's meta-training split held."""
+    data = drawn.split.data
+    seen = data.split(trained_protocol)[0].characters.cpu()
+    used = drawn.info.classes.cpu().unique()
+    return {"characters": int(used.numel()),
+            "characters_seen_in_training": int(torch.isin(used, seen).sum())}
+
+
 def evaluate_checkpoint(path: str | os.PathLike[str], problem: str | None = None,
                         **kwargs: Any) -> dict[str, Any]:
-    config, phi, moments = load_learner(path, problem=problem)
-    result = evaluate_phi(config, phi, moments=moments, **kwargs)
+    config, checkpoint = load_checkpoint(path, problem)
+    moments = kept_moments(checkpoint.opt_state) if config.inner_moments == "kept" else None
+    result = evaluate_phi(config, checkpoint.phi, moments=moments, **kwargs)
     result["checkpoint"] = str(Path(path))
+    if config.problem == "omniglot":
+        result["training_split"] = check_checkpoint_split(checkpoint, kwargs.get("omniglot"))
     return result
+
+
+def check_checkpoint_split(checkpoint: ckpt.Checkpoint, omniglot: Any = None
+                           ) -> dict[str, Any]:
+    """``training_split.check_split`` on an Omniglot checkpoint, with the data loaded
+    (``omniglot``: loaded data or a source, as for training) to check the digest."""
+    from .data import OmniglotData, load_omniglot
+
+    data = omniglot if isinstance(omniglot, OmniglotData) else load_omniglot(
+        omniglot, progress=False)
+    return training_split.check_split(checkpoint.config, checkpoint.metrics, data).as_dict()

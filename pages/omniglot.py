@@ -19,6 +19,7 @@ from typing import Any
 import streamlit as st
 import torch
 
+from mamlviz.config import PRESET_REFERENCES, PRESETS, preset_settings
 from mamlviz.errors import MamlvizError
 from mamlviz.figures.omniglot import (
     accuracy_steps_figure,
@@ -136,6 +137,22 @@ TEXT = {
         "step_col": "steps", "acc_col": "testing accuracy (%)",
         "diverged": ("{name} diverged at step {step}: its loss became infinite. The curve so far "
                      "is kept; lower the learning rates."),
+        "preset": "preset",
+        "preset_custom": "my own settings",
+        "preset_hw15": "HW15 (ML2022 Spring homework 15)",
+        "hw15_note": (
+            "HW15's settings: 5-way 1-shot, one query per class, inner steps of 0.4 on the "
+            "mean cross-entropy, Adam 0.001, meta-batch 32, one inner step in training, 3 "
+            "when validating (the accuracy curve here), 10 at test time, the 30 background "
+            "alphabets for training. Its 0.4 and the MAML paper's 0.4 are different steps: "
+            "the homework's loss is the mean over the 5 support images, as ours; the paper's "
+            "code sums them (divided by K = 1), 5 times the mean, so the paper's 0.4 is "
+            "2.0 here and the homework's 0.4 is the paper's 0.08."
+        ),
+        "reference": "HW15 {name} (homework's own test set, not ours)",
+        "inner_lr_help": ("A step on the mean cross-entropy over the N×K support images. The "
+                          "MAML paper's α steps on their sum divided by K, N times the mean: "
+                          "its α is this rate ÷ N (its 0.4 at 5-way is 2.0 here)."),
     },
     "zh": {
         "title": "Omniglot 实战",
@@ -220,6 +237,20 @@ TEXT = {
         "idle": "按“训练”在 Omniglot 上元训练；曲线会实时显示在这里。",
         "step_col": "步数", "acc_col": "测试正确率 (%)",
         "diverged": "{name} 在第 {step} 步发散：损失变成无穷大。已保留之前的曲线；请降低学习率。",
+        "preset": "预设",
+        "preset_custom": "自己的设置",
+        "preset_hw15": "HW15（ML2022 春季作业 15）",
+        "hw15_note": (
+            "HW15 的设置：5-way 1-shot，每类 1 张查询图，内层在平均交叉熵上以 0.4 为步长，"
+            "Adam 0.001，元批量 32，训练时内层 1 步、验证时 3 步（这里的正确率曲线）、测试时 "
+            "10 步，用 30 种 background 文字训练。它的 0.4 和 MAML 论文的 0.4 是不同的步长："
+            "作业的损失是 5 张支持集图像的平均，和我们一样；论文代码把它们相加（再除以 K = 1），"
+            "是平均的 5 倍，所以论文的 0.4 在这里是 2.0，作业的 0.4 相当于论文的 0.08。"
+        ),
+        "reference": "HW15 {name}（作业自己的测试集，不是我们的）",
+        "inner_lr_help": ("在 N×K 张支持集图像的平均交叉熵上走的步长。MAML 论文的 α "
+                          "走在它们的和除以 K 上，是平均的 N 倍：论文的 α 等于这里的步长 ÷ N"
+                          "（它 5-way 的 0.4 在这里是 2.0）。"),
     },
 }
 
@@ -325,6 +356,21 @@ def _random_adapt(env_source: str | None, n_way: int, k_shot: int, seed: int,
                           ep["support_y"], ep["query_x"], ep["query_y"])
 
 
+def _apply_preset() -> None:
+    """A preset chosen: its values go into the live-training widgets (still editable)."""
+    name = st.session_state.get("omni_live_preset", "custom")
+    if name not in PRESETS:
+        return
+    chosen = preset_settings(name)
+    if "algorithm" in chosen:
+        st.session_state["omni_algorithms"] = [chosen["algorithm"]]
+    st.session_state["omni_live_n"] = chosen["n_way"]
+    st.session_state["omni_live_k"] = chosen["k_shot"]
+    st.session_state["omni_live_batch"] = chosen["meta_batch_size"]
+    st.session_state[f"omni_live_lr_{chosen['n_way']}"] = chosen["inner_lr"]
+    st.session_state["omni_live_meta_lr"] = chosen["meta_lr"]
+
+
 def _live_panel(t: dict[str, str], names: dict[str, str], n_way: int) -> None:
     run: LiveRun | None = st.session_state.get(RUN_KEY)
     if run is None:
@@ -332,8 +378,12 @@ def _live_panel(t: dict[str, str], names: dict[str, str], n_way: int) -> None:
         return
     snap = run.snapshot()
     _classroom.queue_status(snap, "omni")
+    preset = st.session_state.get("omni_live_run_preset")
+    references = {t["reference"].format(name=k): v
+                  for k, v in PRESET_REFERENCES.get(preset or "", {}).items()}
     live_chart(lambda: live_training_figure(snap.records, snap.evals, names, n_way,
-                                            labels=_fig_labels("live")),
+                                            labels=_fig_labels("live"),
+                                            references=references),
                key="omni_live_chart", height=440, version=snap.version)
     st.caption(t["loss_note"])
     c1, c2, c3 = st.columns(3)
@@ -543,6 +593,11 @@ st.header(t["live_head"])
 st.markdown(t["live_body"].format(device=_ui.device_name()))
 live_run: LiveRun | None = st.session_state.get(RUN_KEY)
 running = live_run is not None and live_run.alive
+preset = st.selectbox(t["preset"], ["custom", *PRESETS], key="omni_live_preset",
+                      format_func=lambda p: t[f"preset_{p}"], on_change=_apply_preset,
+                      disabled=running)
+if preset in PRESETS:
+    st.caption(t[f"{preset}_note"])
 l1, l2, l3, l4 = st.columns(4)
 chosen = l1.multiselect(t["algorithms"], ALGORITHMS, default=_algorithms.live_default("omniglot"),
                         format_func=names.__getitem__, key="omni_algorithms", disabled=running)
@@ -554,7 +609,8 @@ meta_batch = l3.slider(t["meta_batch"], 1, 32, live["meta_batch_size"], key="omn
 iterations = int(l3.number_input(t["iterations"], 1, 60_000, live["iterations"], step=50,
                                  key="omni_live_iters", disabled=running))
 inner_lr = l4.number_input(t["inner_lr"], 0.0, 100.0, live["inner_lr"], step=0.05,
-                           key=f"omni_live_lr_{live_n}", disabled=running)
+                           key=f"omni_live_lr_{live_n}", disabled=running,
+                           help=t["inner_lr_help"])
 meta_lr = l4.number_input(t["meta_lr"], 0.0, 100.0, live["meta_lr"], step=0.001, format="%.4f",
                           key="omni_live_meta_lr", disabled=running)
 _classroom.capacity_note()
@@ -565,9 +621,15 @@ if c1.button(t["train"], type="primary", key="omni_train", disabled=running):
         st.warning(t["no_algorithm"])
     else:
         own = {a: _algorithms.get(a).departures("omniglot", live_n) for a in chosen}
+        # A preset's settings that have no widget (queries, steps, protocol); an algorithm
+        # with its own Omniglot inner loop (Reptile's) takes only the preset's split.
+        extra = {k: v for k, v in (preset_settings(str(preset)) if preset in PRESETS else {}).items()
+                 if k in ("n_query", "inner_steps", "test_inner_steps", "val_inner_steps",
+                          "protocol")}
         try:
             configs = {a: live_omniglot_config(
                 a, n_way=live_n, k_shot=live_k,
+                **{k: v for k, v in extra.items() if not own[a] or k == "protocol"},
                 meta_batch_size=meta_batch, iterations=iterations, seed=seed,
                 # An algorithm with its own Omniglot rates (Reptile's Adam) keeps them.
                 inner_lr=None if "inner_lr" in own[a] else inner_lr,
@@ -582,11 +644,11 @@ if c1.button(t["train"], type="primary", key="omni_train", disabled=running):
         except MamlvizError as exc:
             st.error(t["bad_setting"].format(error=exc))
         else:
-            test_split = data.split()[1]
+            test_split = data.split(next(iter(configs.values())).protocol)[1]
             # At most MAX_STEPS steps, as the episode above: Reptile's 50 would make the
             # live scoring (every 10 meta-iterations) cost as much as the training itself.
             evaluators = {a: omniglot_evaluator(test_split, live_n, live_k, c.inner_lr,
-                                                min(c.steps_at_test, MAX_STEPS),
+                                                min(c.steps_in_validation, MAX_STEPS),
                                                 optimizer=c.inner_optimizer,
                                                 batch_size=c.test_inner_batch)
                           for a, c in configs.items()}
@@ -601,6 +663,7 @@ if c1.button(t["train"], type="primary", key="omni_train", disabled=running):
                                                 evaluator=evaluator,
                                                 evaluate_every=10).start()
             st.session_state["omni_was_running"] = True
+            st.session_state["omni_live_run_preset"] = preset
             running = True
             st.rerun()
 if c2.button(t["stop"], key="omni_stop", disabled=not _classroom.stoppable(live_run)):

@@ -41,6 +41,7 @@ LABELS_LIVE: dict[str, str] = {
     "before": "{name}: loss before adaptation",
     "acc": "{name}: accuracy on testing tasks",
     "chance": "chance",
+    "reference": "{name}: {value:.1f}%",
 }
 
 
@@ -132,8 +133,14 @@ def accuracy_steps_figure(curves: Mapping[str, Sequence[float]], names: Mapping[
 def live_training_figure(records: Mapping[str, Sequence[Any]],
                          evals: Mapping[str, Sequence[Any]], names: Mapping[str, str],
                          n_way: int, labels: Mapping[str, str] = LABELS_LIVE,
-                         window: int = 10) -> go.Figure:
-    """Two panels: the meta-batch query loss (smoothed) and testing accuracy as it streams."""
+                         window: int = 10,
+                         references: Mapping[str, float] | None = None) -> go.Figure:
+    """Two panels: the meta-batch query loss (smoothed) and testing accuracy as it streams.
+
+    ``references`` (name -> accuracy in 0..1) are drawn across the accuracy panel as
+    dashed lines labelled by ``labels["reference"]``: another's numbers (a homework's pass
+    lines), which the caller names as such.
+    """
     lab = {**LABELS_LIVE, **labels}
     fig = make_subplots(rows=1, cols=2, subplot_titles=[lab["loss"], lab["accuracy"]])
     for i, (key, recs) in enumerate(records.items()):
@@ -149,6 +156,11 @@ def live_training_figure(records: Mapping[str, Sequence[Any]],
                                  meta=f"{key}:accuracy"), row=1, col=2)
     fig.add_hline(y=100 / n_way, line={"color": "#7f7f7f", "dash": "dot"},
                   annotation_text=lab["chance"], row=1, col=2)
+    for name, value in (references or {}).items():
+        fig.add_hline(y=100 * value, line={"color": "#9467bd", "dash": "dash", "width": 1},
+                      annotation_text=lab["reference"].format(name=name, value=100 * value),
+                      annotation_position="top left", annotation_font={"size": 10},
+                      name=f"reference:{name}", row=1, col=2, exclude_empty_subplots=False)
     fig.update_yaxes(range=[0, 102], row=1, col=2)
     # Without a template nothing makes room for the axis titles: they sat on the tick
     # labels, the more so with presentation mode's larger fonts.

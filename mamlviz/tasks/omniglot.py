@@ -110,8 +110,7 @@ class OmniglotTasks:
             raise ConfigError("n_query", f"k_shot + n_query must be at most {N_DRAWERS} (each "
                               f"character has {N_DRAWERS} drawings), got {k_shot} + {n_query}")
         split, n_way, shots = self.split, self.n_way, k_shot + n_query
-        images = split.data.images
-        device = images.device
+        device = split.data.images.device
         rng_device = generator.device if generator is not None else device
 
         # N distinct classes per task: the N largest of i.i.d. uniform keys, in random order.
@@ -124,25 +123,109 @@ class OmniglotTasks:
         n_chars = split.n_characters
         character = split.characters[classes % n_chars]  # [T, N]
         rotation = classes // n_chars  # all 0 without rotations
-        x = images[character.unsqueeze(-1), drawers]  # [T, N, K+Q, 28, 28] uint8
-        if split.rotations:
-            index = _rotation_index(device)[rotation]  # [T, N, 784]
-            flat = x.reshape(n_tasks, n_way, shots, IMAGE_SIZE * IMAGE_SIZE)
-            x = flat.gather(-1, index.unsqueeze(2).expand_as(flat)).view_as(x)
+        return _assemble(split, character, rotation, drawers, k_shot)
 
-        def part(lo: int, hi: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor,
-                                              torch.Tensor, torch.Tensor]:
-            m = hi - lo
-            imgs = x[:, :, lo:hi].reshape(n_tasks, n_way * m, 1, IMAGE_SIZE, IMAGE_SIZE)
-            labels = torch.arange(n_way, device=device).repeat_interleave(m).expand(n_tasks, -1)
 
-            def per_image(t: torch.Tensor) -> torch.Tensor:
-                return t.unsqueeze(-1).expand(n_tasks, n_way, m).reshape(n_tasks, n_way * m)
+def _assemble(split: OmniglotSplit, character: torch.Tensor, rotation: torch.Tensor,
+              drawers: torch.Tensor, k_shot: int) -> OmniglotEpisodes:
+    """Fetch the drawings ``drawers`` ([T, N, K+Q], 0-based) of each task's characters
+    ([T, N] indices into the data), turn them, and cut them into support and query."""
+    images = split.data.images
+    device = images.device
+    n_tasks, n_way, shots = drawers.shape
+    x = images[character.unsqueeze(-1), drawers]  # [T, N, K+Q, 28, 28] uint8
+    if split.rotations:
+        index = _rotation_index(device)[rotation]  # [T, N, 784]
+        flat = x.reshape(n_tasks, n_way, shots, IMAGE_SIZE * IMAGE_SIZE)
+        x = flat.gather(-1, index.unsqueeze(2).expand_as(flat)).view_as(x)
 
-            return (imgs.float().div_(255.0), labels.contiguous(), per_image(character),
-                    (drawers[:, :, lo:hi] + 1).reshape(n_tasks, n_way * m), per_image(rotation))
+    def part(lo: int, hi: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor,
+                                          torch.Tensor, torch.Tensor]:
+        m = hi - lo
+        imgs = x[:, :, lo:hi].reshape(n_tasks, n_way * m, 1, IMAGE_SIZE, IMAGE_SIZE)
+        labels = torch.arange(n_way, device=device).repeat_interleave(m).expand(n_tasks, -1)
 
-        sx, sy, sc, sd, sr = part(0, k_shot)
-        qx, qy, qc, qd, qr = part(k_shot, shots)
-        info = EpisodeInfo(character, rotation, sc, sd, sr, qc, qd, qr)
-        return OmniglotEpisodes(TaskBatch(sx, sy, qx, qy), info, split)
+        def per_image(t: torch.Tensor) -> torch.Tensor:
+            return t.unsqueeze(-1).expand(n_tasks, n_way, m).reshape(n_tasks, n_way * m)
+
+        return (imgs.float().div_(255.0), labels.contiguous(), per_image(character),
+                (drawers[:, :, lo:hi] + 1).reshape(n_tasks, n_way * m), per_image(rotation))
+
+    sx, sy, sc, sd, sr = part(0, k_shot)
+    qx, qy, qc, qd, qr = part(k_shot, shots)
+    info = EpisodeInfo(character, rotation, sc, sd, sr, qc, qd, qr)
+    return OmniglotEpisodes(TaskBatch(sx, sy, qx, qy), info, split)
+
+
+@dataclass(frozen=True)
+class WithinAlphabetTasks:
+    """Lake et al. (2015)'s one-shot runs: N characters of *one* alphabet, support and
+    query drawn by different people.
+
+    Random episodes (:class:`OmniglotTasks`) mix alphabets, so a class often differs
+    from the others in style alone; Lake's within-alphabet runs take all N characters
+    from one alphabet, which is much harder. Each task picks one alphabet of the split
+    uniformly among those with at least N characters, then N of its characters, then
+    K + Q drawers for the whole task: the first K drew every support image and the
+    other Q every query image, as in Lake's runs, where one person drew the training
+    images and another the test images. Omniglot's 20 drawings of a character are by
+    20 different people, so a drawing's index is its drawer. No rotations: the classes
+    are the characters as drawn.
+    """
+
+    split: OmniglotSplit
+    n_way: int = 20
+
+    def __post_init__(self) -> None:
+        if self.n_way < 2:
+            raise ConfigError("n_way", f"needs at least 2 classes, got {self.n_way}")
+        if not self.eligible_alphabets():
+            largest = max(self._alphabet_sizes().values(), default=0)
+            raise ConfigError("n_way", f"no alphabet of the {self.split.name} split has "
+                              f"{self.n_way} characters (the largest has {largest})")
+
+    def _alphabet_sizes(self) -> dict[str, int]:
+        sizes: dict[str, int] = {}
+        for c in self.split.characters.tolist():
+            name = self.split.data.alphabet[c]
+            sizes[name] = sizes.get(name, 0) + 1
+        return sizes
+
+    def eligible_alphabets(self) -> list[str]:
+        """The split's alphabets with at least N characters, in id order."""
+        return [a for a, n in self._alphabet_sizes().items() if n >= self.n_way]
+
+    def sample(self, n_tasks: int, k_shot: int, n_query: int, *,
+               generator: torch.Generator | None = None) -> TaskBatch:
+        return self.episodes(n_tasks, k_shot, n_query, generator=generator).batch
+
+    def episodes(self, n_tasks: int, k_shot: int, n_query: int, *,
+                 generator: torch.Generator | None = None) -> OmniglotEpisodes:
+        """Like :meth:`OmniglotTasks.episodes`, with one alphabet and two groups of drawers
+        per task."""
+        check_counts(n_tasks, k_shot, n_query)
+        if k_shot + n_query > N_DRAWERS:
+            raise ConfigError("n_query", f"k_shot + n_query must be at most {N_DRAWERS} (each "
+                              f"character has {N_DRAWERS} drawings), got {k_shot} + {n_query}")
+        split, n_way, shots = self.split.with_rotations(False), self.n_way, k_shot + n_query
+        device = split.data.images.device
+        rng_device = generator.device if generator is not None else device
+        eligible = self.eligible_alphabets()
+        names = [split.data.alphabet[c] for c in split.characters.tolist()]
+        # -1 marks a character of an alphabet too small for N-way tasks: never drawn.
+        alphabet_of = torch.tensor([eligible.index(a) if a in eligible else -1 for a in names],
+                                   device=rng_device)
+        chosen = torch.randint(len(eligible), (n_tasks,), generator=generator,
+                               device=rng_device)
+        # N distinct characters of the task's alphabet: the N largest keys, the others' -1.
+        keys = torch.rand(n_tasks, split.n_characters, generator=generator, device=rng_device)
+        keys = keys.masked_fill(alphabet_of.unsqueeze(0) != chosen.unsqueeze(1), -1.0)
+        local = keys.topk(n_way, dim=1).indices.to(device)  # [T, N]
+        # One random order of the 20 drawers per task, shared by its classes: the first K
+        # drew the support set, the next Q the query set.
+        drawer_keys = torch.rand(n_tasks, N_DRAWERS, generator=generator, device=rng_device)
+        order = drawer_keys.argsort(dim=-1)[:, :shots].to(device)  # [T, K+Q], 0-based
+        drawers = order.unsqueeze(1).expand(n_tasks, n_way, shots)
+        character = split.characters[local]
+        rotation = torch.zeros_like(character)
+        return _assemble(split, character, rotation, drawers, k_shot)

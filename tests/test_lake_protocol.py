@@ -1,0 +1,141 @@
+"""Lake et al. (2015)'s protocol end to end, on the real Omniglot data: meta-training never
+sees an evaluation alphabet, within-alphabet episodes are built as Lake's runs, and a
+checkpoint's stored training split is checked against its protocol."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from mamlviz import checkpoint as ckpt
+from mamlviz import training_split
+from mamlviz.cli import main
+from mamlviz.config import TrainConfig
+from mamlviz.errors import ConfigError
+from mamlviz.runs import evaluate_phi, load_checkpoint, train_to_checkpoint
+from mamlviz.tasks import WithinAlphabetTasks
+from mamlviz.train import Trainer
+from tests.conftest import SHARED_OMNIGLOT
+
+CHECKPOINTS = Path(__file__).resolve().parents[1] / "assets" / "checkpoints"
+
+
+def tiny(protocol: str, **changes) -> TrainConfig:
+    return TrainConfig.for_algorithm("fomaml", problem="omniglot", protocol=protocol, n_way=5,
+                                     iterations=1, meta_batch_size=2, n_query=1,
+                                     log_every=1, **changes)
+
+
+def test_lake_meta_training_never_sees_an_evaluation_alphabet(omniglot) -> None:
+    evaluation = set(omniglot.alphabets("evaluation"))
+    assert len(evaluation) == 20 and len(omniglot.alphabets("background")) == 30
+    # The split meta-training draws from, as the trainer builds it.
+    trainer = Trainer(tiny("lake"), device="cpu", omniglot=omniglot)
+    train_split = trainer.problem.tasks.split
+    chars = train_split.characters.tolist()
+    assert len(chars) == 964 and not train_split.rotations
+    assert {omniglot.alphabet[c] for c in chars} == set(omniglot.alphabets("background"))
+    assert not any(omniglot.alphabet[c] in evaluation for c in chars)
+    # And the episodes it samples: 200 tasks, every image from a background alphabet.
+    episodes = trainer.problem.tasks.episodes(200, 1, 5, generator=torch.Generator().manual_seed(0))
+    drawn = torch.cat([episodes.info.support_character.flatten(),
+                       episodes.info.query_character.flatten()]).unique().tolist()
+    assert all(omniglot.set_name(c) == "background" for c in drawn)
+    # Every evaluation character is on the testing side, none on both.
+    test_chars = set(omniglot.split("lake")[1].characters.tolist())
+    assert test_chars == {c for c in range(omniglot.n_characters)
+                          if omniglot.set_name(c) == "evaluation"}
+    assert not test_chars & set(chars)
+
+
+def test_within_alphabet_episodes_are_lakes_runs(omniglot) -> None:
+    tasks = WithinAlphabetTasks(omniglot.split("lake")[1], n_way=20)
+    # Every evaluation alphabet has at least 20 characters (Angelic has exactly 20).
+    assert len(tasks.eligible_alphabets()) == 20
+    k_shot, n_query = 1, 2
+    eps = tasks.episodes(60, k_shot, n_query, generator=torch.Generator().manual_seed(3))
+    info = eps.info
+    alphabets_used = set()
+    for t in range(60):
+        classes = info.classes[t].tolist()
+        assert len(set(classes)) == 20
+        alphabets = {omniglot.alphabet[c] for c in classes}
+        assert len(alphabets) == 1, "an episode's characters all come from one alphabet"
+        assert omniglot.set_name(classes[0]) == "evaluation"
+        alphabets_used |= alphabets
+        support_drawers = set(info.support_drawer[t].tolist())
+        query_drawers = set(info.query_drawer[t].tolist())
+        assert not support_drawers & query_drawers, "support and query drawers differ"
+        # Lake's runs: one person drew all the support images, another all the queries.
+        assert len(support_drawers) == k_shot and len(query_drawers) == n_query
+        assert info.support_character[t].tolist() == [c for c in classes for _ in range(k_shot)]
+        assert info.query_character[t].tolist() == [c for c in classes for _ in range(n_query)]
+        # Each image is that drawer's drawing of that character, as labelled.
+        for x, c, d in zip(eps.batch.query_x[t], info.query_character[t].tolist(),
+                           info.query_drawer[t].tolist()):
+            assert torch.equal(x[0], omniglot.images[c, d - 1].float() / 255.0)
+    assert len(alphabets_used) > 10  # alphabets are picked at random, not always the same
+
+
+def test_within_alphabet_needs_alphabets_of_n_characters(omniglot) -> None:
+    test = omniglot.split("lake")[1]
+    assert len(WithinAlphabetTasks(test, n_way=40).eligible_alphabets()) < 20
+    with pytest.raises(ConfigError, match="no alphabet"):
+        WithinAlphabetTasks(test, n_way=60)
+
+
+def test_within_alphabet_eval_refuses_the_maml_split(omniglot) -> None:
+    config = tiny("lake")
+    with pytest.raises(ConfigError, match="lake protocol"):
+        evaluate_phi(config, {}, tasks=2, omniglot=omniglot, protocol="maml",
+                     episodes="within-alphabet")
+
+
+def test_checkpoint_stores_its_split_and_it_is_checked(omniglot, tmp_path: Path) -> None:
+    for protocol in ("lake", "maml"):
+        out = tmp_path / f"{protocol}.pt"
+        records = list(train_to_checkpoint(tiny(protocol), out, device="cpu", omniglot=omniglot))
+        assert records[-1].status == "done"
+        _, saved = load_checkpoint(out, problem="omniglot")
+        stored = saved.metrics[training_split.KEY]
+        assert stored["protocol"] == protocol
+        assert stored["characters"] == (964 if protocol == "lake" else 1200)
+        check = training_split.check_split(saved.config, saved.metrics, omniglot)
+        assert (check.status, check.protocol) == ("matches", protocol)
+    # The lake digest is that of the 964 background characters, no more, no fewer.
+    train = omniglot.split("lake")[0]
+    lake = ckpt.load(tmp_path / "lake.pt")
+    assert lake.metrics[training_split.KEY]["sha256"] == training_split.characters_digest(train)
+    # Settings that name another protocol than the split stored: mismatch.
+    relabelled = {**lake.config, "protocol": "maml"}
+    assert training_split.check_split(relabelled, lake.metrics, omniglot).status == "mismatch"
+    # A stored list that is not the protocol's (another seed's shuffle): mismatch.
+    maml = ckpt.load(tmp_path / "maml.pt")
+    other = training_split.split_record(omniglot.split("maml", seed=7)[0])
+    forged = {**maml.metrics, training_split.KEY: other | {"rule": maml.metrics[
+        training_split.KEY]["rule"]}}
+    assert training_split.check_split(maml.config, forged, omniglot).status == "mismatch"
+    # Older files stored none: they still load, and say so.
+    old = {k: v for k, v in maml.metrics.items() if k != training_split.KEY}
+    assert training_split.check_split(maml.config, old, omniglot).status == "unknown split"
+
+
+def test_eval_cli_within_alphabet_reports_contamination(omniglot, capsys) -> None:
+    # A shipped model was trained under the MAML protocol, before splits were stored: it
+    # loads, its split is "unknown split", and most of Lake's evaluation characters were
+    # among its training characters.
+    rc = main(["eval", "omniglot", "--checkpoint", str(CHECKPOINTS / "omniglot_maml_5w1s.pt"),
+               "--protocol", "lake", "--episodes", "within-alphabet", "--tasks", "6",
+               "--queries", "1", "--device", "cpu", "--omniglot", str(SHARED_OMNIGLOT),
+               "--json"])
+    assert rc == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["episodes"] == "within-alphabet" and result["protocol"] == "lake"
+    assert result["trained_protocol"] == "maml" and result["tasks"] == 6
+    assert 5 <= result["characters"] <= 30  # distinct characters of 6 tasks x 5
+    assert 0 < result["characters_seen_in_training"] <= 30
+    assert result["training_split"]["status"] == "unknown split"
+    assert len(result["accuracy_by_step"]) == 4 and 0 <= result["accuracy"] <= 1
