@@ -96,3 +96,14 @@ def app_without_omniglot(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     yield
     st.cache_resource.clear()
     st.cache_data.clear()
+
+
+def run_page(page: str, lang: str = "en", timeout: float = 60):  # type: ignore[no-untyped-def]
+    """A chapter run once in AppTest, in ``lang``, checked to have raised nothing."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(page, default_timeout=timeout)
+    at.session_state["lang"] = lang
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at

@@ -19,6 +19,7 @@ from mamlviz.errors import MamlvizError
 from mamlviz.runs import load_sinusoid
 from mamlviz.three_steps import compare, random_init, sinusoid_task_set
 from pages import _chart
+from tests.conftest import run_page
 
 torch.set_num_threads(1)
 
@@ -31,11 +32,7 @@ pytestmark = pytest.mark.usefixtures("app_without_omniglot")
 
 
 def _run(page: str, lang: str = "en") -> AppTest:
-    at = AppTest.from_file(page, default_timeout=60)
-    at.session_state["lang"] = lang
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return run_page(page, lang)
 
 
 def _figures(at: AppTest) -> list[dict]:

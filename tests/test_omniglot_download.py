@@ -30,6 +30,7 @@ from mamlviz.data import load_omniglot
 from mamlviz.data import omniglot_source as src
 from mamlviz.errors import DataError
 from pages import _chart
+from tests.conftest import run_page
 
 ROOT = Path(__file__).resolve().parents[1]
 OMNIGLOT_PAGE = str(ROOT / "pages" / "omniglot.py")
@@ -139,11 +140,19 @@ def _texts(at: AppTest, kind: str) -> list[str]:
 
 
 def _run(page: str, lang: str = "en") -> AppTest:
-    at = AppTest.from_file(page, default_timeout=240)
-    at.session_state["lang"] = lang
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return run_page(page, lang, timeout=240)
+
+
+@contextmanager
+def _clicked_download(zips: Path, monkeypatch: pytest.MonkeyPatch
+                      ) -> Iterator[tuple[AppTest, Any]]:
+    """The Omniglot chapter with its download button clicked, served by a loopback mirror."""
+    with _serve(zips) as mirror:
+        monkeypatch.setenv(src.URL_ENV, mirror.url)
+        at = _run(OMNIGLOT_PAGE)
+        _download_button(at).click().run()
+        assert not at.exception, [e.value for e in at.exception]
+        yield at, mirror
 
 
 def _download_button(at: AppTest) -> Any:
@@ -218,11 +227,7 @@ def test_chapter_without_data_offers_the_download(fresh_app: Path, lang: str) ->
 
 def test_download_button_fetches_shows_progress_then_the_chapter(
         fresh_app: Path, good_zips: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    with _serve(good_zips) as mirror:
-        monkeypatch.setenv(src.URL_ENV, mirror.url)
-        at = _run(OMNIGLOT_PAGE)
-        _download_button(at).click().run()
-        assert not at.exception, [e.value for e in at.exception]
+    with _clicked_download(good_zips, monkeypatch) as (at, mirror):
         assert sorted(mirror.requests) == ["/images_background.zip", "/images_evaluation.zip"]
     # The bar was driven by the work itself: it ends on the last drawing prepared.
     (bar,) = at.get("progress")
@@ -241,18 +246,14 @@ def test_download_button_fetches_shows_progress_then_the_chapter(
 
 def test_a_corrupt_download_on_the_page_says_so_and_keeps_nothing(
         fresh_app: Path, corrupt_zips: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    with _serve(corrupt_zips) as mirror:
-        monkeypatch.setenv(src.URL_ENV, mirror.url)
-        at = _run(OMNIGLOT_PAGE)
-        _download_button(at).click().run()
-    assert not at.exception, [e.value for e in at.exception]
-    (error,) = _texts(at, "error")
-    assert "The download did not work" in error and "so it was not kept" in error
-    assert any("MAMLVIZ_OMNIGLOT=/that/folder" in m.value for m in at.markdown)
-    assert not at.get("progress")
-    assert _files(fresh_app) == []  # no half-written zip, no preprocessed file
-    assert _download_button(at)  # it can be tried again
-    assert any("98.7" in m.value for m in at.markdown)
+    with _clicked_download(corrupt_zips, monkeypatch) as (at, _):
+        (error,) = _texts(at, "error")
+        assert "The download did not work" in error and "so it was not kept" in error
+        assert any("MAMLVIZ_OMNIGLOT=/that/folder" in m.value for m in at.markdown)
+        assert not at.get("progress")
+        assert _files(fresh_app) == []  # no half-written zip, no preprocessed file
+        assert _download_button(at)  # it can be tried again
+        assert any("98.7" in m.value for m in at.markdown)
 
 
 def test_three_steps_episode_after_the_download(
