@@ -8,7 +8,6 @@ a chapter that keeps its own list (and so misses the new one) fails.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,6 @@ from pages import _chart
 torch.set_num_threads(1)
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_OMNIGLOT = Path(__file__).resolve().parents[1].parent / "shared" / "omniglot"
 # The chapters that show the algorithms side by side, and where the reader meets each
 # one there: a choice to train ("option"), a figure's trace ("trace"), or a line of text
 # ("text": the three-steps chapter names a candidate whose checkpoint is not shipped).
@@ -53,14 +51,13 @@ def _shown(at: AppTest) -> dict[str, set[str]]:
 
 
 @pytest.fixture(scope="module")
-def chapters(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, set[str]]]:
+def chapters(tmp_path_factory: pytest.TempPathFactory, omniglot_source: Path
+             ) -> dict[str, dict[str, set[str]]]:
     """What each chapter shows, each run once in English (with the Omniglot data, so the
     Omniglot chapter gets to its live training section)."""
     import streamlit as st
 
-    omniglot = Path(os.environ.get("MAMLVIZ_OMNIGLOT", SHARED_OMNIGLOT))
-    if not (omniglot / "images_background.zip").is_file():
-        pytest.fail(f"the Omniglot data the Omniglot chapter needs is missing at {omniglot}")
+    omniglot = omniglot_source
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MAMLVIZ_CACHE", str(tmp_path_factory.mktemp("cache")))
         mp.setenv("MAMLVIZ_OMNIGLOT", str(omniglot))

@@ -39,9 +39,10 @@ def screenshot_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def server(browser_available: None, tmp_path_factory: pytest.TempPathFactory
-           ) -> Iterator[sb.AppServer]:
-    app = sb.AppServer(log_dir=tmp_path_factory.mktemp("server")).start()
+def server(browser_available: None, tmp_path_factory: pytest.TempPathFactory,
+           omniglot_found: tuple[Path | None, str]) -> Iterator[sb.AppServer]:
+    folder, _ = omniglot_found  # the data the tests found, wherever they found it
+    app = sb.AppServer(log_dir=tmp_path_factory.mktemp("server"), omniglot=folder).start()
     try:
         yield app
     finally:

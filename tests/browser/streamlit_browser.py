@@ -126,17 +126,21 @@ def free_port() -> int:
 class AppServer:
     """``streamlit run streamlit_app.py`` on a free port, as a student's machine runs it."""
 
-    def __init__(self, port: int | None = None, log_dir: Path | None = None) -> None:
+    def __init__(self, port: int | None = None, log_dir: Path | None = None,
+                 omniglot: Path | None = None) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         log_dir = log_dir or Path(tempfile.mkdtemp(prefix="mamlviz-server-"))
         self.log_path = log_dir / f"streamlit-{self.port}.log"
+        self.omniglot = omniglot
         self._proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 180.0) -> AppServer:
         env = dict(os.environ)
         shared = ROOT.parent / "shared" / "omniglot"
-        if shared.is_dir():  # else the app finds its cache, or offers the download
+        if self.omniglot is not None:
+            env["MAMLVIZ_OMNIGLOT"] = str(self.omniglot)
+        elif shared.is_dir():  # else the app finds its cache, or offers the download
             env.setdefault("MAMLVIZ_OMNIGLOT", str(shared))
         env.setdefault("OMP_NUM_THREADS", "1")
         env["PYTHONUNBUFFERED"] = "1"
