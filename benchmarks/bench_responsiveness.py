@@ -23,7 +23,7 @@ first session (Python imports) is reported apart as ``cold_start_ms``. In-app
 navigation: a click on each chapter in the sidebar, in one session, to the
 first frame with the new page's title and, where it has charts, a new chart.
 
-Slider: the "inner learning rate ε" slider is moved by one step (ArrowRight) 20
+Slider: the "inner learning rate α" slider is moved by one step (ArrowRight) 20
 times, each to a value not seen before (no cache hits); the time runs from the
 key's ``keydown`` in the page to the first animation frame in which the
 landscape chart's drawn SVG (trace paths, markers, annotations) differs.
@@ -51,7 +51,7 @@ sys.path.insert(0, str(ROOT / "tests" / "browser"))
 import streamlit_browser as sb  # noqa: E402
 
 SLIDER_PAGE = "maml_vs_pretraining.py"
-SLIDER_LABEL = {"en": "inner learning rate ε", "zh": "内层学习率 ε"}
+SLIDER_LABEL = {"en": "inner learning rate α", "zh": "内层学习率 α"}
 
 # Injected before any page script: per animation frame, note when content and
 # the first chart first appear.

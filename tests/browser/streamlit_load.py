@@ -9,7 +9,7 @@ All traffic goes to the server on 127.0.0.1.
 Each session, like a student following the lecture:
 
 1. opens the home page;
-2. opens "MAML versus pre-training" and moves its "inner learning rate ε"
+2. opens "MAML versus pre-training" and moves its "inner learning rate α"
    slider ``moves`` times;
 3. opens the sinusoid page, keeps one algorithm (MAML), sets the
    meta-iterations to ``iterations``, presses Train, moves the new task's
@@ -40,7 +40,7 @@ import streamlit_browser as sb
 T = TypeVar("T")
 
 LANDSCAPE_PAGE = "maml_vs_pretraining"
-LANDSCAPE_SLIDER = 'input[type="range"][aria-label="inner learning rate ε"]'
+LANDSCAPE_SLIDER = 'input[type="range"][aria-label="inner learning rate α"]'
 AMPLITUDE_SLIDER = 'input[type="range"][aria-label="amplitude a (training: 0.1 to 5)"]'
 ITERATIONS_INPUT = '[data-testid="stNumberInput"] input[aria-label="meta-iterations"]'
 DROP_TAG = '[data-testid="stMultiSelect"] [data-tag][aria-label="pre-training"]'
@@ -72,6 +72,7 @@ class SessionResult:
     js_errors: list[str] = field(default_factory=list)
     failure: str = ""  # the driver itself stopped (a timeout, a missing element)
     run_wait_s: float = 0.0  # from pressing Train to the status "done"
+    cookies: dict[str, str] = field(default_factory=dict)  # what the page load set (a proxy's)
     elapsed_s: float = 0.0
 
     @property
