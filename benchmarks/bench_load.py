@@ -75,8 +75,8 @@ def load_average() -> str:
 
 def one_classroom(n: int, args: argparse.Namespace, log_dir: Path) -> dict[str, Any]:
     started = time.monotonic()
+    load_at_start = load_average()  # the machine is shared: say how busy it was
     if args.replicas > 1:
-        load_at_start = load_average()
         with sp.replica_set(args.replicas, log_dir) as (proxy, servers):
             summary = sp.run_proxied_classroom(proxy, servers, n, iterations=args.iterations,
                                                moves=args.moves, think_s=args.think,
@@ -101,6 +101,7 @@ def one_classroom(n: int, args: argparse.Namespace, log_dir: Path) -> dict[str, 
                                        overall_timeout_s=args.timeout)
         if summary["errors"]:
             summary["server_log_tail"] = server.log(3000)
+    summary["load_average_at_start"] = load_at_start
     summary["load_average_after"] = load_average()
     summary["total_s"] = round(time.monotonic() - started, 1)
     return summary
