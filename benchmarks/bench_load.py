@@ -30,8 +30,18 @@ got stuck); server RSS (``/proc/<pid>/status``: idle, sampled peak, VmHWM, after
 the sessions closed). Training is admitted by the server's queue
 (``MAMLVIZ_MAX_TRAINING``, default cores - 1).
 
+Replicas through a real proxy (``--replicas 2``, ws driver): that many app servers
+behind Debian's nginx on loopback, run unprivileged from a temporary folder with the
+repository's configuration ``benchmarks/nginx/mamlviz-replicas.conf`` (sticky by
+cookie, websockets passed through; ``tests/browser/streamlit_proxy.py``). Each
+student loads the page over HTTP first, as a browser does, and sends the proxy's
+cookie with every websocket. Reported besides: students and Streamlit sessions per
+replica (from nginx's access log), requests that left their student's replica
+(none when the affinity holds), each replica's memory.
+
 Usage: python benchmarks/bench_load.py [--driver ws|browser] [--sessions 5 15 30]
-       [--iterations 200] [--moves 3] [--think 1.0] [--timeout 900] [--json FILE]
+       [--replicas 1] [--iterations 200] [--moves 3] [--think 1.0] [--timeout 900]
+       [--json FILE]
 Bounded: each N stops after ``--timeout`` seconds; all traffic is local.
 """
 
@@ -52,6 +62,7 @@ sys.path.insert(0, str(ROOT / "tests" / "browser"))
 
 import streamlit_browser as sb  # noqa: E402
 import streamlit_load as sl  # noqa: E402
+import streamlit_proxy as sp  # noqa: E402
 import streamlit_ws as sw  # noqa: E402
 
 
@@ -64,6 +75,20 @@ def load_average() -> str:
 
 def one_classroom(n: int, args: argparse.Namespace, log_dir: Path) -> dict[str, Any]:
     started = time.monotonic()
+    load_at_start = load_average()  # the machine is shared: say how busy it was
+    if args.replicas > 1:
+        with sp.replica_set(args.replicas, log_dir) as (proxy, servers):
+            summary = sp.run_proxied_classroom(proxy, servers, n, iterations=args.iterations,
+                                               moves=args.moves, think_s=args.think,
+                                               stagger_s=args.stagger,
+                                               overall_timeout_s=args.timeout)
+            if summary["errors"] or summary["proxy"]["not_sticky"]:
+                summary["server_log_tail"] = "\n".join(s.log(1500) for s in servers)
+                summary["proxy_log_tail"] = proxy.log(1500)
+        summary["load_average_at_start"] = load_at_start
+        summary["load_average_after"] = load_average()
+        summary["total_s"] = round(time.monotonic() - started, 1)
+        return summary
     with sb.app_server(log_dir=log_dir) as server:
         if args.driver == "ws":
             summary = sw.run_ws_classroom(server, n, iterations=args.iterations,
@@ -76,6 +101,7 @@ def one_classroom(n: int, args: argparse.Namespace, log_dir: Path) -> dict[str, 
                                        overall_timeout_s=args.timeout)
         if summary["errors"]:
             summary["server_log_tail"] = server.log(3000)
+    summary["load_average_at_start"] = load_at_start
     summary["load_average_after"] = load_average()
     summary["total_s"] = round(time.monotonic() - started, 1)
     return summary
@@ -102,6 +128,16 @@ def table(results: list[dict[str, Any]]) -> str:
         lines.append(f"    run from Train to done: median {r['run_wait_s']['median']} s, "
                      f"max {r['run_wait_s']['max']} s; load average after: "
                      f"{r['load_average_after']}")
+        if "proxy" in r:
+            proxy = r["proxy"]
+            for (addr, c), mem in zip(proxy["replicas"].items(), r["servers_rss_mib"]):
+                lines.append(f"    replica {addr}: {c['students']} students, {c['sessions']} "
+                             f"sessions, {c['requests']} requests; {mem['idle']} MiB idle, "
+                             f"{mem['peak_hwm']} MiB peak")
+            lines.append(f"    through nginx ({proxy['config']}): "
+                         f"{len(proxy['not_sticky'])} requests off their student's replica, "
+                         f"{len(proxy['websockets_unserved'])} websockets unserved; "
+                         f"load average at start: {r['load_average_at_start']}")
         for d in r["sessions_detail"]:
             if d["errors"]:
                 lines.append(f"    session {d['index']}: {d['failure'][:200]} "
@@ -113,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--driver", choices=["ws", "browser"], default="ws")
     parser.add_argument("--sessions", type=int, nargs="+", default=[5, 15, 30])
+    parser.add_argument("--replicas", type=int, default=1,
+                        help="app servers behind nginx (more than 1: the ws driver only)")
     parser.add_argument("--think", type=float, default=1.0,
                         help="seconds a student pauses between actions (ws driver)")
     parser.add_argument("--iterations", type=int, default=200)
@@ -122,7 +160,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per N")
     parser.add_argument("--json", type=Path, default=ROOT / "artifacts" / "load.json")
     args = parser.parse_args(argv)
+    if args.replicas < 1 or (args.replicas > 1 and args.driver != "ws"):
+        parser.error("--replicas: 1, or more with the ws driver")
     missing = sb.missing_browser() if args.driver == "browser" else None
+    if args.replicas > 1:
+        missing = sp.missing_nginx()
     if missing:
         print(missing, file=sys.stderr)
         return 2
@@ -133,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": f"{os.cpu_count()} cores, {platform.machine()}, {platform.platform()}",
         "load_average_before": load_average(),
         "max_training": os.environ.get("MAMLVIZ_MAX_TRAINING", "default (cores - 1)"),
-        "driver": args.driver, "think_s": args.think,
+        "driver": args.driver, "think_s": args.think, "replicas": args.replicas,
         "iterations": args.iterations, "moves": args.moves, "results": [],
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)
@@ -144,7 +186,8 @@ def main(argv: list[str] | None = None) -> int:
         print(table(report["results"][-1:]), flush=True)
     print("\n" + table(report["results"]))
     print(f"\nwrote {args.json}")
-    ok = all(r["completed"] == r["sessions"] and not r["errors"] for r in report["results"])
+    ok = all(r["completed"] == r["sessions"] and not r["errors"]
+             and not r.get("proxy", {}).get("not_sticky") for r in report["results"])
     return 0 if ok else 1
 
 

@@ -72,6 +72,7 @@ class SessionResult:
     js_errors: list[str] = field(default_factory=list)
     failure: str = ""  # the driver itself stopped (a timeout, a missing element)
     run_wait_s: float = 0.0  # from pressing Train to the status "done"
+    cookies: dict[str, str] = field(default_factory=dict)  # what the page load set (a proxy's)
     elapsed_s: float = 0.0
 
     @property

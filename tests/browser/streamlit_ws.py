@@ -61,9 +61,11 @@ class Widget:
 class WsSession:
     """One student's Streamlit session over the websocket protocol."""
 
-    def __init__(self, base_url: str, fragment_polling: bool = True):
+    def __init__(self, base_url: str, fragment_polling: bool = True,
+                 headers: dict[str, str] | None = None):
         self.ws_url = base_url.replace("http://", "ws://").rstrip("/") + "/_stcore/stream"
         self.fragment_polling = fragment_polling
+        self.headers = dict(headers or {})  # sent with the upgrade (a proxy's cookie)
         self.widgets: dict[str, Widget] = {}  # by label
         self.markdown: list[str] = []  # every markdown body received, latest last
         self.exceptions: list[str] = []  # every exception element received
@@ -89,7 +91,8 @@ class WsSession:
         import websockets
 
         self._ws = await websockets.connect(self.ws_url, subprotocols=["streamlit"],
-                                            max_size=None, open_timeout=timeout_s)
+                                            max_size=None, open_timeout=timeout_s,
+                                            additional_headers=self.headers or None)
         self._reader = asyncio.ensure_future(self._read())
         self._page_name = page_name
         return await self.rerun(timeout_s=timeout_s)
@@ -295,14 +298,34 @@ AMPLITUDE_SLIDER = "amplitude a (training: 0.1 to 5)"
 ITERATIONS_INPUT = "meta-iterations"
 
 
+def load_page_cookies(url: str, timeout_s: float = 120.0) -> dict[str, str]:
+    """GET the app's page as a browser first does; the cookies its answer set (a sticky
+    proxy's affinity cookie), to send back with every websocket. Never through an HTTP
+    proxy of the environment: all of this traffic is local."""
+    import urllib.request
+    from http.cookies import SimpleCookie
+
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(url.rstrip("/") + "/", timeout=timeout_s) as resp:
+        resp.read()
+        jar: SimpleCookie = SimpleCookie()
+        for header in resp.headers.get_all("Set-Cookie") or []:
+            jar.load(header)
+    return {name: morsel.value for name, morsel in jar.items()}
+
+
 async def drive_student(url: str, index: int, iterations: int = 200, moves: int = 3,
                         think_s: float = 1.0, step_timeout_s: float = 120.0,
-                        run_timeout_s: float = 600.0) -> tuple[Any, dict[str, float]]:
+                        run_timeout_s: float = 600.0, cookies: bool = False
+                        ) -> tuple[Any, dict[str, float]]:
     """One student's visit, as ``streamlit_load.drive_session`` but over the protocol:
     home; the 1-D landscape page with ``moves`` slider changes; the sinusoid page with
     ``iterations`` meta-iterations, Train, ``moves`` amplitude changes while the run is
     in line or training, then waiting for "done". ``think_s`` (about a second, seeded
-    jitter) passes between two actions, as between a student's clicks.
+    jitter) passes between two actions, as between a student's clicks. With
+    ``cookies``, the student first loads the page over HTTP, as a browser does, and
+    sends the cookies it set with every websocket (behind a sticky proxy, the cookie
+    keeps the student on one replica).
 
     Returns the ``streamlit_load.SessionResult`` and the page-open times (s).
     """
@@ -330,9 +353,15 @@ async def drive_student(url: str, index: int, iterations: int = 200, moves: int 
         result.latencies_ms.setdefault(kind, []).append(1000 * float(value or 0.0))
 
     try:
+        headers: dict[str, str] = {}
+        if cookies:
+            jar = await asyncio.to_thread(load_page_cookies, url, step_timeout_s)
+            result.cookies = jar
+            if jar:
+                headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in jar.items())
         for page in ("", LANDSCAPE_PAGE, "sinusoid"):
             step = page or "home"
-            session = WsSession(url)
+            session = WsSession(url, headers=headers)
             run = check(await session.open(page, timeout_s=step_timeout_s), step)
             opens[step] = float(run.finished_s or 0.0)
             if session.page_not_found:
@@ -394,25 +423,48 @@ def run_ws_classroom(server: Any, n: int, iterations: int = 200, moves: int = 3,
     ``streamlit_load.run_classroom`` plus ``page_open`` times."""
     import streamlit_load as sl
 
-    pid = sl.server_pid(server)
-    sampler = sl.MemorySampler(pid, sample_s)
-    idle_rss = sampler.read()
+    return ws_classroom(server.url, [sl.server_pid(server)], n, iterations=iterations,
+                        moves=moves, think_s=think_s, stagger_s=stagger_s,
+                        overall_timeout_s=overall_timeout_s, sample_s=sample_s,
+                        step_timeout_s=step_timeout_s)
+
+
+def ws_classroom(url: str, pids: list[int], n: int, iterations: int = 200, moves: int = 3,
+                 think_s: float = 1.0, stagger_s: float = 0.1,
+                 overall_timeout_s: float = 900.0, sample_s: float = 0.5,
+                 step_timeout_s: float = 120.0, cookies: bool = False) -> dict[str, Any]:
+    """``n`` students at once at ``url`` (one server, or a proxy in front of several),
+    the memory of the server processes ``pids`` sampled; ``server_rss_mib`` is the
+    first's, ``servers_rss_mib`` lists each one's."""
+    from contextlib import ExitStack
+
+    import streamlit_load as sl
+
+    samplers = [sl.MemorySampler(pid, sample_s) for pid in pids]
+    idle = [s.read() for s in samplers]
 
     async def everyone() -> list[tuple[Any, dict[str, float]]]:
         return await sl.all_at_once(
             n, stagger_s, overall_timeout_s,
-            lambda i: drive_student(server.url, i, iterations=iterations, moves=moves,
+            lambda i: drive_student(url, i, iterations=iterations, moves=moves,
                                     think_s=think_s, step_timeout_s=step_timeout_s,
-                                    run_timeout_s=overall_timeout_s),
+                                    run_timeout_s=overall_timeout_s, cookies=cookies),
             lambda i, why: (sl.SessionResult(i, failure=why), {}))
 
-    with sampler:
+    with ExitStack() as stack:
+        for sampler in samplers:
+            stack.enter_context(sampler)
         pairs, wall_s = sl.run_in_thread(everyone, overall_timeout_s + 120,
                                          f"the classroom of {n}")
     time.sleep(2)
     results = [r for r, _ in pairs]
-    summary = sl.summarize(n, results, wall_s, idle_rss, sampler, sampler.read(),
-                           hwm=sampler.read("VmHWM"))
+    first = samplers[0]
+    summary = sl.summarize(n, results, wall_s, idle[0], first, first.read(),
+                           hwm=first.read("VmHWM"))
+    mib = 2**20
+    summary["servers_rss_mib"] = [
+        {"pid": s.pid, "idle": round(i / mib, 1), "peak_hwm": round(s.read("VmHWM") / mib, 1)}
+        for s, i in zip(samplers, idle)]
     opens = [1000 * v for _, o in pairs for v in o.values()]
     summary["page_open"] = {"count": len(opens), "p50_ms": round(sl.percentile(opens, 50), 1),
                             "p95_ms": round(sl.percentile(opens, 95), 1)}
