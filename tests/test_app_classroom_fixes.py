@@ -86,6 +86,56 @@ def test_meta_training_table_and_figure_never_disagree_about_the_step() -> None:
     assert any("After all" in c.value for c in at.caption)
 
 
+# ------------------------------------------------------------- 8: first-order maths
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_first_order_says_what_its_measured_numbers_mean(lang: str) -> None:
+    """Under a derivation that says "≈ 0", the measured cosine (0.74 at the defaults) and
+    relative difference get a sentence that reconciles them, with the same numbers."""
+    at = page("first_order.py", lang)
+    assert not at.exception
+    cos = float(at.metric[0].value)
+    rel = float(at.metric[3].value)
+    assert cos < 0.99  # the defaults are the case that needs the sentence
+    (sentence,) = [m.value for m in at.markdown if "≈ 0" in m.value and "°" in m.value]
+    assert f"{cos:.2f}" in sentence and f"{rel:.0%}" in sentence
+    assert "0.9" in sentence or "0.8" in sentence  # the random init's cosine, to compare
+    assert bool(CJK.search(sentence)) == (lang == "zh")
+
+
+def _fake_timing(full: float, first: float):
+    from mamlviz.first_order import Timing
+
+    return lambda *args, **kw: Timing((full * 0.9, full, full * 1.1),
+                                      (first * 0.9, first, first * 1.1), args[-1])
+
+
+def test_first_order_timing_is_a_median_of_many_and_honest_when_slower(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import streamlit as st
+
+    import mamlviz.first_order as fo
+
+    at = page("first_order.py")
+    body = next(m.value for m in at.markdown if "meta-steps (time.perf_counter)" in m.value)
+    repeats = int(re.search(r"median over (\d+) meta-steps", body).group(1))
+    assert repeats >= 15
+    assert any("Middle half of the" in c.value for c in at.caption)
+
+    monkeypatch.setattr(fo, "compare_step_times", _fake_timing(0.020, 0.025))
+    st.cache_data.clear()  # the measurement is cached per setting
+    at = page("first_order.py")
+    assert at.metric[5].value == "25.00 ms"  # the alternating median is what is shown
+    (note,) = [i.value for i in at.info if "no faster" in i.value]
+    assert "25.00 ms" in note and "20.00 ms" in note
+
+    monkeypatch.setattr(fo, "compare_step_times", _fake_timing(0.020, 0.010))
+    st.cache_data.clear()
+    at = page("first_order.py")
+    assert not [i.value for i in at.info if "no faster" in i.value]
+
+
 # ------------------------------------------------------------- 9: Reptile and "more"
 
 
