@@ -260,6 +260,42 @@ def test_omniglot_answers_start_unselected_and_must_all_be_given(
     assert at.session_state["omni_played"]["answers"] == [0, 1, 2, 3, 4]
 
 
+def test_omniglot_answers_sit_under_the_drawings_they_answer(
+        monkeypatch: pytest.MonkeyPatch, omniglot_source: Path) -> None:
+    """The answers came ~1,000 px below the drawings, after the models: a class could not
+    see a drawing and its answer at once. Now each answer is under its own drawing, right
+    after the query set, and the models (and the score) come after."""
+    monkeypatch.setenv("MAMLVIZ_OMNIGLOT", str(omniglot_source))
+    at = page("omniglot.py", timeout=180)
+    at.select_slider(key="omni_n_way").set_value(20).run()
+    assert not at.exception
+    order = _elements(at)
+
+    def where(test) -> int:
+        return next(i for i, el in enumerate(order) if test(el))
+
+    query = where(lambda el: "omni_query_fig" in str(getattr(getattr(el, "proto", None),
+                                                                "id", "")))
+    models = where(lambda el: getattr(el, "type", "") == "header"
+                   and "models adapt" in str(getattr(el, "value", "")))
+    answers = [where(lambda el, i=i: getattr(el, "key", None) == f"omni_answer_{i}")
+               for i in range(20)]
+    assert query < min(answers) and max(answers) < models
+    # Each answer's own drawing is the picture just before it, in the same column.
+    images = [i for i, el in enumerate(order) if getattr(el, "type", "") == "image"]
+    for i, at_answer in enumerate(answers):
+        assert any(at_answer - 3 <= k < at_answer for k in images), i
+    # Scores, once given, are shown under the answers, before the models.
+    for i in range(20):
+        at.selectbox(key=f"omni_answer_{i}").set_value(i % 20)
+    _submit(at)
+    order = _elements(at)
+    score = where(lambda el: "Your score" in str(getattr(el, "value", "")))
+    models = where(lambda el: getattr(el, "type", "") == "header"
+                   and "models adapt" in str(getattr(el, "value", "")))
+    assert score < models
+
+
 def test_omniglot_without_a_shipped_model_says_so_in_words(
         monkeypatch: pytest.MonkeyPatch, omniglot_source: Path) -> None:
     monkeypatch.setenv("MAMLVIZ_OMNIGLOT", str(omniglot_source))
