@@ -202,6 +202,24 @@ def test_sinusoid_live_chart_before_train_is_a_placeholder_not_an_empty_grid() -
     assert "Train" in note["text"]
 
 
+def test_sinusoid_live_chart_is_projected_in_presentation_mode() -> None:
+    """The live chart was the one chart that presentation mode left screen-sized."""
+    import json
+
+    sizes = {}
+    for big in (False, True):
+        at = AppTest.from_file(str(ROOT / "pages" / "sinusoid.py"), default_timeout=90)
+        at.session_state["presentation"] = big
+        at.run()
+        assert not at.exception
+        (chart,) = _with_id(at, "sin_live_chart")
+        layout = json.loads(json.loads(chart.proto.json_args)["spec"])["layout"]
+        sizes[big] = (layout.get("font", {}).get("size"),
+                      next(a for a in layout["annotations"] if a.get("name") == "placeholder")
+                      ["font"]["size"])
+    assert sizes[True][0] == 22 and sizes[True][1] > sizes[False][1], sizes
+
+
 def test_sinusoid_own_points_draw_no_true_curve_and_survive_k() -> None:
     at = page("sinusoid.py")
     fits = _chart.shown_figures(at)[0]
