@@ -137,6 +137,15 @@ DARK_CSS = """
 [data-testid="stApp"] {filter: invert(1) hue-rotate(180deg) contrast(1.15);
   background: #fff;}
 [data-testid="stApp"] img {filter: invert(1) hue-rotate(180deg);}
+/* What the inversion turned black on black: a slider's unfilled track (25% of a light
+   grey over white), an unselected radio's ring, captions' faint grey. Darkened here,
+   so inverted they are light on the dark page. */
+[data-testid="stSlider"] [role="group"] > div > div:first-child {
+  background-color: rgba(0, 0, 0, .5) !important;}
+[data-testid="stRadio"] [role="radiogroup"] label > div > div:first-child:not([data-testid]) {
+  border: 2px solid rgba(0, 0, 0, .6) !important;}
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p {
+  color: rgba(0, 0, 0, .8) !important;}
 """
 
 # A printed chapter is a handout: no sidebar, header, navigation or widgets' chrome;
