@@ -32,13 +32,22 @@ def live_chart(fig: go.Figure | Callable[[], go.Figure], key: str, height: int =
     run's record count) it is only built and serialised when the version changed,
     so polling an unchanged run four times a second costs next to nothing.
     """
+    from pages import _ui  # here: _ui's import of the app's pieces must not loop back
+
     memo_key = f"_live_chart_spec_{key}"
     memo = st.session_state.get(memo_key)
-    if version is not None and memo is not None and memo[0] == version:
+    # Presentation mode is part of what was built: toggling it redraws the chart.
+    stamp = (version, _ui.presentation())
+    if version is not None and memo is not None and memo[0] == stamp:
         spec = memo[1]
     else:
-        spec = (fig() if callable(fig) else fig).to_json()
-        st.session_state[memo_key] = (version, spec)
+        built = fig() if callable(fig) else fig
+        if _ui.presentation():
+            # Projected like every other chart (its fonts, lines and placeholder text
+            # stayed screen-sized): mamlviz.figures.style, the same as show_figure's.
+            built = _ui.style_figure(built, True)
+        spec = built.to_json()
+        st.session_state[memo_key] = (stamp, spec)
     config = _chart.chart_config(key)
     return _component(spec=spec, height=height, config=config, key=key, default=None,
                       plotly_url=_chart.bundle_url("basic"))

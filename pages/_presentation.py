@@ -100,13 +100,19 @@ html {font-size: 20px;}
   [data-testid="stButton"] button p, [data-testid="stFormSubmitButton"] button p,
   [data-testid="stPageLink"] p, [data-testid="stTab"] p, [data-testid="stAlert"] p,
   [data-testid="stMetricLabel"] p, [data-testid="stTable"] td, [data-testid="stTable"] th,
+  [data-testid="stDownloadButton"] button p,
   .mamlviz-pseudo-code) {font-size: 26px !important; line-height: 1.45;}
 [data-testid="stMain"] :is([data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p,
   [data-testid="stSliderThumbValue"], [data-testid="stSliderTickBarMin"],
   [data-testid="stSliderTickBarMax"], [data-testid="stNumberInput"] input,
-  [data-testid="stTextInput"] input, [data-testid="stSelectbox"] [data-baseweb="select"] *,
-  [data-testid="stMultiSelect"] [data-baseweb="select"] *,
+  [data-testid="stTextInput"] input, [data-testid="stSelectbox"] :is(input, div, span),
+  [data-testid="stMultiSelect"] :is(input, div, span),
   [data-testid="stDataFrame"], code, pre) {font-size: 22px !important;}
+/* A select's choices open in a layer outside the main area. */
+[data-baseweb="popover"] :is([role="option"], [role="option"] *) {font-size: 22px !important;}
+/* Long switch labels wrap instead of ending in "...". */
+[data-testid="stMain"] [data-testid="stToggle"] label :is(p, div) {white-space: normal !important;
+  overflow: visible !important; text-overflow: clip !important;}
 [data-testid="stMain"] [data-testid="stMetricValue"] div {font-size: 44px !important;}
 [data-testid="stMain"] [data-testid="stSlider"] [role="slider"] {width: 1.4rem; height: 1.4rem;}
 [data-testid="stMain"] .katex {font-size: 1.5em;}
@@ -116,6 +122,9 @@ html {font-size: 20px;}
   z-index: 999; background: var(--mamlviz-bg, #fff);
   border-bottom: 2px solid rgba(128,128,128,.4); padding: .3rem 0;}
 .st-key-mamlviz-lecture-head .mamlviz-point {font-size: clamp(18px, 1.5vw, 28px); font-weight: 600;}
+/* The point may take two lines: its markdown's negative bottom margin cut the second. */
+.st-key-mamlviz-lecture-head [data-testid="stMarkdownContainer"] {margin-bottom: 0 !important;}
+.st-key-mamlviz-lecture-head {overflow: visible !important;}
 .st-key-mamlviz-lecture-head [data-testid="stPageLink"] p {white-space: nowrap;
   font-size: clamp(16px, 1.2vw, 22px) !important;}
 .st-key-mamlviz-lecture-head [data-testid="stButton"] button {min-height: 0; padding: .1rem .6rem;}
@@ -128,6 +137,15 @@ DARK_CSS = """
 [data-testid="stApp"] {filter: invert(1) hue-rotate(180deg) contrast(1.15);
   background: #fff;}
 [data-testid="stApp"] img {filter: invert(1) hue-rotate(180deg);}
+/* What the inversion turned black on black: a slider's unfilled track (25% of a light
+   grey over white), an unselected radio's ring, captions' faint grey. Darkened here,
+   so inverted they are light on the dark page. */
+[data-testid="stSlider"] [role="group"] > div > div:first-child {
+  background-color: rgba(0, 0, 0, .5) !important;}
+[data-testid="stRadio"] [role="radiogroup"] label > div > div:first-child:not([data-testid]) {
+  border: 2px solid rgba(0, 0, 0, .6) !important;}
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p {
+  color: rgba(0, 0, 0, .8) !important;}
 """
 
 # A printed chapter is a handout: no sidebar, header, navigation or widgets' chrome;

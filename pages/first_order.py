@@ -5,13 +5,14 @@ Thin: widgets in, ``mamlviz.first_order`` measures, ``mamlviz.figures.first_orde
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
 import streamlit as st
 
 from mamlviz.figures.first_order import components_figure, cosine_figure, cost_figure
-from mamlviz.first_order import meta_gradients, meta_step_cost
+from mamlviz.first_order import agreement, compare_step_times, meta_gradients, meta_step_cost
 from mamlviz.three_steps import random_init, sinusoid_task_set
 from pages import _algorithms, _ui
 
@@ -81,14 +82,53 @@ TEXT = {
             "they part as α and the number of inner steps grow. Gaps are settings where the "
             "inner loop diverged."
         ),
+        "agree_same": (
+            "Here the derivation's ≈ 0 holds: the dropped second-order terms, "
+            "{rel:.0%} of the full meta-gradient's length, turn its direction by only "
+            "{angle:.1f}°."
+        ),
+        "agree_tilted": (
+            "**Why is this not ≈ 0?** The derivation's ≈ 0 compares *one* term, "
+            "α·∂²l/∂φᵢ∂φⱼ, with 1. First order drops all of them at once: for each φᵢ a sum "
+            "over all 1,761 θ̂ⱼ, weighted by the query gradient. Measured here, that dropped "
+            "part has length {dropped:.3g}, {rel:.0%} of the full meta-gradient's {full:.3g}, "
+            "and turns its direction by {angle:.0f}° (cosine {cos:.2f}). Under 90° the two "
+            "still point downhill together: a small first-order step still lowers L(φ), "
+            "along a different path."
+        ),
+        "agree_opposed": (
+            "**Here first order fails.** The dropped second-order terms are {rel:.0%} of the "
+            "full meta-gradient's length and turn it by {angle:.0f}°: a first-order step "
+            "would climb L(φ) instead of descending it."
+        ),
+        "agree_meta_learned": (
+            " The full meta-gradient is short at a meta-learned φ, because meta-training has "
+            "brought L(φ) near a minimum, so even small second-order terms weigh a lot "
+            "against it; from a random init, at the same settings, the cosine is {other:.2f}."
+        ),
         "components_head": "Each of the 1,761 components",
         "cost_head": "What the exact gradient costs",
         "cost_body": (
-            "Time: median over {repeats} meta-steps (time.perf_counter), for the plain autograd "
-            "loop over tasks and for the engine's batched step. Memory: the most bytes that "
-            "autograd holds for backward at once in the plain loop (counted with "
-            "torch.autograd.graph.saved_tensors_hooks); the full gradient must keep the graph "
-            "of every inner step, the first-order one frees it after each step."
+            "Time: median over {repeats} meta-steps (time.perf_counter), full and first "
+            "order taken turn about so both share the same load, for the plain autograd "
+            "loop over tasks; the engine's batched step, median of {batched} steps. Memory: "
+            "the most bytes that autograd holds for backward at once in the plain loop "
+            "(counted with torch.autograd.graph.saved_tensors_hooks); the full gradient must "
+            "keep the graph of every inner step, the first-order one frees it after each step."
+        ),
+        "timing_spread": (
+            "Middle half of the {repeats} steps: full {f0:.2f}–{f2:.2f} ms, first order "
+            "{o0:.2f}–{o2:.2f} ms."
+        ),
+        "timing_noise": (
+            "First order is faster by its median, but the two ranges overlap: the "
+            "difference is within this computer's noise."
+        ),
+        "timing_slower": (
+            "**This time first order measured no faster** ({first:.2f} ms against "
+            "{full:.2f} ms). It does strictly less work (no graph through the inner "
+            "step, no second backward pass), so other programs on this shared CPU landed "
+            "on its steps. Rerun (R) to measure again."
         ),
         "time_full": "time, full",
         "time_first": "time, first order",
@@ -156,13 +196,43 @@ TEXT = {
             "二次微分项都乘上了 α：α 很小时两个方向几乎一致；α 和内层步数变大，它们就分开了。"
             "曲线的缺口表示内层训练发散的设置。"
         ),
+        "agree_same": (
+            "这里推导中的 ≈ 0 成立：被丢掉的二次微分项只有完整 meta-gradient 长度的 {rel:.0%}，"
+            "方向只偏了 {angle:.1f}°。"
+        ),
+        "agree_tilted": (
+            "**为什么这里不是 ≈ 0？** 推导中的 ≈ 0 比较的是*一个*项 α·∂²l/∂φᵢ∂φⱼ 和 1。一阶近似"
+            "一次丢掉了所有这些项：对每个 φᵢ，是对全部 1,761 个 θ̂ⱼ 的求和，再乘上 query 的梯度。"
+            "这里实测被丢掉的部分长度为 {dropped:.3g}，是完整 meta-gradient（{full:.3g}）的 "
+            "{rel:.0%}，让方向偏了 {angle:.0f}°（余弦相似度 {cos:.2f}）。小于 90° 表示两者仍然"
+            "一起指向下坡：一阶近似的一小步仍然让 L(φ) 下降，只是走了不同的路。"
+        ),
+        "agree_opposed": (
+            "**这里一阶近似失效了。** 被丢掉的二次微分项是完整 meta-gradient 长度的 {rel:.0%}，"
+            "让方向偏了 {angle:.0f}°：一阶近似的一步会让 L(φ) 上升而不是下降。"
+        ),
+        "agree_meta_learned": (
+            "在元学习得到的 φ 上，完整 meta-gradient 很短（meta 训练已经把 L(φ) 带到极小值附近），"
+            "所以即使很小的二次微分项也显得很重；同样的设置下从随机初始化出发，余弦相似度是 "
+            "{other:.2f}。"
+        ),
         "components_head": "1,761 个分量，逐一比较",
         "cost_head": "完整梯度的代价",
         "cost_body": (
-            "时间：{repeats} 次 meta 更新的中位数（time.perf_counter），分别是逐个任务的 "
-            "autograd 循环和引擎的批量实现。内存：在 autograd 循环中，为反向传播而保存的张量"
+            "时间：{repeats} 次 meta 更新的中位数（time.perf_counter），完整和一阶近似轮流"
+            "测量，承受同样的负载，这是逐个任务的 autograd 循环；引擎的批量实现是 {batched} "
+            "次的中位数。内存：在 autograd 循环中，为反向传播而保存的张量"
             "同时占用的最大字节数（用 torch.autograd.graph.saved_tensors_hooks 统计）；完整梯度"
             "必须保留每一步内层更新的计算图，一阶近似在每一步之后就释放了。"
+        ),
+        "timing_spread": (
+            "{repeats} 次中间一半的时间：完整 {f0:.2f}–{f2:.2f} ms，一阶近似 {o0:.2f}–{o2:.2f} ms。"
+        ),
+        "timing_noise": "按中位数一阶近似更快，但两个范围有重叠：差别在这台电脑的噪声之内。",
+        "timing_slower": (
+            "**这一次一阶近似测得并不更快**（{first:.2f} ms 对 {full:.2f} ms）。它做的计算严格"
+            "更少（不需要内层更新的计算图，也没有第二次反向传播），所以是这台共享 CPU 上的其他"
+            "程序占用了它的时间。按 R 重新测量。"
         ),
         "time_full": "时间，完整",
         "time_first": "时间，一阶近似",
@@ -187,7 +257,10 @@ FIG_TEXT = {
              "memory_bar": "为反向传播保存的峰值字节数", "full": "完整（二次微分）",
              "first_order": "一阶近似"},
 }
-COST_REPEATS = 3
+# Timing: full and first order alternate for this many steps each (one step is tens of
+# ms on a CPU); the median of so many is not moved by a shared CPU's bursts.
+TIMING_REPEATS = 15
+COST_REPEATS = 3  # the batched step's time and the memory count, steadier than the loop
 
 
 def _fig_labels(name: str) -> dict[str, str]:
@@ -223,8 +296,12 @@ def _costs(which: str, n_tasks: int, seed: int, inner_lr: float, steps: int,
            device: str) -> tuple[Any, ...]:
     phi = {k: v.to(device) for k, v in _phi(which, seed).items()}
     batch = _batch(n_tasks, seed).to(device)
-    return tuple(meta_step_cost(phi, batch, inner_lr, steps, first_order, COST_REPEATS)
-                 for first_order in (False, True))
+    timing = compare_step_times(phi, batch, inner_lr, steps, TIMING_REPEATS)
+    costs = [meta_step_cost(phi, batch, inner_lr, steps, first_order, COST_REPEATS)
+             for first_order in (False, True)]
+    # The loop's time shown (and drawn) is the alternating median, not meta_step_cost's own.
+    return (timing, *(dataclasses.replace(cost, seconds_naive=times[1], repeats=TIMING_REPEATS)
+                      for cost, times in zip(costs, (timing.full, timing.first_order))))
 
 
 def _cost_device() -> str:
@@ -296,6 +373,16 @@ else:
     m4.metric(t["rel"], f"{grads.relative_difference:.3f}")
     if inner_lr == 0:
         st.info(t["zero_lr"])
+    else:
+        agree = agreement(grads)
+        sentence = t[f"agree_{agree.verdict}"].format(
+            rel=agree.relative_difference, angle=agree.angle_degrees, cos=agree.cosine,
+            dropped=agree.dropped_norm, full=agree.full_norm)
+        if which == SECOND_ORDER and agree.verdict != "same":
+            other = _grads("random", n_tasks, seed, inner_lr, steps)
+            if other.finite:
+                sentence += t["agree_meta_learned"].format(other=other.cosine)
+        st.markdown(sentence)
 
 st.subheader(t["sweep_head"])
 st.markdown(t["sweep_body"])
@@ -313,8 +400,8 @@ if grads.finite:
 
 st.subheader(t["cost_head"])
 device = _cost_device()
-full_cost, first_cost = _costs(which, n_tasks, seed, inner_lr, steps, device)
-st.markdown(t["cost_body"].format(repeats=COST_REPEATS))
+timing, full_cost, first_cost = _costs(which, n_tasks, seed, inner_lr, steps, device)
+st.markdown(t["cost_body"].format(repeats=timing.repeats, batched=COST_REPEATS))
 k1, k2, k3, k4 = st.columns(4)
 k1.metric(t["time_full"], f"{1e3 * full_cost.seconds_naive:.2f} ms")
 k2.metric(t["time_first"], f"{1e3 * first_cost.seconds_naive:.2f} ms")
@@ -324,6 +411,13 @@ if full_cost.cuda_peak_bytes is not None and first_cost.cuda_peak_bytes is not N
     st.caption(t["cuda_peak"].format(full=full_cost.cuda_peak_bytes / 1e3,
                                      first=first_cost.cuda_peak_bytes / 1e3))
 st.caption(t["device"].format(device=device))
+ms = {k: 1e3 * v for k, v in zip(("f0", "f1", "f2", "o0", "o1", "o2"),
+                                  (*timing.full, *timing.first_order))}
+st.caption(t["timing_spread"].format(repeats=timing.repeats, **ms))
+if not timing.first_order_faster:
+    st.info(t["timing_slower"].format(first=ms["o1"], full=ms["f1"]))
+elif timing.overlapping:
+    st.caption(t["timing_noise"])
 # Keyed by the measurements themselves, not the settings: if _costs' smaller cache
 # measures these settings again, the figure still shows the numbers printed above it.
 _ui.show_figure(lambda: cost_figure(full_cost, first_cost, labels=_fig_labels("cost")),

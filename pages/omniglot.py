@@ -267,6 +267,18 @@ FIG_TEXT: dict[str, dict[str, dict[str, str]]] = {
 }
 
 
+ANSWER_COLUMNS = 10  # as the query grid: the answers keep the drawings' order and rows
+THUMBNAIL_PX = 84  # 28 px drawings at 3x, each pixel a block: no blur
+
+
+def _thumbnail(drawing: Any) -> Any:
+    """One query drawing (1 = ink) as a white picture with black ink, 3x, pixels kept sharp."""
+    import numpy as np
+
+    ink = np.asarray(drawing, dtype=np.float32).reshape(28, 28)
+    return np.kron(255 * (1.0 - ink), np.ones((3, 3))).astype(np.uint8)
+
+
 def _fig_labels(name: str) -> dict[str, str]:
     return {**FIG_TEXT["en"][name], **FIG_TEXT.get(_ui.lang(), {}).get(name, {})}
 
@@ -479,6 +491,25 @@ _ui.show_figure(lambda: image_grid_figure(ep["query_x"], query_titles, columns=1
                                           meta="query"),
                 "omniglot-query", key="omni_query_fig", cache_key=(env_source, episode_id))
 
+# -- human versus model -------------------------------------------------------------------------
+# Right under the drawings, each answer under its own drawing: a class must see the support
+# set, a query drawing and its answer at once (the form used to sit ~1,000 px further down,
+# after the models). The scores come below the models, which answer the same queries.
+st.subheader(t["human_head"])
+st.markdown(t["human_body"])
+options = list(range(n_way))
+with st.form("omni_human"):
+    cols = st.columns(min(ANSWER_COLUMNS, n_way))
+    answers: list[Any] = []
+    for i in range(n_way):
+        with cols[i % len(cols)]:
+            st.image(_thumbnail(ep["query_x"][i]), width=THUMBNAIL_PX)
+            answers.append(st.selectbox(
+                t["your_answer"].format(n=i + 1), options, key=f"omni_answer_{i}", index=None,
+                placeholder=t["choose"], format_func=lambda n: t["class"].format(n=n)))
+    submitted = st.form_submit_button(t["submit"])
+score_box = st.container()  # filled once the models have answered (below)
+
 # -- models ---------------------------------------------------------------------------------------
 st.header(t["models_head"])
 results: dict[str, dict[str, Any]] = {}
@@ -547,46 +578,37 @@ for algorithm in ALGORITHMS:
 st.markdown(_ui.markdown_table(table))
 st.caption(t["table_note"])
 
-# -- human versus model -------------------------------------------------------------------------
-st.header(t["human_head"])
-st.markdown(t["human_body"])
-options = list(range(n_way))
-with st.form("omni_human"):
-    cols = st.columns(min(5, n_way))
-    answers: list[Any] = []
-    for i in range(n_way):
-        answers.append(cols[i % len(cols)].selectbox(
-            t["your_answer"].format(n=i + 1), options, key=f"omni_answer_{i}", index=None,
-            placeholder=t["choose"], format_func=lambda n: t["class"].format(n=n)))
-    submitted = st.form_submit_button(t["submit"])
-missing = [i + 1 for i, a in enumerate(answers) if a is None]
-if submitted and missing:
-    # Nothing is preselected, so nobody scores a drawing they never looked at.
-    st.warning(t["unanswered"].format(queries=", ".join(f"#{i}" for i in missing)))
-    submitted = False
-if submitted:
-    st.session_state["omni_played"] = {"episode": episode_id, "answers": list(answers)}
-played = st.session_state.get("omni_played")
-if played and played["episode"] == episode_id:
-    truth = [int(y) for y in ep["query_y"]]
-    mine = played["answers"]
-    st.markdown("### " + t["your_score"].format(
-        right=sum(a == y for a, y in zip(mine, truth)), total=n_way))
-    for key, result in results.items():
-        predictions = result["predictions_by_step"][steps]
-        st.markdown("- " + t["model_score"].format(
-            name=model_names[key], right=sum(p == y for p, y in zip(predictions, truth)),
-            total=n_way))
-    rows = []
-    for i, y in enumerate(truth):
-        row = {"#": i + 1, t["truth"]: y, t["you"]: f"{mine[i]} {'✓' if mine[i] == y else '✗'}"}
+# -- the human's score against the models', shown under the answers -------------------------
+with score_box:
+    missing = [i + 1 for i, a in enumerate(answers) if a is None]
+    if submitted and missing:
+        # Nothing is preselected, so nobody scores a drawing they never looked at.
+        st.warning(t["unanswered"].format(queries=", ".join(f"#{i}" for i in missing)))
+        submitted = False
+    if submitted:
+        st.session_state["omni_played"] = {"episode": episode_id, "answers": list(answers)}
+    played = st.session_state.get("omni_played")
+    if played and played["episode"] == episode_id:
+        truth = [int(y) for y in ep["query_y"]]
+        mine = played["answers"]
+        st.markdown("### " + t["your_score"].format(
+            right=sum(a == y for a, y in zip(mine, truth)), total=n_way))
         for key, result in results.items():
-            p = result["predictions_by_step"][steps][i]
-            row[model_names[key]] = f"{p} {'✓' if p == y else '✗'}"
-        rows.append(row)
-    st.caption(t["answers"])
-    st.markdown(_ui.markdown_table(rows))
-    st.caption(t["human_after"])
+            predictions = result["predictions_by_step"][steps]
+            st.markdown("- " + t["model_score"].format(
+                name=model_names[key], right=sum(p == y for p, y in zip(predictions, truth)),
+                total=n_way))
+        rows = []
+        for i, y in enumerate(truth):
+            you = f"{mine[i]} {'✓' if mine[i] == y else '✗'}"
+            row = {"#": i + 1, t["truth"]: y, t["you"]: you}
+            for key, result in results.items():
+                p = result["predictions_by_step"][steps][i]
+                row[model_names[key]] = f"{p} {'✓' if p == y else '✗'}"
+            rows.append(row)
+        st.caption(t["answers"])
+        st.markdown(_ui.markdown_table(rows))
+        st.caption(t["human_after"])
 
 # -- live meta-training -------------------------------------------------------------------------
 st.header(t["live_head"])
@@ -623,7 +645,8 @@ if c1.button(t["train"], type="primary", key="omni_train", disabled=running):
         own = {a: _algorithms.get(a).departures("omniglot", live_n) for a in chosen}
         # A preset's settings that have no widget (queries, steps, protocol); an algorithm
         # with its own Omniglot inner loop (Reptile's) takes only the preset's split.
-        extra = {k: v for k, v in (preset_settings(str(preset)) if preset in PRESETS else {}).items()
+        chosen_preset = preset_settings(str(preset)) if preset in PRESETS else {}
+        extra = {k: v for k, v in chosen_preset.items()
                  if k in ("n_query", "inner_steps", "test_inner_steps", "val_inner_steps",
                           "protocol")}
         try:

@@ -94,8 +94,8 @@ TEXT = {
             "A meta-learned φ wins not because it fits the tasks *now* (look at k = 0) but "
             "because it fits them *after training on the support set*."
         ),
-        "train_title": "Step 2 on the training tasks: L(F) = Σₙ lⁿ",
-        "test_title": "Step 3 on the testing tasks: L(F*) judged",
+        "train_title": "Step 2 (training tasks): L(F) = Σₙ lⁿ",
+        "test_title": "Step 3 (testing tasks): L(F*) judged",
         "best_train": "F\\* = argmin L(F) on the training tasks: **{name}** (L = {value:.3f}).",
         "best_test": "On the testing tasks: **{name}** has the smallest L(F) = {value:.3f}.",
         "diverged": (

@@ -86,6 +86,56 @@ def test_meta_training_table_and_figure_never_disagree_about_the_step() -> None:
     assert any("After all" in c.value for c in at.caption)
 
 
+# ------------------------------------------------------------- 8: first-order maths
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_first_order_says_what_its_measured_numbers_mean(lang: str) -> None:
+    """Under a derivation that says "≈ 0", the measured cosine (0.74 at the defaults) and
+    relative difference get a sentence that reconciles them, with the same numbers."""
+    at = page("first_order.py", lang)
+    assert not at.exception
+    cos = float(at.metric[0].value)
+    rel = float(at.metric[3].value)
+    assert cos < 0.99  # the defaults are the case that needs the sentence
+    (sentence,) = [m.value for m in at.markdown if "≈ 0" in m.value and "°" in m.value]
+    assert f"{cos:.2f}" in sentence and f"{rel:.0%}" in sentence
+    assert "0.9" in sentence or "0.8" in sentence  # the random init's cosine, to compare
+    assert bool(CJK.search(sentence)) == (lang == "zh")
+
+
+def _fake_timing(full: float, first: float):
+    from mamlviz.first_order import Timing
+
+    return lambda *args, **kw: Timing((full * 0.9, full, full * 1.1),
+                                      (first * 0.9, first, first * 1.1), args[-1])
+
+
+def test_first_order_timing_is_a_median_of_many_and_honest_when_slower(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import streamlit as st
+
+    import mamlviz.first_order as fo
+
+    at = page("first_order.py")
+    body = next(m.value for m in at.markdown if "meta-steps (time.perf_counter)" in m.value)
+    repeats = int(re.search(r"median over (\d+) meta-steps", body).group(1))
+    assert repeats >= 15
+    assert any("Middle half of the" in c.value for c in at.caption)
+
+    monkeypatch.setattr(fo, "compare_step_times", _fake_timing(0.020, 0.025))
+    st.cache_data.clear()  # the measurement is cached per setting
+    at = page("first_order.py")
+    assert at.metric[5].value == "25.00 ms"  # the alternating median is what is shown
+    (note,) = [i.value for i in at.info if "no faster" in i.value]
+    assert "25.00 ms" in note and "20.00 ms" in note
+
+    monkeypatch.setattr(fo, "compare_step_times", _fake_timing(0.020, 0.010))
+    st.cache_data.clear()
+    at = page("first_order.py")
+    assert not [i.value for i in at.info if "no faster" in i.value]
+
+
 # ------------------------------------------------------------- 9: Reptile and "more"
 
 
@@ -152,6 +202,24 @@ def test_sinusoid_live_chart_before_train_is_a_placeholder_not_an_empty_grid() -
     assert "Train" in note["text"]
 
 
+def test_sinusoid_live_chart_is_projected_in_presentation_mode() -> None:
+    """The live chart was the one chart that presentation mode left screen-sized."""
+    import json
+
+    sizes = {}
+    for big in (False, True):
+        at = AppTest.from_file(str(ROOT / "pages" / "sinusoid.py"), default_timeout=90)
+        at.session_state["presentation"] = big
+        at.run()
+        assert not at.exception
+        (chart,) = _with_id(at, "sin_live_chart")
+        layout = json.loads(json.loads(chart.proto.json_args)["spec"])["layout"]
+        sizes[big] = (layout.get("font", {}).get("size"),
+                      next(a for a in layout["annotations"] if a.get("name") == "placeholder")
+                      ["font"]["size"])
+    assert sizes[True][0] == 22 and sizes[True][1] > sizes[False][1], sizes
+
+
 def test_sinusoid_own_points_draw_no_true_curve_and_survive_k() -> None:
     at = page("sinusoid.py")
     fits = _chart.shown_figures(at)[0]
@@ -208,6 +276,42 @@ def test_omniglot_answers_start_unselected_and_must_all_be_given(
         at.selectbox(key=f"omni_answer_{i}").set_value(i)
     _submit(at)
     assert at.session_state["omni_played"]["answers"] == [0, 1, 2, 3, 4]
+
+
+def test_omniglot_answers_sit_under_the_drawings_they_answer(
+        monkeypatch: pytest.MonkeyPatch, omniglot_source: Path) -> None:
+    """The answers came ~1,000 px below the drawings, after the models: a class could not
+    see a drawing and its answer at once. Now each answer is under its own drawing, right
+    after the query set, and the models (and the score) come after."""
+    monkeypatch.setenv("MAMLVIZ_OMNIGLOT", str(omniglot_source))
+    at = page("omniglot.py", timeout=180)
+    at.select_slider(key="omni_n_way").set_value(20).run()
+    assert not at.exception
+    order = _elements(at)
+
+    def where(test) -> int:
+        return next(i for i, el in enumerate(order) if test(el))
+
+    query = where(lambda el: "omni_query_fig" in str(getattr(getattr(el, "proto", None),
+                                                                "id", "")))
+    models = where(lambda el: getattr(el, "type", "") == "header"
+                   and "models adapt" in str(getattr(el, "value", "")))
+    answers = [where(lambda el, i=i: getattr(el, "key", None) == f"omni_answer_{i}")
+               for i in range(20)]
+    assert query < min(answers) and max(answers) < models
+    # Each answer's own drawing is the picture just before it, in the same column.
+    images = [i for i, el in enumerate(order) if getattr(el, "type", "") == "image"]
+    for i, at_answer in enumerate(answers):
+        assert any(at_answer - 3 <= k < at_answer for k in images), i
+    # Scores, once given, are shown under the answers, before the models.
+    for i in range(20):
+        at.selectbox(key=f"omni_answer_{i}").set_value(i % 20)
+    _submit(at)
+    order = _elements(at)
+    score = where(lambda el: "Your score" in str(getattr(el, "value", "")))
+    models = where(lambda el: getattr(el, "type", "") == "header"
+                   and "models adapt" in str(getattr(el, "value", "")))
+    assert score < models
 
 
 def test_omniglot_without_a_shipped_model_says_so_in_words(

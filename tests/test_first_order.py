@@ -10,7 +10,11 @@ import torch
 from mamlviz.errors import ConfigError
 from mamlviz.figures.first_order import components_figure, cosine_figure, cost_figure
 from mamlviz.first_order import (
+    MetaGradients,
     SavedTensorMeter,
+    Timing,
+    agreement,
+    compare_step_times,
     cosine,
     cosine_sweep,
     flatten,
@@ -130,3 +134,58 @@ def test_components_figure(phi, batch) -> None:
     assert fig.layout.xaxis.title.text == "完整"
     points = next(tr for tr in fig.data if tr.meta == "components")
     assert len(points.x) == sum(v.numel() for v in phi.values()) == 1761
+
+
+# ------------------------------------------------- what the numbers mean; timing turn about
+
+
+def _grads_of(full: list[float], first: list[float]) -> MetaGradients:
+    return MetaGradients(torch.tensor(full), torch.tensor(first), ("w",), (len(full),))
+
+
+def test_agreement_names_the_angle_and_the_dropped_part() -> None:
+    same = agreement(_grads_of([1.0, 0.0], [1.0, 0.01]))
+    assert same.verdict == "same" and same.angle_degrees < 1
+    tilted = agreement(_grads_of([1.0, 0.0], [1.0, 1.0]))
+    assert tilted.verdict == "tilted"
+    assert tilted.angle_degrees == pytest.approx(45.0)
+    assert tilted.dropped_norm == pytest.approx(1.0) and tilted.full_norm == pytest.approx(1.0)
+    assert tilted.relative_difference == pytest.approx(1.0)
+    opposed = agreement(_grads_of([1.0, 0.0], [-1.0, 0.2]))
+    assert opposed.verdict == "opposed" and opposed.angle_degrees > 90
+    with pytest.raises(ConfigError):
+        agreement(_grads_of([math.nan, 0.0], [1.0, 0.0]))
+
+
+def test_agreement_matches_the_measured_meta_gradients(phi, batch) -> None:
+    grads = meta_gradients(phi, batch, 0.05, 1)
+    agree = agreement(grads)
+    assert agree.cosine == pytest.approx(grads.cosine)
+    assert agree.relative_difference == pytest.approx(grads.relative_difference)
+    assert math.cos(math.radians(agree.angle_degrees)) == pytest.approx(grads.cosine)
+
+
+def test_step_times_alternate_full_and_first_order(phi, batch, monkeypatch) -> None:
+    import mamlviz.first_order as fo
+
+    calls: list[bool] = []
+    monkeypatch.setattr(fo, "naive_meta_gradient",
+                        lambda *args: calls.append(args[-1]))
+    timing = compare_step_times(phi, batch, 0.01, 1, repeats=4)
+    assert calls[:2] == [False, True]  # warm-up, one of each
+    # Turn about, and who goes first alternates pair by pair.
+    assert calls[2:] == [False, True, True, False, False, True, True, False]
+    assert timing.repeats == 4
+    for q in (timing.full, timing.first_order):
+        assert q[0] <= q[1] <= q[2]
+    with pytest.raises(ConfigError):
+        compare_step_times(phi, batch, 0.01, 1, repeats=0)
+    with pytest.raises(ConfigError):
+        compare_step_times(phi, batch, -1.0, 1)
+
+
+def test_timing_says_when_first_order_is_not_faster() -> None:
+    assert Timing((1.0, 2.0, 3.0), (0.5, 1.0, 1.5), 15).first_order_faster
+    assert not Timing((1.0, 2.0, 3.0), (0.2, 0.5, 0.8), 15).overlapping
+    assert Timing((1.0, 2.0, 3.0), (1.5, 1.9, 2.5), 15).overlapping
+    assert not Timing((1.0, 2.0, 3.0), (1.5, 2.0, 2.5), 15).first_order_faster

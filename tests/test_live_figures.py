@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 import torch
 
 from mamlviz.figures.omniglot import accuracy_steps_figure, image_grid_figure, live_training_figure
@@ -98,3 +99,37 @@ def test_omniglot_figures_and_adaptation() -> None:
                          torch.rand(5, 1, 28, 28), support_y)
     assert len(out["predictions_by_step"]) == 3 and len(out["accuracy_by_step"]) == 3
     assert all(0 <= p < 5 for p in out["predictions_by_step"][-1])
+
+
+def _grid_rows_in_pixels(fig) -> tuple[float, list[float], list[float]]:
+    """Pixels per data unit (the figure is drawn to scale), the bottoms of the labels and
+    the tops of the frames, both in data units."""
+    layout = fig.layout
+    plot_w = layout.width - layout.margin.l - layout.margin.r
+    plot_h = layout.height - layout.margin.t - layout.margin.b
+    x_units = layout.xaxis.range[1] - layout.xaxis.range[0]
+    y_units = layout.yaxis.range[0] - layout.yaxis.range[1]
+    px = min(plot_w / x_units, plot_h / y_units)  # scaleanchor: the smaller scale wins
+    return px, [a.y for a in layout.annotations], [s.y0 for s in layout.shapes]
+
+
+def test_grid_labels_keep_clear_of_the_next_rows_frames_at_20_way() -> None:
+    """At 20-way (two rows of ten) a row's labels were struck through by the next row's
+    frames: the rows had a 4-unit gap (9 px) for a 14 px line of text."""
+    from mamlviz.figures import style
+
+    titles = [f"#{i + 1} → {i % 20}" for i in range(20)]
+    marks = [i % 3 != 0 for i in range(20)]
+    for big in (False, True):
+        fig = style(image_grid_figure(torch.rand(20, 1, 28, 28), titles, columns=10,
+                                      marks=marks, meta="query"), big)
+        px, label_tops, frame_tops = _grid_rows_in_pixels(fig)
+        font = fig.layout.annotations[0].font.size
+        first_row_label = label_tops[0]
+        second_row_frame = min(y for y in frame_tops if y > first_row_label)
+        room = (second_row_frame - first_row_label) * px
+        assert room >= 1.3 * font, (big, room, font)
+        # Drawn to scale: the plot area is the canvas, nothing left over.
+        plot_w = fig.layout.width - 20
+        x_units = fig.layout.xaxis.range[1] - fig.layout.xaxis.range[0]
+        assert plot_w / x_units == pytest.approx(px, rel=0.02)

@@ -21,18 +21,18 @@ STEP_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd")
 FULL_COLOR, FIRST_COLOR = "#ff7f0e", "#17becf"
 
 LABELS_COSINE: dict[str, str] = {
-    "title": "cos(full meta-gradient, first-order meta-gradient) versus the inner learning rate",
-    "x": "inner learning rate epsilon",
+    "title": "Cosine of the full and first-order meta-gradients against α",
+    "x": "inner learning rate α",
     "y": "cosine similarity",
     "steps": "{s} inner step(s)",
     "current": "your setting",
 }
 
 LABELS_COMPONENTS: dict[str, str] = {
-    "title": "Every component of grad_phi L: exact versus first order",
+    "title": "Every component of ∇φ L: exact versus first order",
     "x": "full (second-order) meta-gradient",
     "y": "first-order meta-gradient",
-    "points": "one parameter phi_i",
+    "points": "one parameter φᵢ",
     "diagonal": "equal (y = x)",
 }
 

@@ -21,6 +21,11 @@ from .png import add_picture
 from .sinusoid import GRID, LIGHT, _color, loss_traces
 
 PAD = 4
+GRID_MAX_WIDTH = 1100
+LABEL_FONT_PX = 11
+# A label's line (font size x 1.3) and room above and below it; presentation mode
+# grows the labels' font by 1.4 and the whole figure by up to 1.5, so this holds there too.
+LABEL_BAND_PX = 22
 RIGHT, WRONG = "#2ca02c", "#d62728"
 
 LABELS_GRID: dict[str, str] = {"title": ""}
@@ -63,10 +68,17 @@ def image_grid_figure(images: Any, titles: Sequence[str] | None = None, columns:
     cols = max(1, min(columns, n or 1))
     rows = max(1, math.ceil(n / cols))
     cell = size + PAD
-    canvas = np.zeros((rows * cell + PAD, cols * cell + PAD), dtype=np.float32)
+    plot_width = min(GRID_MAX_WIDTH - 20, cols * tile_px + 20)
+    px_per_unit = plot_width / (cols * cell + PAD)
+    # Under each row its labels get a band of their own, sized in pixels (text does not
+    # scale with the drawings): with only the 4-unit gap a row's labels were drawn
+    # through the next row's frames and drawings (20-way, 2 rows).
+    band = math.ceil(LABEL_BAND_PX / px_per_unit) if titles else 0
+    pitch = cell + band
+    canvas = np.zeros((rows * pitch + PAD, cols * cell + PAD), dtype=np.float32)
     for i in range(n):
         r, c = divmod(i, cols)
-        top, left = PAD + r * cell, PAD + c * cell
+        top, left = PAD + r * pitch, PAD + c * cell
         canvas[top:top + size, left:left + size] = arr[i]
     height, width = canvas.shape
     # The drawings are one picture (mamlviz.figures.png: plotly.js's small bundle, a
@@ -76,21 +88,22 @@ def image_grid_figure(images: Any, titles: Sequence[str] | None = None, columns:
                 bottom=height - 0.5, meta=meta, scale=3)
     for i in range(n):
         r, c = divmod(i, cols)
-        x0, y0 = PAD + c * cell - 0.5, PAD + r * cell - 0.5
+        x0, y0 = PAD + c * cell - 0.5, PAD + r * pitch - 0.5
         if marks is not None and i < len(marks) and marks[i] is not None:
             color = RIGHT if marks[i] else WRONG
             fig.add_shape(type="rect", x0=x0 - 1, y0=y0 - 1, x1=x0 + size + 1, y1=y0 + size + 1,
                           line={"color": color, "width": 3})
         if titles is not None and i < len(titles):
-            fig.add_annotation(x=x0 + size / 2, y=y0 + size + 0.5, text=titles[i],
-                               showarrow=False, yanchor="top", font={"size": 11})
+            fig.add_annotation(x=x0 + size / 2, y=y0 + size + 1.5, text=titles[i],
+                               showarrow=False, yanchor="top", font={"size": LABEL_FONT_PX})
     fig.update_xaxes(visible=False, range=[-0.5, width - 0.5])
     fig.update_yaxes(visible=False, range=[height - 0.5, -0.5], scaleanchor="x")
-    extra = 18 if titles else 0
+    top_margin = 50 if lab["title"] else 10
+    # Drawn to scale: the figure is the canvas at px_per_unit plus its margins, so the
+    # plot fills it and the label band keeps its pixels.
     fig.update_layout(title=lab["title"] or None, template="plotly_white",
-                      width=min(1100, cols * tile_px + 40),
-                      height=rows * (tile_px + extra) + (70 if lab["title"] else 20),
-                      margin={"l": 10, "r": 10, "t": 50 if lab["title"] else 10, "b": 10})
+                      width=plot_width + 20, height=round(height * px_per_unit) + top_margin + 10,
+                      margin={"l": 10, "r": 10, "t": top_margin, "b": 10})
     return fig
 
 

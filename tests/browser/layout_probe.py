@@ -4,7 +4,8 @@ Read from plotly.js's own result (``gd._fullLayout._size``: the plot area after
 automargin) and the bounding boxes of what it drew: the title, axis titles, tick
 labels, legend, annotations with text and the modebar. ``faults`` turns one chart's
 measurement into sentences: a plot area under half the chart, two texts that overlap,
-a modebar over the legend. Shared by tests/browser/test_layout_browser.py and
+text cut off at the chart's edge, a chart wider than its column, a modebar over the
+legend. Shared by tests/browser/test_layout_browser.py and
 benchmarks/screenshots.py.
 """
 
@@ -41,8 +42,10 @@ MEASURE_JS = """() => [...document.querySelectorAll('.mamlviz-chart .js-plotly-p
   // domain") draws its axes in part of it, as large as its shape allows.
   const xa = fl.xaxis, ya = fl.yaxis;
   const axes = xa && ya ? [xa._length, ya._length] : [size.w, size.h];
-  return {index, width: fl.width, height: fl.height, size: {l: size.l, r: size.r,
-          t: size.t, b: size.b, w: size.w, h: size.h}, plot: [size.w, size.h], axes,
+  const slot = gd.closest('.mamlviz-chart') || gd.parentElement;
+  return {index, width: fl.width, height: fl.height, chart: box(gd), slot: box(slot),
+          size: {l: size.l, r: size.r, t: size.t, b: size.b, w: size.w, h: size.h},
+          plot: [size.w, size.h], axes,
           // One plot only: in a grid of pictures each subplot is drawn to scale in its cell.
           to_scale: !!(ya && ya.scaleanchor) && Object.keys(fl._plots || {}).length === 1,
           title: (gd.querySelector('.gtitle') || {}).textContent || '',
@@ -70,6 +73,15 @@ def faults(chart: dict[str, Any]) -> list[str]:
         if chart["to_scale"] and max(aw / pw, ah / ph) < 0.95:
             found.append(f"{name}: a plot drawn to scale takes {aw:.0f}x{ah:.0f} of its "
                          f"{pw:.0f}x{ph:.0f} plot area")
+    if chart.get("slot") is not None and chart["chart"][2] - chart["slot"][2] > SLACK:
+        found.append(f"{name}: {chart['chart'][2] - chart['slot'][2]:.0f} px wider than its "
+                     "column, cut off on the right")
+    for text in chart["texts"]:
+        # Text past the chart's edge is cut off: plotly.js clips to the figure.
+        a, b = text["box"], chart.get("chart")
+        if b is not None and (a[0] < b[0] - SLACK or a[2] > b[2] + SLACK
+                              or a[1] < b[1] - SLACK or a[3] > b[3] + SLACK):
+            found.append(f"{name}: {text['kind']} {text['text']!r} runs past the chart's edge")
     texts = chart["texts"]
     if chart["legend"] is not None:
         texts = [*texts, {"kind": "legend", "id": "legend", "text": "legend",

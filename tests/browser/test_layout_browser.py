@@ -55,3 +55,71 @@ def test_every_chart_is_laid_out_for_the_room(server: sb.AppServer, browser: Any
         context.close()
     assert measured >= len(CHAPTERS), f"only {measured} charts measured"
     assert not found, "\n".join(found)
+
+
+def _luminance(rgb: tuple[float, ...]) -> float:
+    def channel(c: float) -> float:
+        c /= 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (channel(c) for c in rgb[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _contrast(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def _pixels(page: Any, box: dict[str, float]) -> Any:
+    import io
+
+    from PIL import Image
+
+    shot = page.screenshot(clip=box)
+    return Image.open(io.BytesIO(shot)).convert("RGB")
+
+
+def test_dark_theme_keeps_slider_tracks_and_radio_rings_visible(server: sb.AppServer,
+                                                                browser: Any) -> None:
+    """The dark theme inverts the page: a slider's unfilled track and an unselected
+    radio's ring came out black on black. Measured in the pixels drawn, against the
+    page beside them: a contrast of at least 3 (WCAG's for controls)."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="en-US")
+    context.set_default_timeout(120_000)
+    page = context.new_page()
+    try:
+        page.goto(f"{server.url}/maml_vs_pretraining?presentation=1&theme=dark")
+        sb.wait_settled(page)
+        sb.wait_charts(page)
+        # "inner steps" starts at its minimum: its whole track is the unfilled part.
+        track = page.locator('[data-testid="stSlider"]').filter(has_text="inner steps") \
+            .locator('[role="group"] > div > div:first-child').first
+        track.scroll_into_view_if_needed()
+        page.wait_for_timeout(300)
+        t = track.bounding_box()
+        assert t is not None and t["height"] > 0
+        left = t["x"] + t["width"] * 0.6  # right of the thumb
+        image = _pixels(page, {"x": left, "y": t["y"] - 12, "width": 20,
+                               "height": t["height"] + 12})
+        beside, on_track = image.getpixel((10, 2)), image.getpixel((10, image.height - 3))
+        assert _contrast(on_track, beside) >= 3, (on_track, beside)
+        # The second choice of the first radio is unselected; its ring is the first box
+        # in its label (a scroll first: the page scrolls inside Streamlit's main area).
+        r = page.evaluate("""() => {
+          const label = document.querySelectorAll(
+            '[data-testid="stMain"] [data-testid="stRadio"] [role="radiogroup"] label')[1];
+          const ring = label.querySelector(':scope > div > div');
+          ring.scrollIntoView({block: 'center'});
+          const b = ring.getBoundingClientRect();
+          return {x: b.left, y: b.top, width: b.width, height: b.height};
+        }""")
+        page.wait_for_timeout(300)
+        assert r is not None and r["width"] > 0
+        image = _pixels(page, {"x": r["x"] - 4, "y": r["y"], "width": r["width"] + 8,
+                               "height": r["height"]})
+        mid = image.height // 2
+        row = [image.getpixel((x, mid)) for x in range(image.width)]
+        outside = row[0]
+        assert max(_contrast(px, outside) for px in row) >= 3, row
+    finally:
+        context.close()

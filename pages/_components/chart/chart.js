@@ -48,6 +48,14 @@ export default function ({ data, parentElement }) {
     }
     plot.__mamlvizPlotly = Plotly;
     const layout = { ...(figure.layout || {}), height: spec.height, autosize: true };
+    // A figure drawn to a fixed width (Omniglot's drawings, grown for a projector) wider
+    // than its column shrinks whole, its shape kept: else its right side is cut off.
+    const room = box.clientWidth;
+    if (layout.width && room > 0 && layout.width > room) {
+      layout.height = Math.round(spec.height * room / layout.width);
+      layout.width = room;
+      plot.style.height = `${layout.height}px`;
+    }
     // react() with frames replaces the animation frames too (the 1-D landscape's play).
     await Plotly.react(plot, { data: figure.data || [], layout, frames: figure.frames || [],
                                config: { responsive: true, ...spec.config } });
