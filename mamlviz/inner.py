@@ -111,9 +111,11 @@ def rates_of(phi: Params) -> Params:
 
 
 def with_rates(phi: Params, inner_lr: float) -> Params:
-    """``phi`` with a step size per weight, each ``inner_lr`` (Meta-SGD's start)."""
-    weights = weights_of(phi)
-    return {**weights, **{RATES + k: torch.full_like(v, inner_lr) for k, v in weights.items()}}
+    """``phi`` with a step size per weight: those it carries, else ``inner_lr`` for every
+    weight (Meta-SGD's start)."""
+    weights, rates = weights_of(phi), rates_of(phi)
+    return {**weights, **{RATES + k: rates[k] if k in rates else torch.full_like(v, inner_lr)
+                          for k, v in weights.items()}}
 
 
 def task_loss(model: nn.Module, loss_fn: LossFn, params: Params, x: torch.Tensor,

@@ -335,7 +335,9 @@ def meta_training(spec: tuple, inner_lr: float, steps: int, data: ls.Landscape1D
         """A method's φ and its loss after training, at meta-step ``k``: written on its
         marker, so what the figure says follows its own ▶ play and slider."""
         i = min(k, len(run.phis) - 1)
-        return f"φ={lui.fmt(run.phis[i, 0])}  L={lui.fmt(float(after[run.method][i]))}"
+        # a step size meta-learned beside φ (Meta-SGD's α) moves too
+        rate = "" if run.rates is None else f"  α={lui.fmt(run.rates[i, 0])}"
+        return f"φ={lui.fmt(run.phis[i, 0])}  L={lui.fmt(float(after[run.method][i]))}{rate}"
 
     def training_figure() -> go.Figure:
         fig = trajectories_1d_figure(lui.drawable(data), runs,
