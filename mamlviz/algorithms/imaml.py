@@ -69,7 +69,7 @@ def _task(loop: InnerLoop, lam: float, cg_steps: int, phi: Params, support_x: to
     before, after = query_losses(loop, phi, theta_hat, query_x, query_y)
     query_grad = grad(partial(task_loss, loop.model, loop.loss_fn))(theta_hat, query_x, query_y)
     support_grad = grad(partial(task_loss, loop.model, loop.loss_fn))
-    _, hessian_times = vjp(lambda theta: support_grad(theta, support_x, support_y), theta_hat)
+    hessian_times = vjp(lambda theta: support_grad(theta, support_x, support_y), theta_hat)[1]
 
     def apply_a(v: Params) -> Params:  # (I + H / lam) v; H is symmetric, so v^T H = H v
         hv = hessian_times(v)[0]
@@ -106,14 +106,14 @@ def naive_task(loss, phi: Params, theta: Params, support_x: torch.Tensor,  # typ
 
     x = [torch.zeros_like(g) for g in query_grad]
     r, p = list(query_grad), list(query_grad)
-    rs = sum((ri * ri).sum() for ri in r)
+    rs = torch.stack([(ri * ri).sum() for ri in r]).sum()
     for _ in range(CG_STEPS):
         ap = apply_a(p)
-        pap = sum((pi * api).sum() for pi, api in zip(p, ap))
+        pap = torch.stack([(pi * api).sum() for pi, api in zip(p, ap)]).sum()
         alpha = rs / pap if pap != 0 else torch.zeros_like(rs)
         x = [xi + alpha * pi for xi, pi in zip(x, p)]
         r = [ri - alpha * api for ri, api in zip(r, ap)]
-        rs_new = sum((ri * ri).sum() for ri in r)
+        rs_new = torch.stack([(ri * ri).sum() for ri in r]).sum()
         beta = rs_new / rs if rs != 0 else torch.zeros_like(rs)
         p = [ri + beta * pi for ri, pi in zip(r, p)]
         rs = rs_new
