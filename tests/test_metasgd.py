@@ -151,3 +151,17 @@ def test_fresh_meta_sgd_phi_starts_every_step_size_at_inner_lr() -> None:
     again = with_rates(phi, 0.5)  # step sizes it carries are kept, not reset
     assert set(again) == set(phi) and all(again[k] is phi[k] for k in phi)
     assert get("maml").init_phi(weights, 0.03) is weights
+
+
+def test_a_diverging_curve_leaves_the_mse_chart_readable() -> None:
+    """Meta-SGD's step sizes, learned for one step, can diverge over ten: the chart keeps
+    the axis of the errors before adaptation rather than stretching to 1e30."""
+    from mamlviz.figures.sinusoid import mse_steps_figure
+
+    nan = float("nan")
+    curves = {"maml": ([2.9, 0.34, 0.2], [0.2, 0.03, 0.02]),
+              "metasgd": ([2.9, 0.22, 1e29, nan], [0.2, 0.02, 1e30, nan])}
+    fig = mse_steps_figure(curves, {"maml": "MAML", "metasgd": "Meta-SGD"})
+    assert tuple(fig.layout.yaxis.range) == pytest.approx((0.0, 1.5 * 3.1))
+    calm = mse_steps_figure({"maml": curves["maml"]}, {"maml": "MAML"})
+    assert calm.layout.yaxis.range is None  # nothing diverged: plotly's own range
