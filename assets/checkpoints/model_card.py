@@ -219,13 +219,19 @@ metrics; it loads with `torch.load(weights_only=True)` (no pickled code).
 `bash assets/checkpoints/train_sinusoid.sh`: `mamlviz train sinusoid --algorithm A
 --iterations 70000 --seed 0` (K = 10, meta-batch 25, inner rate 0.01, one inner step,
 Adam 0.001; Reptile: five inner steps of 0.01 and SGD interpolation epsilon = 0.1;
-iMAML: five inner steps pulled towards phi with lambda = 2, five conjugate-gradient
-steps; Meta-SGD: its per-weight step sizes start at 0.01 and are meta-learned with
-phi, trained for its one inner step, so more steps at test time can diverge)
+Meta-SGD: its per-weight step sizes start at 0.01 and are meta-learned with phi,
+for its one inner step, so more steps at test time can diverge)
 on one CPU thread, then `mamlviz eval sinusoid --tasks 600 --steps 10` (held-out
 tasks, K = 10, 100 query points each). Query MSE with 95% confidence intervals:
 
 {chr(10).join(sinusoid_rows())}
+
+iMAML is not shipped: `mamlviz train sinusoid --algorithm imaml --iterations 70000
+--seed 0` (five inner steps of 0.01 pulled towards phi with lambda = 2, five
+conjugate-gradient steps; 893 s on a shared CPU) did not learn: 4.884 ± 0.249 before
+adaptation and 14.431 ± 1.532 after one step on the 600 held-out tasks. Five steps of
+0.01 end far from the regularised optimum that its implicit gradient assumes; its
+sinusoid settings are still to be found.
 
 ## Omniglot 1-shot (the papers' settings, a fixed budget)
 
