@@ -30,7 +30,7 @@ from typing import Any
 import torch
 
 from .errors import CheckpointError, ConfigError
-from .inner import Params
+from .inner import RATES, Params, rates_of
 
 FORMAT = "mamlviz-checkpoint"
 VERSION = 1
@@ -227,7 +227,13 @@ def load(path: str | os.PathLike[str], problem: str | None = None,
 
 
 def check_compatible(checkpoint: Checkpoint, expected: Params, path: str = "checkpoint") -> None:
-    """The weights must fit the model: same names and shapes as ``expected``."""
+    """The weights must fit the model: same names and shapes as ``expected``; step sizes
+    learned with them (Meta-SGD's ``inner_lr.<weight>``) must each fit their weight."""
+    for name, rate in rates_of(checkpoint.phi).items():
+        if name not in expected or tuple(rate.shape) != tuple(expected[name].shape):
+            raise CheckpointError(f"{path}: step size {RATES}{name} fits no weight of the "
+                                  f"model (shape {tuple(rate.shape)})")
+    expected = {**expected, **{RATES + k: expected[k] for k in rates_of(checkpoint.phi)}}
     if set(checkpoint.phi) != set(expected):
         raise CheckpointError(f"{path} does not fit this model: it has weights "
                               f"{sorted(checkpoint.phi)}, the model needs {sorted(expected)}")

@@ -20,6 +20,16 @@ optimiser for the whole run, so v is a long average of squared gradients and a s
 is a gradient scaled by it. Started afresh, the first step is lr * sign(g) for every
 weight alike, and Reptile learns far less (see ``mamlviz.algorithms``).
 
+Two algorithms change the step itself. Meta-SGD (Li et al. 2017, arXiv 1707.09835)
+meta-learns one inner step size per weight: its phi carries them beside the weights,
+under the names ``inner_lr.<weight>``, and wherever such a phi adapts (training,
+evaluation, a new task) those step sizes replace ``inner_lr``:
+
+    theta <- theta - inner_lr_w * g        (elementwise, one rate per weight)
+
+iMAML (Rajeswaran et al. 2019, arXiv 1909.04630) regularises the inner problem towards
+phi, l(theta) + lam/2 ||theta - phi||^2, so its steps follow g + lam (theta - phi).
+
 Everything is written with ``torch.func``: weights are plain dictionaries that
 flow through ``functional_call``, so the same code differentiates through the
 adaptation (MAML), stops the gradient at it (first-order MAML, Reptile), and is
@@ -30,6 +40,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import torch
 from torch import nn
@@ -41,6 +52,8 @@ Params = dict[str, torch.Tensor]
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 INNER_OPTIMIZERS = ("sgd", "adam")
+# Meta-SGD's meta-learned step sizes ride in phi under this prefix, one per weight.
+RATES = "inner_lr."
 # Reptile's inner Adam (tf.train.AdamOptimizer(beta1=0) in its code): no momentum, so a
 # step depends only on this task's gradients so far.
 ADAM_BETA2 = 0.999
@@ -87,10 +100,28 @@ def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     return (logits.argmax(dim=-1) == labels).to(logits.dtype).mean()
 
 
+def weights_of(phi: Params) -> Params:
+    """The model's weights in ``phi``, without any meta-learned step sizes."""
+    return {k: v for k, v in phi.items() if not k.startswith(RATES)}
+
+
+def rates_of(phi: Params) -> Params:
+    """The meta-learned per-weight step sizes in ``phi`` by weight name ({} if none)."""
+    return {k[len(RATES):]: v for k, v in phi.items() if k.startswith(RATES)}
+
+
+def with_rates(phi: Params, inner_lr: float) -> Params:
+    """``phi`` with a step size per weight: those it carries, else ``inner_lr`` for every
+    weight (Meta-SGD's start)."""
+    weights, rates = weights_of(phi), rates_of(phi)
+    return {**weights, **{RATES + k: rates[k] if k in rates else torch.full_like(v, inner_lr)
+                          for k, v in weights.items()}}
+
+
 def task_loss(model: nn.Module, loss_fn: LossFn, params: Params, x: torch.Tensor,
               y: torch.Tensor) -> torch.Tensor:
     """l(params) on one data set (a support or a query set)."""
-    return loss_fn(functional_call(model, params, (x,)), y)
+    return loss_fn(functional_call(model, weights_of(params), (x,)), y)
 
 
 def mini_batch(x: torch.Tensor, y: torch.Tensor, step: int, batch_size: int | None
@@ -127,20 +158,26 @@ def fresh_moments(phi: Params) -> Params:
     """Adam's state before its first step: ``t`` = 0 steps, ``v.<name>`` = 0 per weight."""
     any_p = next(iter(phi.values()))
     return {"t": torch.zeros((), dtype=any_p.dtype, device=any_p.device),
-            **{f"v.{k}": torch.zeros_like(p) for k, p in phi.items()}}
+            **{f"v.{k}": torch.zeros_like(p) for k, p in weights_of(phi).items()}}
 
 
 def _steps(model: nn.Module, loss_fn: LossFn, phi: Params, support_x: torch.Tensor,
            support_y: torch.Tensor, inner_lr: float, steps: int, first_order: bool,
-           optimizer: str, batch_size: int | None, moments: Params | None
+           optimizer: str, batch_size: int | None, moments: Params | None, lam: float = 0.0
            ) -> Iterator[tuple[Params, Params]]:
-    """(theta, Adam's moments) after each inner step; the moments are {} for "sgd"."""
+    """(theta, Adam's moments) after each inner step; the moments are {} for "sgd".
+
+    Step sizes carried in phi (Meta-SGD's) replace ``inner_lr``; ``lam`` > 0 adds
+    iMAML's pull towards phi to every step's gradient.
+    """
 
     def support_loss(params: Params, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return task_loss(model, loss_fn, params, x, y)
 
     check_inner(inner_lr, steps)
-    theta = phi
+    anchor = weights_of(phi)
+    rate: dict[str, Any] = {**dict.fromkeys(anchor, inner_lr), **rates_of(phi)}
+    theta = anchor
     state: Params = {}
     t0: torch.Tensor | int = 0  # a fresh start's bias corrections are exact Python numbers
     if optimizer == "adam":
@@ -150,6 +187,8 @@ def _steps(model: nn.Module, loss_fn: LossFn, phi: Params, support_x: torch.Tens
     for step in range(steps):
         x, y = mini_batch(support_x, support_y, step, batch_size)
         g = grad(support_loss)(theta, x, y)
+        if lam:
+            g = {k: g[k] + lam * (theta[k] - anchor[k]) for k in theta}
         if first_order:
             g = {k: t.detach() for k, t in g.items()}
         if optimizer == "adam":
@@ -163,14 +202,14 @@ def _steps(model: nn.Module, loss_fn: LossFn, phi: Params, support_x: torch.Tens
             like = next(iter(v.values()))
             state = {"t": torch.as_tensor(t, dtype=like.dtype, device=like.device),
                      **{f"v.{k}": v[k] for k in theta}}
-        theta = {k: theta[k] - inner_lr * g[k] for k in theta}
+        theta = {k: theta[k] - rate[k] * g[k] for k in theta}
         yield theta, state
 
 
 def adaptation(model: nn.Module, loss_fn: LossFn, phi: Params, support_x: torch.Tensor,
                support_y: torch.Tensor, inner_lr: float, steps: int,
                first_order: bool = False, optimizer: str = "sgd",
-               batch_size: int | None = None, moments: Params | None = None
+               batch_size: int | None = None, moments: Params | None = None, lam: float = 0.0
                ) -> Iterator[Params]:
     """theta after each of ``steps`` inner steps on the support set, starting at ``phi``.
 
@@ -178,22 +217,25 @@ def adaptation(model: nn.Module, loss_fn: LossFn, phi: Params, support_x: torch.
     derivative of theta_hat with respect to phi is the identity: the second
     derivatives of the chain rule (the lecture's "warning of math") are dropped.
     ``optimizer`` is "sgd" (plain steps) or "adam" (Reptile's, see the module's text);
-    ``moments`` is Adam's state to start from (default: afresh).
+    ``moments`` is Adam's state to start from (default: afresh); ``lam`` is iMAML's
+    regulariser towards phi. Step sizes carried in phi (Meta-SGD's) replace ``inner_lr``;
+    theta holds the weights only.
     """
     for theta, _ in _steps(model, loss_fn, phi, support_x, support_y, inner_lr, steps,
-                           first_order, optimizer, batch_size, moments):
+                           first_order, optimizer, batch_size, moments, lam):
         yield theta
 
 
 def adapt_keeping_moments(model: nn.Module, loss_fn: LossFn, phi: Params,
                           support_x: torch.Tensor, support_y: torch.Tensor, inner_lr: float,
                           steps: int, first_order: bool, optimizer: str,
-                          batch_size: int | None, moments: Params | None
+                          batch_size: int | None, moments: Params | None, lam: float = 0.0
                           ) -> tuple[Params, Params]:
     """theta_hat and Adam's moments after all ``steps`` inner steps."""
-    theta, state = phi, dict(moments or {})  # no steps: where it started
+    theta, state = weights_of(phi), dict(moments or {})  # no steps: where it started
     for theta, state in _steps(model, loss_fn, phi, support_x, support_y,  # noqa: B007
-                               inner_lr, steps, first_order, optimizer, batch_size, moments):
+                               inner_lr, steps, first_order, optimizer, batch_size, moments,
+                               lam):
         pass  # the last step's theta and moments are the result
     return theta, state
 
@@ -201,7 +243,8 @@ def adapt_keeping_moments(model: nn.Module, loss_fn: LossFn, phi: Params,
 def adapt(model: nn.Module, loss_fn: LossFn, phi: Params, support_x: torch.Tensor,
           support_y: torch.Tensor, inner_lr: float, steps: int,
           first_order: bool = False, optimizer: str = "sgd",
-          batch_size: int | None = None, moments: Params | None = None) -> Params:
+          batch_size: int | None = None, moments: Params | None = None,
+          lam: float = 0.0) -> Params:
     """theta_hat: the weights after all ``steps`` inner steps (see :func:`adaptation`)."""
     return adapt_keeping_moments(model, loss_fn, phi, support_x, support_y, inner_lr, steps,
-                                 first_order, optimizer, batch_size, moments)[0]
+                                 first_order, optimizer, batch_size, moments, lam)[0]

@@ -23,7 +23,10 @@ weight), so its inner steps are those of ``mamlviz.inner`` and every objective a
 update direction is that of an algorithm of the registry (``mamlviz.algorithms``),
 in float64: MAML's gradient differentiates through the inner steps, second
 derivatives included; first-order MAML drops them; Reptile (Nichol, Achiam &
-Schulman 2018, arXiv 1803.02999) moves phi towards the adapted parameters.
+Schulman 2018, arXiv 1803.02999) moves phi towards the adapted parameters; iMAML
+(Rajeswaran et al. 2019, arXiv 1909.04630) follows its implicit gradient; Meta-SGD
+(Li et al. 2017, arXiv 1707.09835) learns the inner step size beside phi, one per
+coordinate, so its trajectory also records that step size as it changes.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from torch.func import grad, jacrev, vmap
 from . import algorithms
 from .algorithms import Algorithm, InnerLoop
 from .errors import ConfigError
-from .inner import adaptation, check_inner_lr
+from .inner import RATES, Params, adaptation, check_inner_lr
 
 DTYPE = torch.float64
 METHODS = algorithms.names()
@@ -445,16 +448,25 @@ def _inner_steps(algorithm: Algorithm, steps: int, reptile_steps: int | None) ->
     return int(reptile_steps) if own and reptile_steps is not None else steps
 
 
-def direction(method: str, tasks: Sequence[TaskLoss], phi: torch.Tensor, inner_lr: float,
-              steps: int, reptile_steps: int | None = None) -> torch.Tensor:
-    """Algorithm ``method``'s update direction at phi: minus the sum over tasks of its
-    meta-step (the registry's, the networks' own) on each task's model."""
+def meta_direction(method: str, tasks: Sequence[TaskLoss], meta: Params, inner_lr: float,
+                   steps: int, reptile_steps: int | None = None) -> Params:
+    """Minus the sum over tasks of algorithm ``method``'s meta-step (the registry's, the
+    networks' own) on each task's model, for everything it meta-learns: ``meta["phi"]``
+    and, for Meta-SGD, the step size ``meta["inner_lr.phi"]``."""
     algorithm = algorithms.get(method)
     k = _inner_steps(algorithm, steps, reptile_steps)
-    parts = [algorithm.make_step(_loop(task, phi.shape[-1], inner_lr, k))({"phi": phi},
-                                                                         *_BATCH)[0]["phi"]
+    parts = [algorithm.make_step(_loop(task, meta["phi"].shape[-1], inner_lr, k))(meta,
+                                                                                  *_BATCH)[0]
              for task in tasks]
-    return -torch.stack(parts).sum(0)
+    return {key: -torch.stack([part[key] for part in parts]).sum(0) for key in parts[0]}
+
+
+def direction(method: str, tasks: Sequence[TaskLoss], phi: torch.Tensor, inner_lr: float,
+              steps: int, reptile_steps: int | None = None) -> torch.Tensor:
+    """Algorithm ``method``'s update direction at phi as meta-training starts there (a
+    meta-learned step size starts at ``inner_lr``)."""
+    meta = algorithms.get(method).init_phi({"phi": phi}, inner_lr)
+    return meta_direction(method, tasks, meta, inner_lr, steps, reptile_steps)["phi"]
 
 
 def _check_steps(inner_lr: float, steps: int, reptile_steps: int | None) -> None:
@@ -507,6 +519,8 @@ class Trajectory:
     phis: np.ndarray
     diverged: bool = False
     note: str = ""
+    # [n, dim]: the inner step size meta-learned beside phi (Meta-SGD's), per meta-step
+    rates: np.ndarray | None = None
 
 
 def trajectory(method: str, tasks: Sequence[TaskLoss], phi0: float | Sequence[float]
@@ -517,6 +531,8 @@ def trajectory(method: str, tasks: Sequence[TaskLoss], phi0: float | Sequence[fl
     Every method starts from the same phi0, so the animation compares them
     fairly. Reptile's direction is ``sum_n (theta_tilde^n - phi)``, which is
     ``inner_lr`` times smaller than a gradient; give it its own ``meta_lr``.
+    Meta-SGD's step size, one per coordinate, starts at ``inner_lr`` and moves
+    with phi, by the same ``meta_lr``.
     Plain gradient descent is stable only for ``meta_lr < 2 / curvature``, and
     the MAML objective can be sharp at its optimum (about 17 in the 'lecture'
     preset with inner_lr 1.2): too large a ``meta_lr`` oscillates or diverges.
@@ -532,15 +548,24 @@ def trajectory(method: str, tasks: Sequence[TaskLoss], phi0: float | Sequence[fl
     _check_inner(inner_lr, steps)
     if reptile_steps is not None:
         _check_inner(inner_lr, reptile_steps)
-    phi = as_phi(phi0, dim)
-    phis = [phi.numpy()]
+    meta = algorithms.get(method).init_phi({"phi": as_phi(phi0, dim)}, inner_lr)
+    rate = RATES + "phi"
+    phis, rates = [meta["phi"].numpy()], [meta[rate].numpy()] if rate in meta else None
+
+    def done(diverged: bool = False, note: str = "") -> Trajectory:
+        return Trajectory(method, np.stack(phis), diverged, note,
+                          None if rates is None else np.stack(rates))
+
     for t in range(n_steps):
-        phi = phi + meta_lr * direction(method, tasks, phi, inner_lr, steps, reptile_steps)
-        if not bool(torch.isfinite(phi).all()) or float(phi.abs().max()) > DIVERGED_ABOVE:
-            return Trajectory(method, np.stack(phis), True,
-                              f"diverged at meta-step {t + 1}: lower meta_lr or inner_lr")
-        phis.append(phi.numpy())
-    return Trajectory(method, np.stack(phis))
+        step = meta_direction(method, tasks, meta, inner_lr, steps, reptile_steps)
+        meta = {key: meta[key] + meta_lr * step[key] for key in meta}
+        together = torch.cat(list(meta.values()))
+        if not bool(torch.isfinite(together).all()) or float(together.abs().max()) > DIVERGED_ABOVE:
+            return done(True, f"diverged at meta-step {t + 1}: lower meta_lr or inner_lr")
+        phis.append(meta["phi"].numpy())
+        if rates is not None:
+            rates.append(meta[rate].numpy())
+    return done()
 
 
 # ----------------------------------------------------------------------------- figure data

@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from torch.func import functional_call
 
-from .inner import Params, accuracy, adapt, adaptation, cross_entropy, mse
+from .inner import RATES, Params, accuracy, adapt, adaptation, cross_entropy, mse, weights_of
 from .models.mlp import SinusoidMLP, init_params
 
 FIT_POINTS = 200
@@ -40,16 +40,18 @@ def sinusoid_fits(phi: Params, inner_lr: float, support_x: torch.Tensor,
     sx, sy = support_x.reshape(-1, 1).float(), support_y.reshape(-1, 1).float()
     fits: dict[int, list[float] | None] = {}
     theta = {k: v.detach().float() for k, v in phi.items()}
+    # step sizes meta-learned with phi (Meta-SGD's) go on adapting every later step
+    learned = {k: v for k, v in theta.items() if k.startswith(RATES)}
     done = 0
     for target in sorted(set(int(s) for s in steps)):
         theta = adapt(model, mse, theta, sx, sy, inner_lr, target - done, first_order=True)
-        theta = {k: v.detach() for k, v in theta.items()}
+        theta = {**{k: v.detach() for k, v in theta.items()}, **learned}
         done = target
         if not _finite(theta):
             fits[target] = None
             continue
         with torch.no_grad():
-            y = functional_call(model, theta, (x,)).squeeze(-1)
+            y = functional_call(model, weights_of(theta), (x,)).squeeze(-1)
         fits[target] = y.tolist() if bool(torch.isfinite(y).all()) else None
     return {"x": x.squeeze(-1).tolist(), "fits": fits}
 
@@ -62,13 +64,15 @@ def sinusoid_task_mse(phi: Params, inner_lr: float, support_x: torch.Tensor,
     sx, sy = support_x.reshape(-1, 1).float(), support_y.reshape(-1, 1).float()
     qx, qy = query_x.reshape(-1, 1).float(), query_y.reshape(-1, 1).float()
     theta = {k: v.detach().float() for k, v in phi.items()}
+    learned = {k: v for k, v in theta.items() if k.startswith(RATES)}
     out = []
     for step in range(steps + 1):
         if step:
-            theta = {k: v.detach() for k, v in
-                     adapt(model, mse, theta, sx, sy, inner_lr, 1, first_order=True).items()}
+            theta = {**{k: v.detach() for k, v in
+                        adapt(model, mse, theta, sx, sy, inner_lr, 1, first_order=True).items()},
+                     **learned}
         with torch.no_grad():
-            value = float(mse(functional_call(model, theta, (qx,)), qy))
+            value = float(mse(functional_call(model, weights_of(theta), (qx,)), qy))
         out.append(value if math.isfinite(value) else math.nan)
     return out
 
@@ -108,7 +112,7 @@ def omniglot_adapt(phi: Params, n_way: int, inner_lr: float, steps: int,
                         moments=moments)
     for theta in (phi, *thetas):
         with torch.no_grad():
-            logits = functional_call(model, theta, (query_x,))
+            logits = functional_call(model, weights_of(theta), (query_x,))
         predictions.append(logits.argmax(-1).tolist())
         accuracies.append(float(accuracy(logits, query_y)))
         confidence = logits.softmax(-1).max(-1).values.tolist()

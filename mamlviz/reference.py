@@ -6,7 +6,9 @@ obviously correct, and independent of ``torch.func``: the tests check the
 batched algorithms against it, and ``mamlviz bench`` reports speed-ups over it.
 Reptile's inner loop (mini-batches taken in turn, Adam with beta1 = 0, its moments
 afresh or kept) is written out here again, index by index, rather than reusing
-``mamlviz.inner``; the kept moments are merged by running the tasks in turn.
+``mamlviz.inner``; the kept moments are merged by running the tasks in turn. So are
+Meta-SGD's step sizes carried in phi (one per weight, ``inner_lr.<weight>``) and
+iMAML's pull towards phi (``Algorithm.lam``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import torch
 from torch.func import functional_call
 
 from .algorithms import InnerLoop, get
-from .inner import ADAM_BETA2, ADAM_EPS, Params
+from .inner import ADAM_BETA2, ADAM_EPS, RATES, Params
 
 
 def _loss(loop: InnerLoop, params: Params, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -63,9 +65,13 @@ def naive_step(algorithm: str, loop: InnerLoop, phi: Params, support_x: torch.Te
     moments after the meta-batch are returned too, as a fourth value.
     """
     spec = get(algorithm)
-    names = list(phi)
-    leaves = [phi[k].detach().requires_grad_() for k in names]
-    phi_leaf = dict(zip(names, leaves))
+    names = [k for k in phi if not k.startswith(RATES)]
+    rate_names = [RATES + k for k in names if RATES + k in phi]
+    leaves = [phi[k].detach().requires_grad_() for k in names + rate_names]
+    phi_leaf = dict(zip(names, leaves))  # the weights
+    # the step size of each weight: meta-learned (Meta-SGD) or the loop's
+    rates = {k: (leaves[len(names) + rate_names.index(RATES + k)] if RATES + k in phi
+                 else loop.inner_lr) for k in names}
     n_tasks = support_x.shape[0]
     second_order = spec.second_order
     total = torch.zeros((), dtype=leaves[0].dtype, device=leaves[0].device)
@@ -90,7 +96,10 @@ def naive_step(algorithm: str, loop: InnerLoop, phi: Params, support_x: torch.Te
                 correction = -math.expm1((t0 + step + 1) * math.log(ADAM_BETA2))
                 v_hat = [vi / correction for vi in v]
                 grads = [g / (vh.sqrt() + ADAM_EPS) for g, vh in zip(grads, v_hat)]
-            theta = {k: theta[k] - loop.inner_lr * g for k, g in zip(names, grads)}
+            if spec.lam:  # the gradient of lam/2 ||theta - phi||^2 joins the support's
+                grads = [g + spec.lam * (theta[k] - phi_leaf[k]).detach()
+                         for k, g in zip(names, grads)]
+            theta = {k: theta[k] - rates[k] * g for k, g in zip(names, grads)}
         moments_after.append({f"v.{k}": vi.detach() for k, vi in zip(names, v)})
         before.append(_loss(loop, phi_leaf, qx, qy).detach())
         after.append(_loss(loop, theta, qx, qy).detach())
@@ -102,7 +111,7 @@ def naive_step(algorithm: str, loop: InnerLoop, phi: Params, support_x: torch.Te
         else:
             total = total + part / n_tasks
     direction = list(torch.autograd.grad(total, leaves)) if differentiate else differences
-    result = dict(zip(names, direction)), torch.stack(before), torch.stack(after)
+    result = dict(zip(names + rate_names, direction)), torch.stack(before), torch.stack(after)
     if moments is None:
         return result
     return (*result, _merged_in_turn(moments, moments_after, loop.inner_steps))

@@ -22,7 +22,7 @@ from typing import Any
 
 import torch
 
-from .algorithms import InnerLoop, StepFn, make_step
+from .algorithms import InnerLoop, StepFn, get, make_step
 from .config import TrainConfig
 from .device import describe, pick_device
 from .graphed import DeviceMetaStep, Totals
@@ -201,6 +201,8 @@ class Trainer:
         self.model = self.problem.model.to(self.device)
         if phi is None:
             phi = init_params(self.model, config.seed, device=self.device)
+        # what else the algorithm meta-learns (Meta-SGD's step sizes), unless phi has it
+        phi = get(config.algorithm).init_phi(phi, config.inner_lr)
         self.phi: Params = {k: v.detach().to(self.device).clone() for k, v in phi.items()}
         self.optimizer = OuterOptimizer(config.outer_optimizer, config.meta_lr,
                                         lr_final=config.meta_lr_final,

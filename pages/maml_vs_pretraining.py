@@ -92,7 +92,9 @@ TEXT = {
             "Press ▶ in the figure to play, or step with the buttons. Each method's φ "
             "moves along its own row under the curves (its x is φ). Pre-training follows "
             "−∇Σₙlⁿ(φ); MAML the exact −∇Σₙlⁿ(θ̂ⁿ); first-order MAML drops the second "
-            "derivatives; Reptile moves φ by ε·mean(θ̃ⁿ − φ) after k inner steps."),
+            "derivatives; Reptile moves φ by ε·mean(θ̃ⁿ − φ) after k inner steps; iMAML "
+            "follows its implicit gradient; Meta-SGD learns its inner step size α beside φ "
+            "(its label shows α as it changes)."),
         "no_anim": "Meta-training is shown once the inner steps stop overshooting.",
         "phi0": "start φ₀",
         "meta_lr": "meta learning rate η",
@@ -173,7 +175,8 @@ TEXT = {
             "按图里的 ▶ 播放，或用按钮一步一步走。每个方法的 φ 在曲线下方自己的一行上移动"
             "（横坐标就是 φ）。预训练沿 −∇Σₙlⁿ(φ)；MAML 沿精确的 −∇Σₙlⁿ(θ̂ⁿ)；一阶近似 "
             "MAML 不计算二次微分；Reptile 在每个 task 上走 k 步得到 θ̃ⁿ，再把 φ 往 θ̃ⁿ 移动 "
-            "ε·mean(θ̃ⁿ − φ)。"),
+            "ε·mean(θ̃ⁿ − φ)；iMAML 沿隐式梯度更新；Meta-SGD 把内层步长 α 和 φ 一起学"
+            "（它的标注显示 α 怎么变化）。"),
         "no_anim": "等内层更新不再发散以后，这里才显示 meta-training。",
         "phi0": "起点 φ₀",
         "meta_lr": "meta 学习率 η",
@@ -335,7 +338,9 @@ def meta_training(spec: tuple, inner_lr: float, steps: int, data: ls.Landscape1D
         """A method's φ and its loss after training, at meta-step ``k``: written on its
         marker, so what the figure says follows its own ▶ play and slider."""
         i = min(k, len(run.phis) - 1)
-        return f"φ={lui.fmt(run.phis[i, 0])}  L={lui.fmt(float(after[run.method][i]))}"
+        # a step size meta-learned beside φ (Meta-SGD's α) moves too
+        rate = "" if run.rates is None else f"  α={lui.fmt(run.rates[i, 0])}"
+        return f"φ={lui.fmt(run.phis[i, 0])}  L={lui.fmt(float(after[run.method][i]))}{rate}"
 
     def training_figure() -> go.Figure:
         fig = trajectories_1d_figure(lui.drawable(data), runs,
@@ -362,7 +367,10 @@ def meta_training(spec: tuple, inner_lr: float, steps: int, data: ls.Landscape1D
     # labels give each method's numbers at the step it shows.
     st.caption(t["final"].format(n=n_frames - 1))
     rows = [{t["method"]: names[run.method], t["table_phi"]: lui.fmt(run.phis[-1, 0]),
-             t["table_after"]: lui.fmt(float(after[run.method][-1]))} for run in runs]
+             t["table_after"]: lui.fmt(float(after[run.method][-1])),
+             # the inner step size a method learned (Meta-SGD's α); the others keep α
+             "α": lui.fmt(inner_lr if run.rates is None else run.rates[-1, 0])}
+            for run in runs]
     st.markdown(_ui.markdown_table(rows))
     _ui.show_source(ls.trajectory, t["source_traj"])
 

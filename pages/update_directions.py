@@ -1,4 +1,4 @@
-"""Chapter 'Real implementation': the four update directions on a 2-D landscape.
+"""Chapter 'Real implementation': every algorithm's update direction on a 2-D landscape.
 
 From phi, one inner step on task m gives theta_hat^m; the gradient at
 theta_hat^m (a second step) gives phi's update direction. Pre-training uses
@@ -33,7 +33,11 @@ TEXT = {
             "(first-order MAML exactly so; MAML after a correction by second derivatives), "
             "with its own learning rate, so the length differs. **Pre-training** moves φ "
             "along the gradient at φ itself. **Reptile** moves φ towards θ̃ᵐ, reached after "
-            "k steps."),
+            "k steps. **iMAML** pulls each task's steps back towards φ (λ/2 ‖θ − φ‖²) and "
+            "follows the implicit gradient (I + H/λ)⁻¹∇lᵐ(θ̂ᵐ), with no derivatives through "
+            "the steps. **Meta-SGD** learns α as well, one per coordinate: it starts at α, so "
+            "here its arrow is MAML's (drawn over it); its α then moves during "
+            "meta-training (see MAML versus pre-training)."),
         "preset": "Tasks",
         "x": "φ₁",
         "y": "φ₂",
@@ -45,7 +49,7 @@ TEXT = {
         "bad": "These settings do not work: ",
         "far": ("The inner steps fly far from φ at these settings (θ̂ᵐ is off the picture): "
                 "lower the inner learning rate."),
-        "table": "The four update directions at φ (each is what the method adds to φ, "
+        "table": "The update directions at φ (each is what the method adds to φ, "
                  "before its meta learning rate)",
         "method": "method",
         "dx": "Δφ₁",
@@ -66,7 +70,10 @@ TEXT = {
             "（一阶近似 MAML 完全相同；MAML 还要乘上二次微分的修正），大小可能不一样，"
             "毕竟它们的 learning rate 不一样。**预训练**的参数更新完全和每个 task 在 φ 上的 "
             "gradient 方向相同。**Reptile** 在 task 上多更新几次（k 次）得到 θ̃ᵐ，再把 φ "
-            "往 θ̃ᵐ 移动。"),
+            "往 θ̃ᵐ 移动。**iMAML** 在每个 task 的更新里把参数拉回 φ（λ/2 ‖θ − φ‖²），"
+            "沿着隐式梯度 (I + H/λ)⁻¹∇lᵐ(θ̂ᵐ) 更新，不需要对更新过程求导。**Meta-SGD** "
+            "把 α 也一起学（每个坐标一个）：一开始就是 α，所以这里它的箭头和 MAML 的重合"
+            "（画在 MAML 的上面）；meta-training 中 α 会跟着改变（见「MAML 与预训练」）。"),
         "preset": "task",
         "x": "φ₁",
         "y": "φ₂",
@@ -77,7 +84,7 @@ TEXT = {
         "second": "画出在 θ̂ᵐ 上的第二步",
         "bad": "这组设定不行：",
         "far": "在这组设定下内层更新走得太远（θ̂ᵐ 超出了画面）：请调小内层学习率。",
-        "table": "φ 上的四个更新方向（每种方法加到 φ 上的量，还没乘 meta 学习率）",
+        "table": "φ 上的各个更新方向（每种方法加到 φ 上的量，还没乘 meta 学习率）",
         "method": "方法",
         "dx": "Δφ₁",
         "dy": "Δφ₂",
@@ -161,5 +168,8 @@ st.latex(r"\text{pre-training: }-\sum_m\nabla_\phi l^m(\phi)\qquad"
          r"\text{MAML: }-\sum_m\nabla_\phi l^m(\hat\theta^m)")
 st.latex(r"\text{first-order MAML: }-\sum_m\nabla_{\hat\theta}l^m(\hat\theta^m)\qquad"
          r"\text{Reptile: }\sum_m(\tilde\theta^m-\phi)")
+st.latex(r"\text{iMAML: }-\sum_m\left(I+\tfrac{1}{\lambda}\nabla^2 l^m(\hat\theta^m)\right)^{-1}"
+         r"\nabla_{\hat\theta}l^m(\hat\theta^m)\qquad"
+         r"\text{Meta-SGD: }-\sum_m\nabla_{(\phi,\alpha)}l^m(\phi-\alpha\circ\nabla l^m(\phi))")
 _ui.show_source(ls.update_directions, t["source"])
 _ui.chapter_figures("update-directions")  # last: a zip of the figures this page showed

@@ -102,7 +102,8 @@ def _max_diff(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> float:
 @pytest.mark.parametrize("name", names())
 def test_every_algorithm_matches_the_naive_loop_on_the_mlp(name: str, inner_steps: int) -> None:
     model = SinusoidMLP()
-    phi = init_params(model, seed=3, dtype=torch.float64)
+    # with whatever else the algorithm meta-learns (Meta-SGD's step sizes), as it trains
+    phi = get(name).init_phi(init_params(model, seed=3, dtype=torch.float64), 0.02)
     loop = InnerLoop(model, mse, 0.02, inner_steps)
     batch = _sinusoid_batch()
     ours, before, after = make_step(name, loop)(phi, *batch)

@@ -33,6 +33,13 @@ def _read(name: str) -> dict | None:
     return json.loads(path.read_text())
 
 
+def _mse(mean: float | None, ci: float | None) -> str:
+    """A mean query MSE with its CI; NaN or infinite (JSON null) or past 1e3: diverged."""
+    if mean is None or ci is None or mean > 1e3:
+        return "diverged"
+    return f"{mean:.3f} ± {ci:.3f}"
+
+
 def sinusoid_rows() -> list[str]:
     rows = ["| algorithm | meta-iterations | wall time (s) | query MSE, 0 steps | 1 step | "
             "10 steps |", "|---|---:|---:|---:|---:|---:|"]
@@ -43,8 +50,7 @@ def sinusoid_rows() -> list[str]:
             continue
         m, c = result["mse_by_step"], result["ci95_by_step"]
         rows.append(f"| {algorithm} | {train['step']:,} | {train['elapsed_s']:.0f} | "
-                    f"{m[0]:.3f} ± {c[0]:.3f} | {m[1]:.3f} ± {c[1]:.3f} | "
-                    f"{m[10]:.3f} ± {c[10]:.3f} |")
+                    f"{_mse(m[0], c[0])} | {_mse(m[1], c[1])} | {_mse(m[10], c[10])} |")
     return rows
 
 
@@ -212,11 +218,20 @@ metrics; it loads with `torch.load(weights_only=True)` (no pickled code).
 
 `bash assets/checkpoints/train_sinusoid.sh`: `mamlviz train sinusoid --algorithm A
 --iterations 70000 --seed 0` (K = 10, meta-batch 25, inner rate 0.01, one inner step,
-Adam 0.001; Reptile: five inner steps of 0.01 and SGD interpolation epsilon = 0.1)
+Adam 0.001; Reptile: five inner steps of 0.01 and SGD interpolation epsilon = 0.1;
+Meta-SGD: its per-weight step sizes start at 0.01 and are meta-learned with phi,
+for its one inner step, so more steps at test time can diverge)
 on one CPU thread, then `mamlviz eval sinusoid --tasks 600 --steps 10` (held-out
 tasks, K = 10, 100 query points each). Query MSE with 95% confidence intervals:
 
 {chr(10).join(sinusoid_rows())}
+
+iMAML is not shipped: `mamlviz train sinusoid --algorithm imaml --iterations 70000
+--seed 0` (five inner steps of 0.01 pulled towards phi with lambda = 2, five
+conjugate-gradient steps; 893 s on a shared CPU) did not learn: 4.884 ± 0.249 before
+adaptation and 14.431 ± 1.532 after one step on the 600 held-out tasks. Five steps of
+0.01 end far from the regularised optimum that its implicit gradient assumes; its
+sinusoid settings are still to be found.
 
 ## Omniglot 1-shot (the papers' settings, a fixed budget)
 

@@ -6,6 +6,11 @@ task before and after adaptation, which the training records report. It adapts
 through the one functional inner loop of ``mamlviz.inner``; the analytic landscapes
 (``mamlviz.landscape``) are a model like any other, so the same step gives their
 update directions too.
+
+Some algorithms meta-learn more than phi's weights (Meta-SGD: a step size per weight).
+Those extra meta-parameters ride in the same dictionary, under their own prefix
+(``mamlviz.inner.RATES``), so the outer optimiser, checkpoints and resumed runs carry
+them like any weight; ``Algorithm.init_phi`` adds them to fresh weights.
 """
 
 from __future__ import annotations
@@ -58,6 +63,11 @@ class InnerLoop:
                                      self.batch_size, moments)
 
 
+def weights_only(phi: Params, inner_lr: float) -> Params:
+    """A fresh phi for an algorithm that meta-learns only the weights: the weights."""
+    return phi
+
+
 def query_losses(loop: InnerLoop, phi: Params, theta: Params, query_x: torch.Tensor,
                  query_y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """A task's query loss before (at phi) and after adaptation (at theta)."""
@@ -96,7 +106,10 @@ class Algorithm:
     per-task losses as aux); the landscapes draw it. ``naive_task`` is the same maths
     written plainly for one task, for the float64 reference loop. ``defaults`` holds
     the algorithm's departures from the problem's paper settings: for "sinusoid" one
-    dict, for "omniglot" one dict per nearest n_way (5 or 20).
+    dict, for "omniglot" one dict per nearest n_way (5 or 20). ``init_phi(weights,
+    inner_lr)`` is phi as meta-training starts: the fresh weights, plus any further
+    meta-parameters the algorithm learns (Meta-SGD's step sizes). ``lam`` is the strength
+    of a regulariser lam/2 ||theta - phi||^2 added to the inner problem (iMAML's; 0: none).
     """
 
     name: str
@@ -117,6 +130,8 @@ class Algorithm:
     # Published Omniglot accuracy in %, (n_way, k_shot) -> "mean ± ci", and its source.
     paper: Mapping[tuple[int, int], str] = field(default_factory=dict)
     paper_source: str = ""
+    init_phi: Callable[[Params, float], Params] = weights_only
+    lam: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():
@@ -129,6 +144,8 @@ class Algorithm:
             raise ValueError(f"{self.name}: outer_rule must be one of {OUTER_RULES}")
         if not set(self.problems) <= set(PROBLEMS):
             raise ValueError(f"{self.name}: problems must be among {PROBLEMS}")
+        if not (self.lam >= 0 and self.lam < float("inf")):
+            raise ValueError(f"{self.name}: lam must be finite and >= 0, got {self.lam}")
 
     def label_in(self, language: str) -> str:
         """The display name in ``language``, English where it has none."""

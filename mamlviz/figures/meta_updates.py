@@ -129,8 +129,15 @@ def trajectories_2d_figure(data: Landscape2D, trajectories: Sequence[Trajectory]
     for t in trajectories:
         name = lab[t.method] + (f" ({lab['diverged']})" if t.diverged else "")
         phis = np.asarray(t.phis, float)
-        fig.add_trace(go.Scatter(x=phis[:, 0], y=phis[:, 1], mode="lines+markers", name=name,
-                                 meta=t.method,
+        # A step size learned beside phi (Meta-SGD's α, one per coordinate): on every
+        # point's hover, and written at the end of the path.
+        rates = [] if t.rates is None else [
+            "α=(" + ", ".join(f"{a:.2f}" for a in r) + ")" for r in np.asarray(t.rates, float)]
+        fig.add_trace(go.Scatter(x=phis[:, 0], y=phis[:, 1],
+                                 mode="lines+markers+text" if rates else "lines+markers",
+                                 name=name, meta=t.method, hovertext=rates or None,
+                                 text=[""] * (len(rates) - 1) + rates[-1:] if rates else None,
+                                 textposition="top right",
                                  line={"color": METHOD_COLORS[t.method], "width": 3},
                                  marker={"size": [4] * (len(phis) - 1) + [14]}))
     if trajectories:

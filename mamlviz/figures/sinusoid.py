@@ -219,4 +219,12 @@ def mse_steps_figure(curves: Mapping[str, tuple[Sequence[float], Sequence[float]
                       # Tall enough that the legend's rows below leave the plot over half
                       # the chart on a laptop's projector.
                       template="plotly_white", legend=LEGEND_BELOW, height=520)
+    # A model whose steps diverge (Meta-SGD's step sizes, learned for one step, taken ten
+    # times) would stretch the axis to 1e30 and flatten every curve: past the error before
+    # adaptation, a curve leaves the chart upwards.
+    start = [m[0] + (c[0] if math.isfinite(c[0]) else 0.0) for m, c in curves.values()
+             if len(m) and math.isfinite(m[0])]
+    highest = [v for m, _ in curves.values() for v in m if math.isfinite(v)]
+    if start and highest and max(highest) > 1.5 * max(start):
+        fig.update_yaxes(range=[0, 1.5 * max(start)])
     return fig
