@@ -54,6 +54,38 @@ def _merged_in_turn(moments: Params, per_task: list[Params], steps: int) -> Para
     return merged
 
 
+def _embedding(loop: InnerLoop, params: Params, x: torch.Tensor) -> torch.Tensor:
+    """What the model's last layer reads, caught on its way in by a forward hook."""
+    last = list(params)[-1].rsplit(".", 1)[0]
+    caught: list[torch.Tensor] = []
+    handle = loop.model.get_submodule(last).register_forward_pre_hook(
+        lambda _module, inputs: caught.append(inputs[0]))
+    try:
+        functional_call(loop.model, params, (x,))
+    finally:
+        handle.remove()
+    return caught[0]
+
+
+def _naive_metric_step(naive_task: Any, loop: InnerLoop, phi: Params, support_x: torch.Tensor,
+                       support_y: torch.Tensor, query_x: torch.Tensor, query_y: torch.Tensor
+                       ) -> Any:
+    """A metric-based algorithm (no inner loop), one task at a time: its query loss from
+    the embeddings, differentiated by ``torch.autograd``."""
+    names = list(phi)
+    leaves = [phi[k].detach().requires_grad_() for k in names]
+    phi_leaf = dict(zip(names, leaves))
+    losses = [naive_task(partial(_embedding, loop, phi_leaf), loop.loss_fn, support_x[n],
+                         support_y[n], query_x[n], query_y[n])
+              for n in range(support_x.shape[0])]
+    total = torch.stack(losses).mean()
+    grads = torch.autograd.grad(total, leaves, allow_unused=True)
+    direction = {k: torch.zeros_like(p) if g is None else g
+                 for k, p, g in zip(names, leaves, grads)}
+    per_task = torch.stack(losses).detach()
+    return direction, per_task, per_task
+
+
 def naive_step(algorithm: str, loop: InnerLoop, phi: Params, support_x: torch.Tensor,
                support_y: torch.Tensor, query_x: torch.Tensor, query_y: torch.Tensor,
                moments: Params | None = None) -> Any:
@@ -63,7 +95,11 @@ def naive_step(algorithm: str, loop: InnerLoop, phi: Params, support_x: torch.Te
     moments after the meta-batch are returned too, as a fourth value.
     """
     spec = get(algorithm)
+    if spec.family == "metric-based":
+        return _naive_metric_step(spec.naive_task, loop, phi, support_x, support_y,
+                                  query_x, query_y)
     names = list(phi)
+    mask = dict(spec.inner_mask(phi)) if spec.inner_mask is not None else {}
     leaves = [phi[k].detach().requires_grad_() for k in names]
     phi_leaf = dict(zip(names, leaves))
     n_tasks = support_x.shape[0]
@@ -90,7 +126,9 @@ def naive_step(algorithm: str, loop: InnerLoop, phi: Params, support_x: torch.Te
                 correction = -math.expm1((t0 + step + 1) * math.log(ADAM_BETA2))
                 v_hat = [vi / correction for vi in v]
                 grads = [g / (vh.sqrt() + ADAM_EPS) for g, vh in zip(grads, v_hat)]
-            theta = {k: theta[k] - loop.inner_lr * g for k, g in zip(names, grads)}
+            # ANIL: the full gradient, then the body's part multiplied by 0
+            theta = {k: theta[k] - loop.inner_lr * mask.get(k, 1.0) * g
+                     for k, g in zip(names, grads)}
         moments_after.append({f"v.{k}": vi.detach() for k, vi in zip(names, v)})
         before.append(_loss(loop, phi_leaf, qx, qy).detach())
         after.append(_loss(loop, theta, qx, qy).detach())

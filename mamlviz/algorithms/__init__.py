@@ -8,7 +8,8 @@ the CLI, the bench and the model card iterate over the registry, so adding an al
 is one module here plus one ``register`` line below.
 
 References: MAML and first-order MAML (Finn et al. 2017, arXiv 1703.03400), Reptile
-(Nichol et al. 2018, arXiv 1803.02999); the layout follows pytorch-maml's
+(Nichol et al. 2018, arXiv 1803.02999), ANIL (Raghu et al. 2019, arXiv 1909.09157),
+Prototypical Networks (Snell et al. 2017, arXiv 1703.05175); the layout follows pytorch-maml's
 ``metalearners/`` and learn2learn's ``algorithms/``.
 """
 
@@ -32,6 +33,8 @@ register(_module("maml"))
 register(_module("fomaml"))
 register(_module("reptile"))
 register(_module("pretrain"))
+register(_module("anil"))
+register(_module("protonet"))
 
 ALGORITHMS = names()
 

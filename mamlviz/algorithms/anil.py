@@ -1,0 +1,107 @@
+"""ANIL, "almost no inner loop" (Raghu, Raghu, Bengio & Vinyals 2019, arXiv 1909.09157).
+
+*Rapid learning or feature reuse?* The paper finds that after MAML's training the
+body's features barely change in the inner loop; only the head (the last layer)
+really adapts. ANIL makes that the rule: the inner loop moves the head alone,
+
+    theta_hat = (phi_body, phi_head - alpha * grad_head l_support(phi)),
+
+and the meta-gradient is MAML's, differentiated through the head's steps to every
+weight (the body is reached through the features the head adapted on). The inner
+backward pass stops at the head, so a step costs far less than MAML's.
+
+The head is the network's last layer: the weights that share the last weight's
+module (``net.4.*`` of the sinusoid MLP, ``head.*`` of Conv4). A model whose weights
+are one vector (a landscape's phi) has its last coordinate as the "head" and the
+others as the "body", so the 2-D landscape shows ANIL adapting along one axis only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+import torch
+from torch.func import grad
+
+from ..errors import ConfigError
+from ..inner import Params, check_inner, mini_batch, task_loss
+from .base import Algorithm, InnerLoop, StepFn
+from .maml import maml_step, naive_task
+
+
+def head_mask(phi: Params) -> dict[str, torch.Tensor | float]:
+    """Which weights the inner loop moves: 1.0 for the head's, 0.0 for the body's; for a
+    single vector of weights, a mask that is 1 on its last coordinate only."""
+    names = list(phi)
+    last = names[-1]
+    if len(names) == 1 and "." not in last:
+        p = phi[last]
+        n = p.shape[-1]
+        return {last: (torch.arange(n, device=p.device) == n - 1).to(p.dtype)}
+    module = last.rsplit(".", 1)[0]
+    return {k: 1.0 if k.rsplit(".", 1)[0] == module else 0.0 for k in names}
+
+
+def head_names(phi: Params) -> list[str]:
+    """The weights the inner loop moves at all."""
+    return [k for k, m in head_mask(phi).items() if not (isinstance(m, float) and m == 0.0)]
+
+
+def adapt_head(loop: InnerLoop, phi: Params, support_x: torch.Tensor, support_y: torch.Tensor,
+               first_order: bool = False) -> Params:
+    """theta_hat: ``loop.inner_steps`` plain gradient steps on the head, the body held at phi.
+
+    Only the head is differentiated in the inner loop (``grad`` with respect to it), so
+    its backward pass never enters the body; the mini-batches are the inner loop's
+    (``mamlviz.inner.mini_batch``)."""
+    check_inner(loop.inner_lr, loop.inner_steps)
+    if loop.optimizer != "sgd":
+        raise ConfigError("inner_optimizer", "ANIL's head adapts with plain gradient steps "
+                          f"(sgd), not {loop.optimizer!r}")
+    mask = head_mask(phi)
+    moving = head_names(phi)
+    body = {k: v for k, v in phi.items() if k not in moving}
+
+    def support_loss(head: Params, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return task_loss(loop.model, loop.loss_fn, {**body, **head}, x, y)
+
+    head = {k: phi[k] for k in moving}
+    for step in range(loop.inner_steps):
+        x, y = mini_batch(support_x, support_y, step, loop.batch_size)
+        g = grad(support_loss)(head, x, y)
+        if first_order:
+            g = {k: t.detach() for k, t in g.items()}
+        head = {k: head[k] - loop.inner_lr * mask[k] * g[k] for k in moving}
+    return {k: head.get(k, phi[k]) for k in phi}
+
+
+class HeadLoop(InnerLoop):
+    """An inner loop whose adaptation moves the head alone."""
+
+    @classmethod
+    def of(cls, loop: InnerLoop) -> HeadLoop:
+        return cls(**{f.name: getattr(loop, f.name) for f in fields(loop)})
+
+    def adapt(self, phi: Params, support_x: torch.Tensor, support_y: torch.Tensor,
+              first_order: bool) -> Params:
+        return adapt_head(self, phi, support_x, support_y, first_order)
+
+
+def anil_step(loop: InnerLoop) -> StepFn:
+    """MAML's meta-step (second order) through the head's inner steps."""
+    return maml_step(HeadLoop.of(loop))
+
+
+ALGORITHM = Algorithm(
+    name="anil",
+    label={"en": "ANIL", "zh": "ANIL"},
+    colour="#bcbd22",
+    family="gradient-based",
+    make_step=anil_step,
+    naive_task=naive_task,  # MAML's: the query loss after (head-only) adaptation
+    second_order=True,
+    inner_mask=head_mask,
+    dash="dot",
+    paper={(20, 1): "96.2 ± 0.5"},
+    paper_source="ANIL paper (Raghu et al. 2019), Table 2",
+)
