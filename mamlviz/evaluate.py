@@ -2,7 +2,8 @@
 
 Each held-out task adapts phi on its own support set (with the inner loop's
 rule of meta-training: plain gradient steps, or Reptile's Adam steps) and is
-scored on its query set after 0, 1, ..., S steps. The mean over tasks comes
+scored on its query set after 0, 1, ..., S steps. A metric-based algorithm
+(Prototypical Networks) has no steps: it is scored once, from its support set. The mean over tasks comes
 with a 95% confidence interval (1.96 standard errors), as in the MAML paper's
 figures.
 """
@@ -10,6 +11,7 @@ figures.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -49,6 +51,22 @@ def adaptation_curves(model: nn.Module, loss_fn: LossFn, phi: Params, batch: Tas
     mapped = vmap(curve, in_dims=(None, None, 0, 0, 0, 0))
     with torch.no_grad():
         return torch.cat([mapped(phi, moments, *(t[i:i + chunk] for t in batch.tensors()))
+                          for i in range(0, batch.n_tasks, chunk)])
+
+
+def classification_curves(classify: Callable[..., torch.Tensor], model: nn.Module,
+                          metric_fn: LossFn, phi: Params, batch: TaskBatch, chunk: int = 100
+                          ) -> torch.Tensor:
+    """Query metric of every task for a classifier without an inner loop (a metric-based
+    algorithm's ``classify``): one score per task, shape [tasks, 1], "after 0 steps"."""
+
+    def one(phi: Params, support_x: torch.Tensor, support_y: torch.Tensor,
+            query_x: torch.Tensor, query_y: torch.Tensor) -> torch.Tensor:
+        return metric_fn(classify(model, phi, support_x, support_y, query_x), query_y)[None]
+
+    mapped = vmap(one, in_dims=(None, 0, 0, 0, 0))
+    with torch.no_grad():
+        return torch.cat([mapped(phi, *(t[i:i + chunk] for t in batch.tensors()))
                           for i in range(0, batch.n_tasks, chunk)])
 
 
