@@ -3,9 +3,9 @@
 Each held-out task adapts phi on its own support set (with the inner loop's
 rule of meta-training: plain gradient steps, or Reptile's Adam steps) and is
 scored on its query set after 0, 1, ..., S steps. A metric-based algorithm
-(Prototypical Networks) has no steps: it is scored once, from its support set. The mean over tasks comes
-with a 95% confidence interval (1.96 standard errors), as in the MAML paper's
-figures.
+(Prototypical Networks) has no steps: it is scored once, from its support set.
+The mean over tasks comes with a 95% confidence interval (1.96 standard errors),
+as in the MAML paper's figures.
 """
 
 from __future__ import annotations

@@ -16,9 +16,8 @@ from typing import Any
 
 import torch
 
-from . import algorithms
+from . import algorithms, training_split
 from . import checkpoint as ckpt
-from . import training_split
 from .config import EVAL_EXAMPLE_LIMIT, MAX_INNER_STEPS, TrainConfig
 from .device import describe, pick_device
 from .errors import ConfigError
