@@ -15,8 +15,9 @@ import torch
 
 from mamlviz import landscape as ls
 from mamlviz.algorithms import InnerLoop, get, make_step
-from mamlviz.algorithms.anil import adapt_head, head_mask
-from mamlviz.algorithms.protonet import embed, prototype_logits
+from mamlviz.algorithms.anil import adapt_head
+from mamlviz.algorithms.heads import embed, head_mask
+from mamlviz.algorithms.protonet import prototype_logits
 from mamlviz.errors import ConfigError
 from mamlviz.inner import cross_entropy, mse
 from mamlviz.models import Conv4, SinusoidMLP

@@ -7,8 +7,9 @@ really adapts. ANIL makes that the rule: the inner loop moves the head alone,
     theta_hat = (phi_body, phi_head - alpha * grad_head l_support(phi)),
 
 and the meta-gradient is MAML's, differentiated through the head's steps to every
-weight (the body is reached through the features the head adapted on). The inner
-backward pass stops at the head, so a step costs far less than MAML's.
+weight (the body is reached through the features the head adapted on). The body's
+features are computed once per task and the inner steps are a linear model's, so a
+step costs far less than MAML's.
 
 The head is the network's last layer: the weights that share the last weight's
 module (``net.4.*`` of the sinusoid MLP, ``head.*`` of Conv4). A model whose weights
@@ -21,25 +22,14 @@ from __future__ import annotations
 from dataclasses import fields
 
 import torch
+from torch import nn
 from torch.func import grad
 
 from ..errors import ConfigError
 from ..inner import Params, check_inner, mini_batch, task_loss
 from .base import Algorithm, InnerLoop, StepFn
+from .heads import embed, head_mask, head_module, is_linear_head
 from .maml import maml_step, naive_task
-
-
-def head_mask(phi: Params) -> dict[str, torch.Tensor | float]:
-    """Which weights the inner loop moves: 1.0 for the head's, 0.0 for the body's; for a
-    single vector of weights, a mask that is 1 on its last coordinate only."""
-    names = list(phi)
-    last = names[-1]
-    if len(names) == 1 and "." not in last:
-        p = phi[last]
-        n = p.shape[-1]
-        return {last: (torch.arange(n, device=p.device) == n - 1).to(p.dtype)}
-    module = last.rsplit(".", 1)[0]
-    return {k: 1.0 if k.rsplit(".", 1)[0] == module else 0.0 for k in names}
 
 
 def head_names(phi: Params) -> list[str]:
@@ -61,13 +51,22 @@ def adapt_head(loop: InnerLoop, phi: Params, support_x: torch.Tensor, support_y:
     mask = head_mask(phi)
     moving = head_names(phi)
     body = {k: v for k, v in phi.items() if k not in moving}
+    # The body does not change in the inner loop, so with the whole support set in every
+    # step (batch statistics included) its features are computed once, and each step is
+    # a step of a linear model on them.
+    once = is_linear_head(phi) and (loop.batch_size is None
+                                    or loop.batch_size >= support_x.shape[0])
+    weight, bias = f"{head_module(phi)}.weight", f"{head_module(phi)}.bias"
+    inputs = embed(loop.model, phi, support_x) if once else support_x
 
     def support_loss(head: Params, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        if once:
+            return loop.loss_fn(nn.functional.linear(x, head[weight], head[bias]), y)
         return task_loss(loop.model, loop.loss_fn, {**body, **head}, x, y)
 
     head = {k: phi[k] for k in moving}
     for step in range(loop.inner_steps):
-        x, y = mini_batch(support_x, support_y, step, loop.batch_size)
+        x, y = mini_batch(inputs, support_y, step, loop.batch_size)
         g = grad(support_loss)(head, x, y)
         if first_order:
             g = {k: t.detach() for k, t in g.items()}

@@ -24,32 +24,16 @@ from functools import partial
 
 import torch
 from torch import nn
-from torch.func import functional_call, grad, vmap
+from torch.func import grad, vmap
 
 from ..inner import Params
 from .base import Algorithm, InnerLoop, StepFn, StepOutput
-
-
-def _head(phi: Params) -> tuple[str, str]:
-    """The names of the last layer's weight and bias (Conv4: ``head.weight``, ``head.bias``)."""
-    last = list(phi)[-1]
-    module = last.rsplit(".", 1)[0]
-    return f"{module}.weight", f"{module}.bias"
+from .heads import embed, head_module
 
 
 def n_way_of(phi: Params) -> int:
     """The number of classes the model was built for: its last layer's outputs."""
-    return int(phi[_head(phi)[1]].shape[0])
-
-
-def embed(model: nn.Module, phi: Params, x: torch.Tensor) -> torch.Tensor:
-    """f_phi(x): the features the model's last layer reads, [examples, features]."""
-    weight, bias = _head(phi)
-    features = phi[weight].shape[1]
-    eye = torch.eye(features, dtype=phi[weight].dtype, device=phi[weight].device)
-    identity = {weight: eye, bias: torch.zeros(features, dtype=eye.dtype, device=eye.device)}
-    out: torch.Tensor = functional_call(model, {**phi, **identity}, (x,))
-    return out
+    return int(phi[f"{head_module(phi)}.bias"].shape[0])
 
 
 def prototype_logits(model: nn.Module, phi: Params, support_x: torch.Tensor,
