@@ -11,13 +11,16 @@ from mamlviz import landscape as ls
 from mamlviz.algorithms import names
 from mamlviz.cost import meta_step_costs
 from mamlviz.errors import ConfigError
-from mamlviz.figures.what_is_learned import (cost_by_steps_figure, directions_figure,
-                                             layer_change_figure, prototype_figure,
-                                             step_size_figure)
+from mamlviz.figures.what_is_learned import (
+    cost_by_steps_figure,
+    directions_figure,
+    layer_change_figure,
+    prototype_figure,
+    step_size_figure,
+)
 from mamlviz.models import Conv4, SinusoidMLP
 from mamlviz.models.mlp import init_params
-from mamlviz.what_is_learned import (layer_changes, layers_of, prototype_map,
-                                     step_size_curves)
+from mamlviz.what_is_learned import layer_changes, layers_of, prototype_map, step_size_curves
 
 torch.set_num_threads(1)
 
