@@ -49,7 +49,7 @@ TEXT = {
         "init_title": "The initialization: MAML, first-order MAML, Reptile, ANIL",
         "init": (
             "On the lecture's 2-D landscape (two tasks), each arrow is the direction in which "
-            "one method moves φ after one inner step (α = {lr}); all arrows are drawn the same "
+            "one method moves φ after one inner step (α = {lr}; Reptile: {k} steps); all arrows are drawn the same "
             "length, their angles are what differs. ANIL adapts only the \"head\", here the "
             "second coordinate φ₂: its inner step moves along φ₂ alone, so its arrow differs "
             "from MAML's."),
@@ -146,7 +146,7 @@ TEXT = {
         "learned_intro": "下面每张图都是本应用的引擎现场算出来的，每种方法用的是同样的任务。",
         "init_title": "学初始化参数：MAML、一阶近似 MAML、Reptile、ANIL",
         "init": (
-            "在课上的二维地形（两个任务）上，每个箭头是一种方法在一步内循环（α = {lr}）之后"
+            "在课上的二维地形（两个任务）上，每个箭头是一种方法在一步内循环（α = {lr}；Reptile 走 {k} 步）之后"
             "移动 φ 的方向；箭头都画成一样长，不同的是方向。ANIL 只调整\"头\"，这里就是第二个"
             "坐标 φ₂：它的内循环只沿 φ₂ 走，所以它的箭头和 MAML 的不一样。"),
         "step_title": "学步长：Meta-SGD",
@@ -213,7 +213,7 @@ FIG_TEXT: dict[str, dict[str, dict[str, str]]] = {
                  "time": "时间（ms）", "memory": "内存峰值（MB）"},
     },
 }
-PRESET_2D, PHI_2D, LR_2D = "lecture", (1.0, -0.5), 0.7
+PRESET_2D, PHI_2D, LR_2D, REPTILE_K = "lecture", (2.0, 1.0), 0.7, 3
 STEP_LRS = (0.1, 0.4, 0.8)
 LAYER_STEPS, LAYER_TASKS = 5, 25
 COST_STEPS, COST_TASKS = (1, 2, 4), 2
@@ -279,11 +279,11 @@ def section_init(t: Any, names: dict[str, str]) -> None:
     from mamlviz.figures.what_is_learned import directions_figure
 
     st.markdown(f"#### {t['init_title']}")
-    st.markdown(t["init"].format(lr=LR_2D))
-    directions = ls.update_directions(ls.PRESETS_2D[PRESET_2D], PHI_2D, LR_2D, 1)
+    st.markdown(t["init"].format(lr=LR_2D, k=REPTILE_K))
+    directions = ls.update_directions(ls.PRESETS_2D[PRESET_2D], PHI_2D, LR_2D, 1, REPTILE_K)
     _ui.show_figure(lambda: directions_figure(directions, names, _fig_labels("directions")),
                     "more-directions", key="more_directions",
-                    cache_key=(PRESET_2D, PHI_2D, LR_2D, tuple(names.items())))
+                    cache_key=(PRESET_2D, PHI_2D, LR_2D, REPTILE_K, tuple(names.items())))
 
 
 def section_step_sizes(t: Any) -> None:

@@ -73,7 +73,8 @@ def directions_figure(directions: Directions, names: Mapping[str, str],
                                          "size": [0, 14]}))
     fig.add_trace(go.Scatter(x=[phi[0]], y=[phi[1]], mode="markers", name=lab["phi"],
                              meta="phi", marker={"color": "black", "size": 10}))
-    fig.update_xaxes(title_text=lab["x"], range=[phi[0] - 1.3, phi[0] + 1.3])
+    # the plot, not the range, gives way to keep one unit the same length on both axes
+    fig.update_xaxes(title_text=lab["x"], range=[phi[0] - 1.3, phi[0] + 1.3], constrain="domain")
     fig.update_yaxes(title_text=lab["y"], range=[phi[1] - 1.3, phi[1] + 1.3],
                      scaleanchor="x", scaleratio=1)
     return _layout(fig, lab["title"], LEGEND_RIGHT)
