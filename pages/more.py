@@ -49,8 +49,8 @@ TEXT = {
         "init_title": "The initialization: MAML, first-order MAML, Reptile, ANIL",
         "init": (
             "On the lecture's 2-D landscape (two tasks), each arrow is the direction in which "
-            "one method moves φ after one inner step (α = {lr}; Reptile: {k} steps); all arrows are drawn the same "
-            "length, their angles are what differs. ANIL adapts only the \"head\", here the "
+            "one method moves φ after one inner step (α = {lr}; Reptile: {k} steps); all "
+            "arrows are drawn the same length, their angles are what differs. ANIL adapts only the \"head\", here the "
             "second coordinate φ₂: its inner step moves along φ₂ alone, so its arrow differs "
             "from MAML's."),
         "step_title": "The step sizes: Meta-SGD",
@@ -146,8 +146,8 @@ TEXT = {
         "learned_intro": "下面每张图都是本应用的引擎现场算出来的，每种方法用的是同样的任务。",
         "init_title": "学初始化参数：MAML、一阶近似 MAML、Reptile、ANIL",
         "init": (
-            "在课上的二维地形（两个任务）上，每个箭头是一种方法在一步内循环（α = {lr}；Reptile 走 {k} 步）之后"
-            "移动 φ 的方向；箭头都画成一样长，不同的是方向。ANIL 只调整\"头\"，这里就是第二个"
+            "在课上的二维地形（两个任务）上，每个箭头是一种方法在一步内循环"
+            "（α = {lr}；Reptile 走 {k} 步）之后移动 φ 的方向；箭头都画成一样长，不同的是方向。ANIL 只调整\"头\"，这里就是第二个"
             "坐标 φ₂：它的内循环只沿 φ₂ 走，所以它的箭头和 MAML 的不一样。"),
         "step_title": "学步长：Meta-SGD",
         "step": (
