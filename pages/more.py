@@ -50,9 +50,9 @@ TEXT = {
         "init": (
             "On the lecture's 2-D landscape (two tasks), each arrow is the direction in which "
             "one method moves φ after one inner step (α = {lr}; Reptile: {k} steps); all "
-            "arrows are drawn the same length, their angles are what differs. ANIL adapts only the \"head\", here the "
-            "second coordinate φ₂: its inner step moves along φ₂ alone, so its arrow differs "
-            "from MAML's."),
+            "arrows are drawn the same length, their angles are what differs. ANIL adapts "
+            "only the \"head\", here the second coordinate φ₂: its inner step moves along φ₂ "
+            "alone, so its arrow differs from MAML's."),
         "step_title": "The step sizes: Meta-SGD",
         "step": (
             "MAML fixes the inner step size α by hand. Its objective L(φ) (the loss after one "
@@ -147,8 +147,8 @@ TEXT = {
         "init_title": "学初始化参数：MAML、一阶近似 MAML、Reptile、ANIL",
         "init": (
             "在课上的二维地形（两个任务）上，每个箭头是一种方法在一步内循环"
-            "（α = {lr}；Reptile 走 {k} 步）之后移动 φ 的方向；箭头都画成一样长，不同的是方向。ANIL 只调整\"头\"，这里就是第二个"
-            "坐标 φ₂：它的内循环只沿 φ₂ 走，所以它的箭头和 MAML 的不一样。"),
+            "（α = {lr}；Reptile 走 {k} 步）之后移动 φ 的方向；箭头都画成一样长，不同的是方向。"
+            "ANIL 只调整\"头\"，这里就是第二个坐标 φ₂：它的内循环只沿 φ₂ 走，所以它的箭头和 MAML 的不一样。"),
         "step_title": "学步长：Meta-SGD",
         "step": (
             "MAML 的内循环步长 α 是人手定的。它的目标 L(φ)（课上一维地形上，走一步之后的 "
