@@ -127,7 +127,8 @@ def omniglot_evaluator(split: Any, n_way: int, k_shot: int, inner_lr: float, ste
                        optimizer: str = "sgd", batch_size: int | None = None
                        ) -> Callable[[str, Params], float]:
     """(name, phi) -> mean query accuracy after ``steps`` steps on fixed testing episodes."""
-    from .evaluate import adaptation_curves
+    from . import algorithms
+    from .evaluate import adaptation_curves, classification_curves
     from .models.conv4 import Conv4
     from .tasks.omniglot import OmniglotTasks
 
@@ -138,9 +139,15 @@ def omniglot_evaluator(split: Any, n_way: int, k_shot: int, inner_lr: float, ste
     model = Conv4(n_way)
 
     def evaluate(name: str, phi: Params) -> float:
-        curves = adaptation_curves(model, cross_entropy, {k: v.detach() for k, v in phi.items()},
-                                   batch, inner_lr, steps, metric_fn=accuracy, chunk=tasks,
-                                   optimizer=optimizer, batch_size=batch_size)
+        weights = {k: v.detach() for k, v in phi.items()}
+        classify = algorithms.get(name).classify if name in algorithms.names() else None
+        if classify is not None:  # no inner loop: the support set classifies the queries
+            curves = classification_curves(classify, model, accuracy, weights, batch,
+                                           chunk=tasks)
+        else:
+            curves = adaptation_curves(model, cross_entropy, weights, batch, inner_lr, steps,
+                                       metric_fn=accuracy, chunk=tasks, optimizer=optimizer,
+                                       batch_size=batch_size)
         return float(curves[:, -1].mean())
 
     return evaluate

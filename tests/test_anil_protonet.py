@@ -158,3 +158,12 @@ def test_protonet_is_scored_once_on_omniglot_episodes(omniglot) -> None:  # type
     assert result["accuracy"] > 0.2
     with pytest.raises(ConfigError, match="no inner loop"):
         evaluate_phi(config, phi, tasks=10, steps=3, omniglot=omniglot)
+
+
+def test_live_scoring_classifies_protonet_by_its_prototypes(omniglot) -> None:  # type: ignore[no-untyped-def]
+    from mamlviz.newtask import omniglot_evaluator
+
+    evaluate = omniglot_evaluator(omniglot.split()[1], 5, 1, 0.4, 0, tasks=4)
+    phi = init_params(Conv4(5), seed=0)
+    # the head of an untrained Conv4 classifies at chance; its prototypes do better
+    assert evaluate("protonet", phi) > evaluate("maml", phi)
