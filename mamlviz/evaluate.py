@@ -19,18 +19,26 @@ import torch
 from torch import nn
 from torch.func import vmap
 
+from .algorithms import InnerLoop
+from .algorithms.anil import head_adaptation
 from .inner import LossFn, Params, adaptation, task_loss
 from .tasks import TaskBatch
 
 
 def _task_curve(model: nn.Module, loss_fn: LossFn, metric_fn: LossFn, inner_lr: float,
-                steps: int, optimizer: str, batch_size: int | None, phi: Params,
+                steps: int, optimizer: str, batch_size: int | None, head_only: bool,
+                phi: Params,
                 moments: Params | None, support_x: torch.Tensor, support_y: torch.Tensor,
                 query_x: torch.Tensor, query_y: torch.Tensor) -> torch.Tensor:
     scores = [task_loss(model, metric_fn, phi, query_x, query_y)]
-    for theta in adaptation(model, loss_fn, phi, support_x, support_y, inner_lr, steps,
+    if head_only:  # ANIL: the head alone adapts, at test time as in training
+        loop = InnerLoop(model, loss_fn, inner_lr, steps, optimizer, batch_size)
+        thetas = head_adaptation(loop, phi, support_x, support_y, first_order=True)
+    else:
+        thetas = adaptation(model, loss_fn, phi, support_x, support_y, inner_lr, steps,
                             first_order=True, optimizer=optimizer, batch_size=batch_size,
-                            moments=moments):
+                            moments=moments)
+    for theta in thetas:
         scores.append(task_loss(model, metric_fn, theta, query_x, query_y))
     return torch.stack(scores)
 
@@ -39,15 +47,16 @@ def adaptation_curves(model: nn.Module, loss_fn: LossFn, phi: Params, batch: Tas
                       inner_lr: float, steps: int, metric_fn: LossFn | None = None,
                       chunk: int = 100, optimizer: str = "sgd",
                       batch_size: int | None = None,
-                      moments: Params | None = None) -> torch.Tensor:
+                      moments: Params | None = None, head_only: bool = False) -> torch.Tensor:
     """Query metric (default: the loss) of every task after 0..steps adaptation steps.
 
     Shape [tasks, steps + 1]. Tasks are adapted ``chunk`` at a time to bound memory.
     ``optimizer``, ``batch_size`` and ``moments`` give the inner loop's rule
-    (``mamlviz.inner``); every task starts from the same ``moments``.
+    (``mamlviz.inner``); every task starts from the same ``moments``. ``head_only``: the
+    head alone adapts (ANIL's inner loop, ``mamlviz.algorithms.anil``).
     """
     curve = partial(_task_curve, model, loss_fn, metric_fn or loss_fn, inner_lr, steps,
-                    optimizer, batch_size)
+                    optimizer, batch_size, head_only)
     mapped = vmap(curve, in_dims=(None, None, 0, 0, 0, 0))
     with torch.no_grad():
         return torch.cat([mapped(phi, moments, *(t[i:i + chunk] for t in batch.tensors()))

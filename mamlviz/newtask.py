@@ -145,9 +145,11 @@ def omniglot_evaluator(split: Any, n_way: int, k_shot: int, inner_lr: float, ste
             curves = classification_curves(classify, model, accuracy, weights, batch,
                                            chunk=tasks)
         else:
+            head_only = name in algorithms.names() and (
+                algorithms.get(name).inner_mask is not None)
             curves = adaptation_curves(model, cross_entropy, weights, batch, inner_lr, steps,
                                        metric_fn=accuracy, chunk=tasks, optimizer=optimizer,
-                                       batch_size=batch_size)
+                                       batch_size=batch_size, head_only=head_only)
         return float(curves[:, -1].mean())
 
     return evaluate

@@ -257,7 +257,9 @@ def evaluate_phi(config: TrainConfig, phi: Params, tasks: int = 100, k_shot: int
                                    metric_fn=problem.metric_fn, chunk=chunk,
                                    optimizer=config.inner_optimizer,
                                    batch_size=config.test_inner_batch,
-                                   moments=_on(moments, dev))
+                                   moments=_on(moments, dev),
+                                   head_only=algorithms.get(config.algorithm).inner_mask
+                                   is not None)
     summary = summarise(curves)
     result: dict[str, Any] = {"algorithm": config.algorithm, "problem": config.problem,
                               "device": describe(dev), "tasks": tasks, "shots": config.k_shot,

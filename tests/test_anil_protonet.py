@@ -167,3 +167,22 @@ def test_live_scoring_classifies_protonet_by_its_prototypes(omniglot) -> None:  
     phi = init_params(Conv4(5), seed=0)
     # the head of an untrained Conv4 classifies at chance; its prototypes do better
     assert evaluate("protonet", phi) > evaluate("maml", phi)
+
+
+def test_anil_is_scored_adapting_its_head_alone() -> None:
+    from mamlviz.evaluate import adaptation_curves
+    from mamlviz.inner import task_loss
+
+    model = SinusoidMLP()
+    phi = init_params(model, seed=6, dtype=torch.float64)
+    batch = SinusoidTasks().sample(3, 5, 5, generator=torch.Generator().manual_seed(2)
+                                   ).to("cpu", torch.float64)
+    curves = adaptation_curves(model, mse, phi, batch, 0.05, 2, head_only=True)
+    everything = adaptation_curves(model, mse, phi, batch, 0.05, 2)
+    loop = InnerLoop(model, mse, 0.05, 2)
+    for n in range(3):
+        sx, sy, qx, qy = (t[n] for t in batch.tensors())
+        theta = adapt_head(loop, phi, sx, sy)
+        assert curves[n, -1] == pytest.approx(float(task_loss(model, mse, theta, qx, qy)),
+                                              rel=1e-10)
+    assert not torch.allclose(curves, everything)

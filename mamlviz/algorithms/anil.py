@@ -19,6 +19,7 @@ others as the "body", so the 2-D landscape shows ANIL adapting along one axis on
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import fields
 
 import torch
@@ -37,9 +38,10 @@ def head_names(phi: Params) -> list[str]:
     return [k for k, m in head_mask(phi).items() if not (isinstance(m, float) and m == 0.0)]
 
 
-def adapt_head(loop: InnerLoop, phi: Params, support_x: torch.Tensor, support_y: torch.Tensor,
-               first_order: bool = False) -> Params:
-    """theta_hat: ``loop.inner_steps`` plain gradient steps on the head, the body held at phi.
+def head_adaptation(loop: InnerLoop, phi: Params, support_x: torch.Tensor,
+                    support_y: torch.Tensor, first_order: bool = False) -> Iterator[Params]:
+    """theta after each of ``loop.inner_steps`` plain gradient steps on the head, the body
+    held at phi.
 
     Only the head is differentiated in the inner loop (``grad`` with respect to it), so
     its backward pass never enters the body; the mini-batches are the inner loop's
@@ -71,7 +73,16 @@ def adapt_head(loop: InnerLoop, phi: Params, support_x: torch.Tensor, support_y:
         if first_order:
             g = {k: t.detach() for k, t in g.items()}
         head = {k: head[k] - loop.inner_lr * mask[k] * g[k] for k in moving}
-    return {k: head.get(k, phi[k]) for k in phi}
+        yield {k: head.get(k, phi[k]) for k in phi}
+
+
+def adapt_head(loop: InnerLoop, phi: Params, support_x: torch.Tensor, support_y: torch.Tensor,
+               first_order: bool = False) -> Params:
+    """theta_hat: the weights after all of the head's inner steps (phi if there are none)."""
+    theta = phi
+    for theta in head_adaptation(loop, phi, support_x, support_y, first_order):  # noqa: B007
+        pass
+    return theta
 
 
 class HeadLoop(InnerLoop):
