@@ -186,3 +186,20 @@ def test_anil_is_scored_adapting_its_head_alone() -> None:
         assert curves[n, -1] == pytest.approx(float(task_loss(model, mse, theta, qx, qy)),
                                               rel=1e-10)
     assert not torch.allclose(curves, everything)
+
+
+def test_an_episode_adapts_as_each_algorithm_does() -> None:
+    from mamlviz.newtask import omniglot_adapt
+
+    sx, sy, qx, qy = (t[0].float() for t in _episodes(n_tasks=1, k_shot=1, n_query=1))
+    sy, qy = sy.long(), qy.long()
+    phi = init_params(Conv4(5), seed=3)
+    proto = omniglot_adapt(phi, 5, 0.4, 3, sx, sy, qx, qy, algorithm="protonet")
+    logits = prototype_logits(Conv4(5), phi, sx, sy, qx)
+    assert len(proto["accuracy_by_step"]) == 1 and len(proto["predictions_by_step"]) == 4
+    assert proto["predictions_by_step"][3] == logits.argmax(-1).tolist()
+    anil = omniglot_adapt(phi, 5, 0.4, 3, sx, sy, qx, qy, algorithm="anil")
+    maml = omniglot_adapt(phi, 5, 0.4, 3, sx, sy, qx, qy, algorithm="maml")
+    assert len(anil["accuracy_by_step"]) == 4
+    assert anil["predictions_by_step"][0] == maml["predictions_by_step"][0]
+    assert anil["confidence"] != maml["confidence"]
