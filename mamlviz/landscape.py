@@ -47,7 +47,9 @@ from .errors import ConfigError
 from .inner import RATES, Params, adaptation, check_inner_lr
 
 DTYPE = torch.float64
-METHODS = algorithms.names()
+# The algorithms a landscape can show: those that step on a task's loss. A metric-based
+# one (Prototypical Networks) needs classes to embed, and a loss surface has none.
+METHODS = tuple(a.name for a in algorithms.all_algorithms() if a.family == "gradient-based")
 # The two objectives the lecture contrasts, as the names of the algorithms that minimise
 # them: how good phi is now (pre-training), and after adaptation (MAML).
 NOW = next(a.name for a in algorithms.all_algorithms() if a.objective and not a.adapts)
@@ -498,7 +500,7 @@ def update_directions(tasks: Sequence[TaskLoss], phi: float | Sequence[float] | 
     return Directions(
         phi=p.numpy(),
         by_algorithm={m: direction(m, tasks, p, inner_lr, steps, reptile_steps).detach().numpy()
-                      for m in algorithms.names()},
+                      for m in METHODS},
         theta_hat=theta_hat.detach().numpy(),
         theta_tilde=theta_tilde.detach().numpy(),
     )
@@ -537,8 +539,8 @@ def trajectory(method: str, tasks: Sequence[TaskLoss], phi0: float | Sequence[fl
     the MAML objective can be sharp at its optimum (about 17 in the 'lecture'
     preset with inner_lr 1.2): too large a ``meta_lr`` oscillates or diverges.
     """
-    if method not in algorithms.names():
-        raise ConfigError("method", f"must be one of {', '.join(algorithms.names())}, "
+    if method not in METHODS:
+        raise ConfigError("method", f"must be one of {', '.join(METHODS)}, "
                           f"got {method!r}")
     if not (isinstance(meta_lr, (int, float)) and math.isfinite(meta_lr) and meta_lr > 0):
         raise ConfigError("meta_lr", f"must be a finite number > 0, got {meta_lr!r}")
@@ -710,4 +712,4 @@ def direction_field(tasks: Sequence[TaskLoss], grid: np.ndarray | torch.Tensor, 
     flat = g.reshape(-1, dim)
     return {m: vmap(partial(direction, m, tasks, inner_lr=inner_lr, steps=steps,
                             reptile_steps=reptile_steps))(flat).reshape(g.shape).numpy()
-            for m in algorithms.names()}
+            for m in METHODS}

@@ -85,8 +85,13 @@ def omniglot_adapt(phi: Params, n_way: int, inner_lr: float, steps: int,
                    support_x: torch.Tensor, support_y: torch.Tensor,
                    query_x: torch.Tensor, query_y: torch.Tensor, optimizer: str = "sgd",
                    batch_size: int | None = None,
-                   moments: Params | None = None) -> dict[str, Any]:
+                   moments: Params | None = None, algorithm: str | None = None
+                   ) -> dict[str, Any]:
     """Adapt a Conv4 on one episode's support set; predictions after 0..steps steps.
+
+    ``algorithm`` (a registered name) adapts as that algorithm does: ANIL its head alone;
+    a metric-based one (ProtoNets) not at all: its prototypes classify the queries once,
+    so ``accuracy_by_step`` has one point and every step's predictions are the same.
 
     ``predictions_by_step[s][i]`` is the class predicted for query ``i`` after
     ``s`` steps; ``accuracy_by_step[s]`` the fraction right; ``confidence`` the
@@ -94,6 +99,9 @@ def omniglot_adapt(phi: Params, n_way: int, inner_lr: float, steps: int,
     ``batch_size`` and ``moments`` are the model's inner-loop rule (Reptile's: Adam on
     mini-batches, from the moments its training kept).
     """
+    from . import algorithms
+    from .algorithms import InnerLoop
+    from .algorithms.anil import head_adaptation
     from .models.conv4 import Conv4
 
     model = Conv4(n_way)
@@ -107,9 +115,21 @@ def omniglot_adapt(phi: Params, n_way: int, inner_lr: float, steps: int,
     confidence: list[float] = []
     if moments is not None:
         moments = {k: v.detach().cpu().float() for k, v in moments.items()}
-    thetas = adaptation(model, cross_entropy, phi, support_x, support_y, inner_lr, steps,
-                        first_order=True, optimizer=optimizer, batch_size=batch_size,
-                        moments=moments)
+    spec = algorithms.get(algorithm) if algorithm in algorithms.names() else None
+    if spec is not None and spec.classify is not None:
+        with torch.no_grad():
+            logits = spec.classify(model, phi, support_x, support_y, query_x)
+        return {"predictions_by_step": [logits.argmax(-1).tolist()] * (steps + 1),
+                "accuracy_by_step": [float(accuracy(logits, query_y))],
+                "confidence": logits.softmax(-1).max(-1).values.tolist(),
+                "labels": query_y.tolist()}
+    if spec is not None and spec.inner_mask is not None:  # ANIL: the head alone adapts
+        loop = InnerLoop(model, cross_entropy, inner_lr, steps, optimizer, batch_size)
+        thetas: Any = list(head_adaptation(loop, phi, support_x, support_y, first_order=True))
+    else:
+        thetas = adaptation(model, cross_entropy, phi, support_x, support_y, inner_lr, steps,
+                            first_order=True, optimizer=optimizer, batch_size=batch_size,
+                            moments=moments)
     for theta in (phi, *thetas):
         with torch.no_grad():
             logits = functional_call(model, weights_of(theta), (query_x,))
@@ -131,7 +151,8 @@ def omniglot_evaluator(split: Any, n_way: int, k_shot: int, inner_lr: float, ste
                        optimizer: str = "sgd", batch_size: int | None = None
                        ) -> Callable[[str, Params], float]:
     """(name, phi) -> mean query accuracy after ``steps`` steps on fixed testing episodes."""
-    from .evaluate import adaptation_curves
+    from . import algorithms
+    from .evaluate import adaptation_curves, classification_curves
     from .models.conv4 import Conv4
     from .tasks.omniglot import OmniglotTasks
 
@@ -142,9 +163,17 @@ def omniglot_evaluator(split: Any, n_way: int, k_shot: int, inner_lr: float, ste
     model = Conv4(n_way)
 
     def evaluate(name: str, phi: Params) -> float:
-        curves = adaptation_curves(model, cross_entropy, {k: v.detach() for k, v in phi.items()},
-                                   batch, inner_lr, steps, metric_fn=accuracy, chunk=tasks,
-                                   optimizer=optimizer, batch_size=batch_size)
+        weights = {k: v.detach() for k, v in phi.items()}
+        classify = algorithms.get(name).classify if name in algorithms.names() else None
+        if classify is not None:  # no inner loop: the support set classifies the queries
+            curves = classification_curves(classify, model, accuracy, weights, batch,
+                                           chunk=tasks)
+        else:
+            head_only = name in algorithms.names() and (
+                algorithms.get(name).inner_mask is not None)
+            curves = adaptation_curves(model, cross_entropy, weights, batch, inner_lr, steps,
+                                       metric_fn=accuracy, chunk=tasks, optimizer=optimizer,
+                                       batch_size=batch_size, head_only=head_only)
         return float(curves[:, -1].mean())
 
     return evaluate

@@ -56,6 +56,38 @@ def _merged_in_turn(moments: Params, per_task: list[Params], steps: int) -> Para
     return merged
 
 
+def _embedding(loop: InnerLoop, params: Params, x: torch.Tensor) -> torch.Tensor:
+    """What the model's last layer reads, caught on its way in by a forward hook."""
+    last = list(params)[-1].rsplit(".", 1)[0]
+    caught: list[torch.Tensor] = []
+    handle = loop.model.get_submodule(last).register_forward_pre_hook(
+        lambda _module, inputs: caught.append(inputs[0]))
+    try:
+        functional_call(loop.model, params, (x,))
+    finally:
+        handle.remove()
+    return caught[0]
+
+
+def _naive_metric_step(naive_task: Any, loop: InnerLoop, phi: Params, support_x: torch.Tensor,
+                       support_y: torch.Tensor, query_x: torch.Tensor, query_y: torch.Tensor
+                       ) -> Any:
+    """A metric-based algorithm (no inner loop), one task at a time: its query loss from
+    the embeddings, differentiated by ``torch.autograd``."""
+    names = list(phi)
+    leaves = [phi[k].detach().requires_grad_() for k in names]
+    phi_leaf = dict(zip(names, leaves))
+    losses = [naive_task(partial(_embedding, loop, phi_leaf), loop.loss_fn, support_x[n],
+                         support_y[n], query_x[n], query_y[n])
+              for n in range(support_x.shape[0])]
+    total = torch.stack(losses).mean()
+    grads = torch.autograd.grad(total, leaves, allow_unused=True)
+    direction = {k: torch.zeros_like(p) if g is None else g
+                 for k, p, g in zip(names, leaves, grads)}
+    per_task = torch.stack(losses).detach()
+    return direction, per_task, per_task
+
+
 def naive_step(algorithm: str, loop: InnerLoop, phi: Params, support_x: torch.Tensor,
                support_y: torch.Tensor, query_x: torch.Tensor, query_y: torch.Tensor,
                moments: Params | None = None) -> Any:
@@ -65,6 +97,9 @@ def naive_step(algorithm: str, loop: InnerLoop, phi: Params, support_x: torch.Te
     moments after the meta-batch are returned too, as a fourth value.
     """
     spec = get(algorithm)
+    if spec.family == "metric-based":
+        return _naive_metric_step(spec.naive_task, loop, phi, support_x, support_y,
+                                  query_x, query_y)
     names = [k for k in phi if not k.startswith(RATES)]
     rate_names = [RATES + k for k in names if RATES + k in phi]
     leaves = [phi[k].detach().requires_grad_() for k in names + rate_names]
@@ -72,6 +107,7 @@ def naive_step(algorithm: str, loop: InnerLoop, phi: Params, support_x: torch.Te
     # the step size of each weight: meta-learned (Meta-SGD) or the loop's
     rates = {k: (leaves[len(names) + rate_names.index(RATES + k)] if RATES + k in phi
                  else loop.inner_lr) for k in names}
+    mask = dict(spec.inner_mask(phi)) if spec.inner_mask is not None else {}
     n_tasks = support_x.shape[0]
     second_order = spec.second_order
     total = torch.zeros((), dtype=leaves[0].dtype, device=leaves[0].device)
@@ -99,7 +135,9 @@ def naive_step(algorithm: str, loop: InnerLoop, phi: Params, support_x: torch.Te
             if spec.lam:  # the gradient of lam/2 ||theta - phi||^2 joins the support's
                 grads = [g + spec.lam * (theta[k] - phi_leaf[k]).detach()
                          for k, g in zip(names, grads)]
-            theta = {k: theta[k] - rates[k] * g for k, g in zip(names, grads)}
+            # ANIL: the full gradient, then the body's part multiplied by 0
+            theta = {k: theta[k] - rates[k] * mask.get(k, 1.0) * g
+                     for k, g in zip(names, grads)}
         moments_after.append({f"v.{k}": vi.detach() for k, vi in zip(names, v)})
         before.append(_loss(loop, phi_leaf, qx, qy).detach())
         after.append(_loss(loop, theta, qx, qy).detach())

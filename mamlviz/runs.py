@@ -16,12 +16,12 @@ from typing import Any
 
 import torch
 
+from . import algorithms, training_split
 from . import checkpoint as ckpt
-from . import training_split
 from .config import EVAL_EXAMPLE_LIMIT, MAX_INNER_STEPS, TrainConfig
 from .device import describe, pick_device
 from .errors import ConfigError
-from .evaluate import adaptation_curves, summarise
+from .evaluate import adaptation_curves, classification_curves, summarise
 from .inner import Params, check_inner, kept_moments
 from .models.mlp import init_params
 from .problems import OmniglotProblem, problem_from_config
@@ -203,7 +203,13 @@ def evaluate_phi(config: TrainConfig, phi: Params, tasks: int = 100, k_shot: int
                               "alphabets, the lake protocol's testing split")
         protocol = "lake"
     trained_protocol = config.protocol
+    classify = algorithms.get(config.algorithm).classify
+    if classify is not None and steps:
+        raise ConfigError("steps", f"{config.algorithm} has no inner loop: it is scored once, "
+                          f"at 0 steps, not after {steps}")
     steps = config.steps_at_test if steps is None else steps
+    if classify is not None:
+        steps = 0
     lr = config.inner_lr if inner_lr is None else inner_lr
     check_evaluation(tasks, steps, lr, seed)
     # train_shots=None: an episode from training characters has the test's K shots too.
@@ -241,12 +247,19 @@ def evaluate_phi(config: TrainConfig, phi: Params, tasks: int = 100, k_shot: int
         sample = problem.sample(tasks, generator)
     if config.test_inner_batch is not None:  # mini-batches that mix the classes
         sample = sample.shuffled_support(generator)
-    curves = adaptation_curves(model, problem.loss_fn, {k: v.to(dev) for k, v in phi.items()},
-                               sample.to(dev), lr, steps, metric_fn=problem.metric_fn,
-                               chunk=20 if config.problem == "omniglot" else 100,
-                               optimizer=config.inner_optimizer,
-                               batch_size=config.test_inner_batch,
-                               moments=_on(moments, dev))
+    chunk = 20 if config.problem == "omniglot" else 100
+    phi_on = {k: v.to(dev) for k, v in phi.items()}
+    if classify is not None:
+        curves = classification_curves(classify, model, problem.metric_fn, phi_on,
+                                       sample.to(dev), chunk=chunk)
+    else:
+        curves = adaptation_curves(model, problem.loss_fn, phi_on, sample.to(dev), lr, steps,
+                                   metric_fn=problem.metric_fn, chunk=chunk,
+                                   optimizer=config.inner_optimizer,
+                                   batch_size=config.test_inner_batch,
+                                   moments=_on(moments, dev),
+                                   head_only=algorithms.get(config.algorithm).inner_mask
+                                   is not None)
     summary = summarise(curves)
     result: dict[str, Any] = {"algorithm": config.algorithm, "problem": config.problem,
                               "device": describe(dev), "tasks": tasks, "shots": config.k_shot,

@@ -356,7 +356,8 @@ def _shipped_adapt(env_source: str | None, n_way: int, k_shot: int, seed: int, s
     ep = _episode(env_source, n_way, k_shot, seed, source)
     return omniglot_adapt(phi, n_way, config.inner_lr, MAX_STEPS, ep["support_x"],
                           ep["support_y"], ep["query_x"], ep["query_y"],
-                          config.inner_optimizer, config.test_inner_batch, moments)
+                          config.inner_optimizer, config.test_inner_batch, moments,
+                          algorithm=algorithm)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -535,7 +536,8 @@ if run is not None:
         if config.n_way == n_way:
             results[f"session:{key}"] = omniglot_adapt(
                 phi, n_way, config.inner_lr, MAX_STEPS, ep["support_x"], ep["support_y"],
-                ep["query_x"], ep["query_y"], config.inner_optimizer, config.test_inner_batch)
+                ep["query_x"], ep["query_y"], config.inner_optimizer, config.test_inner_batch,
+                algorithm=key)
             model_names[f"session:{key}"] = t["session_model"].format(name=names[key])
 results["random"] = _random_adapt(env_source, n_way, k_shot, seed, source)
 model_names["random"] = t["random_init"]
@@ -569,12 +571,15 @@ table = []
 for algorithm in ALGORITHMS:
     value = _algorithms.get(algorithm).paper_accuracy(n_way, k_shot)
     ours = results.get(algorithm)
+    # a learner without steps (ProtoNets) has its one point at every step
+    on_episode = ours["accuracy_by_step"][min(steps, len(ours["accuracy_by_step"]) - 1)] \
+        if ours else None
     accuracy, trained_for = _reported(algorithm, n_way, k_shot)
     table.append({t["model"]: names[algorithm],
                   t["paper_col"]: f"{value:.1f}" if value is not None else "—",
                   t["ours_col"]: accuracy, t["iterations_col"]: trained_for,
-                  t["episode_col"]: (f"{100 * ours['accuracy_by_step'][steps]:.0f}"
-                                     if ours else "—")})
+                  t["episode_col"]: (f"{100 * on_episode:.0f}" if on_episode is not None
+                                     else "—")})
 st.markdown(_ui.markdown_table(table))
 st.caption(t["table_note"])
 

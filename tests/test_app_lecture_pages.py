@@ -21,8 +21,13 @@ if str(ROOT) not in sys.path:  # the pages import ``pages._ui`` from the reposit
 PAGES = ["home.py", "maml_vs_pretraining.py", "update_directions.py", "reptile.py", "more.py"]
 
 
+# The closing chapter measures a meta-step of every method and loads Omniglot on its
+# first run: minutes on a busy 2-core machine.
+TIMEOUTS = {"more.py": 300}
+
+
 def page(file: str, lang: str = "en") -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / file), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "pages" / file), default_timeout=TIMEOUTS.get(file, 60))
     at.session_state["lang"] = lang
     return at.run()
 

@@ -9,7 +9,9 @@ is one module here plus one ``register`` line below.
 
 References: MAML and first-order MAML (Finn et al. 2017, arXiv 1703.03400), Reptile
 (Nichol et al. 2018, arXiv 1803.02999), iMAML (Rajeswaran et al. 2019, arXiv
-1909.04630), Meta-SGD (Li et al. 2017, arXiv 1707.09835); the layout follows pytorch-maml's
+1909.04630), Meta-SGD (Li et al. 2017, arXiv 1707.09835), ANIL (Raghu et al. 2019, arXiv
+1909.09157), Prototypical Networks (Snell et al. 2017, arXiv 1703.05175); the layout follows
+pytorch-maml's
 ``metalearners/`` and learn2learn's ``algorithms/``.
 """
 
@@ -35,6 +37,8 @@ register(_module("reptile"))
 register(_module("pretrain"))
 register(_module("imaml"))
 register(_module("metasgd"))
+register(_module("anil"))
+register(_module("protonet"))
 
 ALGORITHMS = names()
 

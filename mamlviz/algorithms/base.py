@@ -124,6 +124,12 @@ class Algorithm:
     adapts: bool = True  # needs at least one inner step to mean anything
     outer_rule: str = "gradient"  # or "interpolation": phi moves a fraction eps of the way
     keeps_moments: bool = False  # may keep Adam's inner moments from task to task
+    # Which weights the inner loop moves: name -> 1.0 (all of it), 0.0 (none) or a mask
+    # tensor (some coordinates); None: every weight (ANIL: only the head).
+    inner_mask: Callable[[Params], Mapping[str, torch.Tensor | float]] | None = None
+    # A classifier without an inner loop (metric-based): (model, phi, support_x,
+    # support_y, query_x) -> query logits; evaluation scores these once, at no step.
+    classify: Callable[..., torch.Tensor] | None = None
     dash: str = "solid"  # line style and width where curves of every algorithm overlap
     line_width: float = 2
     defaults: Mapping[str, Mapping[Any, Any]] = field(default_factory=dict)
