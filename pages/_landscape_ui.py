@@ -66,7 +66,8 @@ _FIGURE_LABELS = {
                "inner step": "first step: φ → θ̂<sup>m</sup>", "norm": "length",
                "second step": "second step at θ̂<sup>m</sup>"},
         "field": {"title": "Update direction at every φ (a down-crossing of 0: the method "
-                           "settles there)", "x": "parameter φ", "y": "update direction"},
+                           "settles there)", "x": "parameter φ", "y": "update direction",
+                  "off chart": "leaves the chart"},
         "paths": {"title": "φ during meta-training in the plane, same start for every method",
                   "x": "φ<sub>1</sub>", "y": "φ<sub>2</sub>",
                   "task": "task {n}: contours of l<sup>{n}</sup>", "start": "start",
@@ -91,7 +92,7 @@ _FIGURE_LABELS = {
                "inner step": "第一步：φ → θ̂<sup>m</sup>", "norm": "长度",
                "second step": "在 θ̂<sup>m</sup> 上的第二步"},
         "field": {"title": "每个 φ 上的更新方向（从正穿到负的零点：方法停在那里）",
-                  "x": "参数 φ", "y": "更新方向"},
+                  "x": "参数 φ", "y": "更新方向", "off chart": "超出图的范围"},
         "paths": {"title": "meta-training 中 φ 在平面上的路径（同一个起点）",
                   "x": "φ<sub>1</sub>", "y": "φ<sub>2</sub>",
                   "task": "task {n}：l<sup>{n}</sup> 的等高线", "start": "起点",

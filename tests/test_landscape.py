@@ -23,6 +23,7 @@ from mamlviz.landscape import (
     Well,
     adapt,
     adapted,
+    direction_field,
     landscape_1d,
     landscape_2d,
     maml_gradient,
@@ -346,3 +347,39 @@ def test_a_legend_moved_beside_the_plot_keeps_nothing_of_the_one_below() -> None
     data = landscape_2d(tasks, DEFAULT_PHI_2D["two wells"], 1.2, 1, n_points=41)
     legend = landscape_2d_figure(data).layout.legend
     assert (legend.yref, legend.xref, legend.orientation) == ("paper", "paper", "v")
+
+
+def test_a_singular_direction_does_not_flatten_the_others() -> None:
+    """The lecture's landscape at its default alpha: iMAML's direction spikes past +-100
+    where 1 + l''/lambda passes 0; the chart keeps the others readable and says so."""
+    from mamlviz.figures.meta_updates import direction_field_figure
+
+    grid = np.linspace(-3.0, 6.0, 2001)
+    field = direction_field(PRESETS_1D["lecture"], grid, 1.2, 1, 5)
+    assert np.abs(field["imaml"]).max() > 100  # the case this guards
+    fig = direction_field_figure(grid, field)
+    lo, hi = fig.layout.yaxis.range
+    assert hi - lo < 20
+    for trace in fig.data:
+        if trace.showlegend is False:
+            continue
+        y = np.asarray(trace.y)
+        inside = bool(np.all((y >= lo) & (y <= hi)))
+        assert inside == (trace.meta != "imaml"), trace.name
+        assert trace.name.endswith("(leaves the chart)") == (trace.meta == "imaml")
+
+
+def test_an_animation_s_controls_start_below_the_x_axis_title() -> None:
+    """The slider's value label was drawn over the x-axis title (fixed 50 px pad)."""
+    from mamlviz.figures import style
+
+    data = landscape_1d(PRESETS_1D["lecture"], 0.4, 1, n_points=101)
+    runs = [trajectory(m, PRESETS_1D["lecture"], 2.0, meta_lr=0.1, n_steps=5, inner_lr=0.4,
+                       steps=1) for m in ("maml", "reptile")]
+    for big in (False, True):
+        fig = style(trajectories_1d_figure(data, runs), big=big)
+        size = fig.layout.font.size
+        # two lines of text (tick labels, the title) below the axis, each ~1.5 x font
+        assert fig.layout.sliders[0].pad.t >= 3 * size + 10
+        assert fig.layout.updatemenus[0].pad.t > fig.layout.sliders[0].pad.t
+        assert fig.layout.margin.b >= fig.layout.sliders[0].pad.t + 2 * size + 40

@@ -65,8 +65,10 @@ def style(fig: go.Figure, big: bool = False) -> go.Figure:
     # images) keeps its own, or the default 130 px would leave its plot no height.
     margin = {side: px for side, px in {"l": 60, "r": 20, "t": 70, "b": 60}.items()
               if getattr(fig.layout.margin, side) is None}
-    fig.update_layout(font={"size": 22 if big else 15},
-                      legend={"font": {"size": 18 if big else 13}}, margin=margin)
+    size = 22 if big else 15
+    fig.update_layout(font={"size": size}, legend={"font": {"size": 18 if big else 13}},
+                      margin=margin)
+    _controls_below_axis_title(fig, size)
     if big:
         # Larger text needs a taller figure, or a legend takes the plot's room (below
         # it) or runs off its bottom (beside a plot drawn to scale); figures with a
@@ -94,3 +96,20 @@ def style(fig: go.Figure, big: bool = False) -> go.Figure:
             # half, so a landscape's contours do not bury its arrows; the others are 4 px.
             trace.line.width = width * 1.5 if width is not None and width < 2 else 4
     return fig
+
+
+def _controls_below_axis_title(fig: go.Figure, size: int) -> None:
+    """An animation's play button and slider under the plot start below the x-axis
+    title, whose depth grows with the font: at a fixed 50 px the slider's "meta-step"
+    label was drawn over the title."""
+    below = [c for c in (*fig.layout.sliders, *fig.layout.updatemenus)
+             if c.y == 0 and c.yanchor == "top"]
+    if not below:
+        return
+    title_depth = round(3.6 * size) + 10  # tick labels, then the title, each a line
+    for control in below:
+        # The play button lines up with the slider's rail, under its value label.
+        control.pad.t = title_depth + (round(1.5 * size) if control in fig.layout.updatemenus
+                                       else 0)
+    # The slider's value label, rail and tick labels, then a little air.
+    fig.layout.margin.b = max(fig.layout.margin.b or 0, title_depth + 2 * size + 60)

@@ -256,7 +256,10 @@ def trajectories_1d_figure(data: Landscape1D, trajectories: Sequence[Trajectory]
     _layout(fig, lab)
     # The legend above the plot: beside it, it took a quarter of the width of a laptop's
     # page, and with the controls below the plot was under half the chart.
-    fig.update_layout(height=640 if animated else 480,
+    # One more legend row per three methods beyond six gets its own room, so the plot
+    # keeps at least half of a laptop-wide chart.
+    extra = 40 * max(0, -(-len(trajectories) // 3) - 2)
+    fig.update_layout(height=(680 if animated else 480) + extra,
                       margin={"t": 60, "l": 60, "r": 20, "b": 140 if animated else 50})
     place_legend(fig, "above")
     return fig

@@ -10,7 +10,7 @@ from ``labels`` (English by default) and traces carry fixed English keys in
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -24,8 +24,13 @@ LABELS_FIELD: dict[str, str] = {
     "title": "Update direction at every phi (where it crosses 0 going down, the method settles)",
     "x": "parameter phi",
     "y": "update direction",
+    "off chart": "leaves the chart",
     **{m: LABELS_2D[m] for m in METHODS},
 }
+# A curve's share of points (each end) that may leave the y range: a few points where
+# a direction is singular (iMAML's where 1 + l''/lambda passes 0, its inner problem
+# no longer convex) would otherwise squash every other curve into a flat line.
+OFF_CHART_SHARE = 0.5  # percent
 
 LABELS_PATHS_2D: dict[str, str] = {
     "title": "phi during meta-training in the plane, same start for every method",
@@ -95,10 +100,14 @@ def direction_field_figure(grid: np.ndarray, field: Mapping[str, np.ndarray],
     """
     lab = {**LABELS_FIELD, **(labels or {})}
     x = np.asarray(grid, float).reshape(-1)
+    curves = {m: np.asarray(field[m], float).reshape(-1) for m in methods}
+    lo, hi = _robust_range(curves.values())
     fig = go.Figure()
     for method in methods:
-        y = np.asarray(field[method], float).reshape(-1)
-        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=lab[method], meta=method,
+        y = curves[method]
+        off = bool(np.any((y < lo) | (y > hi)))
+        name = lab[method] + (f" ({lab['off chart']})" if off else "")
+        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=name, meta=method,
                                  line={"color": METHOD_COLORS[method],
                                        "width": get(method).line_width,
                                        "dash": get(method).dash}))
@@ -111,7 +120,21 @@ def direction_field_figure(grid: np.ndarray, field: Mapping[str, np.ndarray],
                                      marker={"color": METHOD_COLORS[method], "size": 11,
                                              "line": {"width": 1, "color": "black"}}))
     fig.add_hline(y=0.0, line={"color": "black", "width": 1})
+    fig.update_yaxes(range=[lo, hi])
     return _layout(fig, lab)
+
+
+def _robust_range(curves: Iterable[np.ndarray]) -> tuple[float, float]:
+    """A y range holding every curve but a few singular points of each, and 0."""
+    lows, highs = [0.0], [0.0]
+    for y in curves:
+        finite = y[np.isfinite(y)]
+        if finite.size:
+            lows.append(float(np.percentile(finite, OFF_CHART_SHARE)))
+            highs.append(float(np.percentile(finite, 100 - OFF_CHART_SHARE)))
+    lo, hi = min(lows), max(highs)
+    pad = 0.08 * (hi - lo or 1.0)
+    return lo - pad, hi + pad
 
 
 def trajectories_2d_figure(data: Landscape2D, trajectories: Sequence[Trajectory],

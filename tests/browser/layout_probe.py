@@ -2,10 +2,10 @@
 
 Read from plotly.js's own result (``gd._fullLayout._size``: the plot area after
 automargin) and the bounding boxes of what it drew: the title, axis titles, tick
-labels, legend, annotations with text and the modebar. ``faults`` turns one chart's
-measurement into sentences: a plot area under half the chart, two texts that overlap,
-text cut off at the chart's edge, a chart wider than its column, a modebar over the
-legend. Shared by tests/browser/test_layout_browser.py and
+labels, legend, annotations with text, an animation's controls and the modebar.
+``faults`` turns one chart's measurement into sentences: a plot area under half the
+chart, two texts that overlap, text cut off at the chart's edge, a chart wider than its
+column, a modebar over the legend. Shared by tests/browser/test_layout_browser.py and
 benchmarks/screenshots.py.
 """
 
@@ -35,6 +35,9 @@ MEASURE_JS = """() => [...document.querySelectorAll('.mamlviz-chart .js-plotly-p
   add('axis title', '.g-xtitle text, .g-ytitle text, .g-x2title text, .g-y2title text');
   add('tick label', '.xtick text, .ytick text');
   add('annotation', '.annotation-text-g text');
+  // An animation's controls: the slider's value and step labels, the play button.
+  add('slider label', '.slider-current-value, .slider-label');
+  add('button', '.updatemenu-item-text');
   const legend = gd.querySelector('.legend .bg');
   const modebar = gd.querySelector('.modebar');
   const size = fl._size;
@@ -90,7 +93,7 @@ def faults(chart: dict[str, Any]) -> list[str]:
         for b in texts[i + 1:]:
             # Tick labels of one axis are plotly's to space; a label and its neighbour
             # never come from two figures' settings.
-            if a["kind"] == b["kind"] == "tick label":
+            if a["kind"] == b["kind"] and a["kind"] in ("tick label", "slider label"):
                 continue
             if overlap(a["box"], b["box"]):
                 found.append(f"{name}: {a['kind']} {a['text']!r} overlaps "
