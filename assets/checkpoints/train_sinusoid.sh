@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 export MAMLVIZ_DEVICE="${MAMLVIZ_DEVICE:-cpu}"
-for algorithm in maml fomaml reptile pretrain metasgd; do
+for algorithm in maml fomaml reptile pretrain metasgd anil; do
   python -m mamlviz train sinusoid --algorithm "$algorithm" --iterations 70000 --seed 0 \
     --out "sinusoid_${algorithm}.pt" --json | tail -n 1 > "sinusoid_${algorithm}.train.json"
   python -m mamlviz eval sinusoid --checkpoint "sinusoid_${algorithm}.pt" --tasks 600 \
