@@ -147,7 +147,9 @@ def cost_by_steps_figure(table: CostTable, names: Mapping[str, str],
     """Time and peak memory of one meta-step against the inner steps, one line per
     algorithm (an algorithm without an inner loop is flat)."""
     lab = _labels(LABELS_COST, labels)
-    fig = make_subplots(rows=1, cols=2, subplot_titles=(lab["time"], lab["memory"]))
+    # The y axes name the two panels: titles above them as well were drawn into the
+    # figure's title once a projector's font made it two lines tall.
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1)
     steps = list(table.inner_steps)
     for name in table.seconds:
         algorithm = get(name)
@@ -161,4 +163,7 @@ def cost_by_steps_figure(table: CostTable, names: Mapping[str, str],
     for col, title in ((1, lab["time"]), (2, lab["memory"])):
         fig.update_xaxes(title_text=lab["x"], tickvals=steps, row=1, col=col)
         fig.update_yaxes(title_text=title, rangemode="tozero", row=1, col=col)
-    return _layout(fig, lab["title"])
+    _layout(fig, lab["title"])
+    # Taller than the others: two rows of x-axis text and the legend under two panels.
+    fig.update_layout(height=HEIGHT + 80)
+    return fig
