@@ -139,7 +139,7 @@ def accuracy_steps_figure(curves: Mapping[str, Sequence[float]], names: Mapping[
                       yaxis_range=[0, 102], template="plotly_white",
                       # Tall enough that the legend's rows below (a line per algorithm and
                       # paper) leave the plot over half the chart on a laptop's projector.
-                      legend=LEGEND_BELOW, height=520)
+                      legend=LEGEND_BELOW, height=620)
     return fig
 
 

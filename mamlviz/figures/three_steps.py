@@ -190,8 +190,9 @@ def fit_figure(tasks: SinusoidTaskSet, n: int, fits: Mapping[str, tuple[list[flo
                                      "line": {"color": "black", "width": 2}}))
     fig.update_layout(title=lab["title"].format(n=n + 1), xaxis_title=lab["x"],
                       yaxis_title=lab["y"], font={"size": FONT_SIZE}, template="plotly_white",
-                      # 520: the legend's rows below leave the plot over half the chart.
-                      legend=LEGEND_BELOW, height=520,
+                      # 620: the legend's rows below (eight algorithms) leave the plot over
+                      # half the chart on a laptop.
+                      legend=LEGEND_BELOW, height=620,
                       yaxis={"range": fit_y_range(fig)})
     return fig
 
