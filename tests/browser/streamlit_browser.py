@@ -117,6 +117,25 @@ def missing_browser() -> str | None:
     return f"no Chromium ({CHROMIUM} not found, nor Playwright's own). Install it {INSTALL_BROWSER}"
 
 
+def wait_healthy(proc: subprocess.Popen[bytes], url: str, timeout: float, what: str,
+                 log: Any, stop: Any, urlopen: Any = urllib.request.urlopen) -> None:
+    """Until ``url``'s Streamlit health check answers 200: an exited ``proc`` or the
+    timeout raises with the tail of its ``log()``, after ``stop()``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}:\n{log()}")
+        try:
+            with urlopen(f"{url}/_stcore/health", timeout=5) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.25)
+    stop()
+    raise TimeoutError(f"{what} did not answer within {timeout:.0f} s:\n{log()}")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -150,19 +169,8 @@ class AppServer:
              "--server.port", str(self.port), "--server.address", "127.0.0.1",
              "--server.headless", "true", "--browser.gatherUsageStats", "false"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {self._proc.returncode}:\n{self.log()}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        return self
-            except OSError:
-                pass
-            time.sleep(0.25)
-        self.stop()
-        raise TimeoutError(f"streamlit did not serve within {timeout:.0f} s:\n{self.log()}")
+        wait_healthy(self._proc, self.url, timeout, "streamlit", self.log, self.stop)
+        return self
 
     def stop(self) -> None:
         if self._proc is not None and self._proc.poll() is None:

@@ -22,7 +22,6 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -117,19 +116,9 @@ class NginxProxy:
         out = (self.prefix / "nginx.out").open("wb")
         self._proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                raise RuntimeError(f"nginx exited with {self._proc.returncode}:\n{self.log()}")
-            try:
-                with opener.open(f"{self.url}/_stcore/health", timeout=5) as resp:
-                    if resp.status == 200:
-                        return self
-            except OSError:
-                pass
-            time.sleep(0.25)
-        self.stop()
-        raise TimeoutError(f"nginx did not answer within {timeout:.0f} s:\n{self.log()}")
+        sb.wait_healthy(self._proc, self.url, timeout, "nginx", self.log, self.stop,
+                        urlopen=opener.open)
+        return self
 
     def stop(self) -> None:
         """A graceful stop (SIGQUIT: open connections are logged as they close), then a
