@@ -29,7 +29,8 @@ from mamlviz.figures.omniglot import (
 from mamlviz.live import LiveRun, process_rss_bytes
 from mamlviz.live_omniglot import live_defaults, live_omniglot_config
 from mamlviz.newtask import omniglot_adapt, omniglot_evaluator, random_conv4_phi
-from pages import _algorithms, _classroom, _data, _ui
+from mamlviz.own_drawings import decode_drawing, is_blank, own_episode
+from pages import _algorithms, _classroom, _data, _drawing, _ui
 from pages._live_chart import live_chart
 
 _ui.through_the_router()
@@ -116,6 +117,19 @@ TEXT = {
                       "both measured after the inner steps."),
         "submit": "Submit my answers",
         "your_score": "Your score: {right} / {total}",
+        "own_head": "Your own characters",
+        "own_body": ("Invent five symbols nobody has seen: draw one example of each in the "
+                     "first five boxes (classes 0 to 4), then draw one of them again in the "
+                     "last box. Every shipped 5-way model adapts on your five drawings, "
+                     "preprocessed exactly as Omniglot's (28x28, Lanczos), and says which "
+                     "class your last drawing is: one-shot learning on characters that "
+                     "no model has ever seen."),
+        "own_class": "class {c}", "own_query": "which class is this?", "own_clear": "Clear",
+        "own_missing": "Draw in every box to get the models' answers (still empty: {boxes}).",
+        "own_answers": "Their answers after {steps} adaptation steps:",
+        "own_model": "model", "own_says": "says", "own_sure": "probability",
+        "own_none": "No 5-way 1-shot model is shipped: nothing to ask.",
+        "own_bad": "This drawing could not be read ({error}): clear it and draw again.",
         "model_score": "{name}: {right} / {total}",
         "answers": "Answers",
         "truth": "true class", "you": "you",
@@ -219,6 +233,18 @@ TEXT = {
                       "之后的 loss 和正确率，两者都是在内层更新之后测量的。"),
         "submit": "提交我的答案",
         "your_score": "你的得分：{right} / {total}",
+        "own_head": "你自己的字符",
+        "own_body": ("发明五个没人见过的符号：在前五个格子里各画一个（类别 0 到 4），"
+                     "再在最后一个格子里把其中一个重画一遍。每个随附的 5-way 模型在你的五张图上"
+                     "做 adaptation（预处理和 Omniglot 完全一样：28x28，Lanczos），"
+                     "然后回答最后一张是哪一类："
+                     "在任何模型都没见过的字符上做 one-shot learning。"),
+        "own_class": "类别 {c}", "own_query": "这是哪一类？", "own_clear": "清除",
+        "own_missing": "每个格子都画上，模型才会回答（还空着：{boxes}）。",
+        "own_answers": "adaptation {steps} 步以后，它们的回答：",
+        "own_model": "模型", "own_says": "回答", "own_sure": "概率",
+        "own_none": "没有随附的 5-way 1-shot 模型：没有模型可以问。",
+        "own_bad": "这张图读不出来（{error}）：请清除后重画。",
         "model_score": "{name}：{right} / {total}",
         "answers": "答案",
         "truth": "正确类别", "you": "你",
@@ -367,6 +393,53 @@ def _random_adapt(env_source: str | None, n_way: int, k_shot: int, seed: int,
     lr = 0.4 if n_way < 12 else 0.1
     return omniglot_adapt(random_conv4_phi(n_way, 0), n_way, lr, MAX_STEPS, ep["support_x"],
                           ep["support_y"], ep["query_x"], ep["query_y"])
+
+
+def _own_drawings(t: dict[str, str], names: dict[str, str], steps: int) -> None:
+    """The student draws five classes and a query; every shipped 5-way 1-shot model
+    adapts on the drawings and answers (``mamlviz.own_drawings``)."""
+    st.subheader(t["own_head"])
+    st.markdown(t["own_body"])
+    ways = 5
+    boxes = st.columns(ways + 1)
+    drawn: list[Any] = []
+    for i, box in enumerate(boxes):
+        with box:
+            st.caption(t["own_class"].format(c=i) if i < ways else t["own_query"])
+            url = _drawing.canvas(key=f"omni_own_{i}", clear=t["own_clear"])
+            ink = None
+            if url is not None:
+                try:
+                    ink = decode_drawing(url)
+                except MamlvizError as exc:
+                    st.warning(t["own_bad"].format(error=exc))
+            drawn.append(None if ink is None or is_blank(ink) else ink)
+    empty = [str(i) if i < ways else "?" for i, ink in enumerate(drawn) if ink is None]
+    if empty:
+        st.caption(t["own_missing"].format(boxes=", ".join(empty)))
+        return
+    episode = own_episode(drawn[:ways], drawn[ways])
+    rows = []
+    for algorithm in ALGORITHMS:
+        loaded = _checkpoint(algorithm, ways, 1)
+        if loaded is None or isinstance(loaded, BaseException):
+            continue
+        config, phi, moments = loaded
+        result = omniglot_adapt(phi, ways, config.inner_lr, steps, episode["support_x"],
+                                episode["support_y"], episode["query_x"], episode["query_y"],
+                                config.inner_optimizer, config.test_inner_batch, moments,
+                                algorithm=algorithm)
+        by_step = result["predictions_by_step"]
+        # the query is the last of the query set; ProtoNets: one point, no steps
+        said = by_step[min(steps, len(by_step) - 1)][-1]
+        rows.append({t["own_model"]: names[algorithm],
+                     t["own_says"]: t["own_class"].format(c=said),
+                     t["own_sure"]: f"{result['confidence'][-1]:.2f}"})
+    if not rows:
+        st.info(t["own_none"])
+        return
+    st.caption(t["own_answers"].format(steps=steps))
+    st.markdown(_ui.markdown_table(rows))
 
 
 def _apply_preset() -> None:
@@ -614,6 +687,8 @@ with score_box:
         st.caption(t["answers"])
         st.markdown(_ui.markdown_table(rows))
         st.caption(t["human_after"])
+
+_own_drawings(t, names, steps)
 
 # -- live meta-training -------------------------------------------------------------------------
 st.header(t["live_head"])

@@ -208,6 +208,11 @@ class OmniglotSplit:
 # --------------------------------------------------------------------------- preprocessing
 
 
+def to_28(im: Image.Image) -> np.ndarray:
+    """A drawing (any size, dark ink on light paper) as Omniglot's 28x28 uint8 ink."""
+    return _to_28(im)
+
+
 def _to_28(im: Image.Image) -> np.ndarray:
     # "1" images are not filtered by PIL's resize, so go through 8-bit grey first;
     # the paper's code resizes with Lanczos. Invert so that ink is 255.
