@@ -146,6 +146,9 @@ DARK_CSS = """
   border: 2px solid rgba(0, 0, 0, .6) !important;}
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p {
   color: rgba(0, 0, 0, .8) !important;}
+/* A toggle that is off: its light grey track came out nearly black. */
+label:has(> span > input[role="switch"]:not(:checked)) > div:not([data-testid]) {
+  background-color: rgba(0, 0, 0, .5) !important;}
 """
 
 # A printed chapter is a handout: no sidebar, header, navigation or widgets' chrome;

@@ -79,7 +79,7 @@ def _pixels(page: Any, box: dict[str, float]) -> Any:
     return Image.open(io.BytesIO(shot)).convert("RGB")
 
 
-def test_dark_theme_keeps_slider_tracks_and_radio_rings_visible(server: sb.AppServer,
+def test_dark_theme_keeps_slider_tracks_toggles_and_radio_rings_visible(server: sb.AppServer,
                                                                 browser: Any) -> None:
     """The dark theme inverts the page: a slider's unfilled track and an unselected
     radio's ring came out black on black. Measured in the pixels drawn, against the
@@ -121,5 +121,18 @@ def test_dark_theme_keeps_slider_tracks_and_radio_rings_visible(server: sb.AppSe
         row = [image.getpixel((x, mid)) for x in range(image.width)]
         outside = row[0]
         assert max(_contrast(px, outside) for px in row) >= 3, row
+        # A toggle that is off (the sidebar's presentation mode, outside presentation
+        # mode): its track against the sidebar just left of it.
+        page.goto(f"{server.url}/maml_vs_pretraining?theme=dark")
+        sb.wait_settled(page)
+        track = page.locator('[data-testid="stSidebar"] label', has_text="Presentation mode") \
+            .locator(':scope > div:not([data-testid])').first
+        b = track.bounding_box()
+        assert b is not None and b["width"] > 0
+        image = _pixels(page, {"x": b["x"] - 8, "y": b["y"], "width": b["width"] + 8,
+                               "height": b["height"]})
+        beside = image.getpixel((2, image.height // 2))
+        on_track = image.getpixel((8 + round(b["width"] * 0.8), image.height // 2))
+        assert _contrast(on_track, beside) >= 3, (on_track, beside)
     finally:
         context.close()
