@@ -15,6 +15,9 @@ _canvas = st.components.v2.component(
     "mamlviz_drawing",
     js=(ASSETS / "canvas.js").read_text(encoding="utf-8"),
     css=(ASSETS / "canvas.css").read_text(encoding="utf-8"),
+    # In the page's own DOM (its styles are scoped by class), so that what looks for
+    # charts among the page's components can tell a canvas from a chart.
+    isolate_styles=False,
 )
 
 

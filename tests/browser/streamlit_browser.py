@@ -43,10 +43,10 @@ EXCEPTION = '[data-testid="stException"]'
 ERROR_ALERT = '[data-testid="stAlertContentError"]'
 # A lecture chart (pages/_chart.py): plotly.js draws into a .js-plotly-plot inside it.
 PLOTLY = '.mamlviz-chart'
-# Where Streamlit mounts an st.components.v2 component: in the main area, the app's only
-# one is the chart (the sidebar has its plotly.js preloader). The slot is there before the
-# component's module has run and added PLOTLY to it.
-CHART_SLOT = '[data-testid="stMain"] .stBidiComponent'
+# Where Streamlit mounts an st.components.v2 component: in the main area, a chart, or a
+# drawing canvas (pages/_drawing.py), left out (the sidebar has the plotly.js preloader).
+# The slot is there before the component's module has run and added PLOTLY to it.
+CHART_SLOT = '[data-testid="stMain"] .stBidiComponent:not(:has(.mamlviz-drawing))'
 CHART_ERROR = '.mamlviz-chart-error:not(:empty)'
 SLIDER_INPUT = '[data-testid="stMain"] [data-testid="stSlider"] input[type="range"]'
 
