@@ -11,6 +11,8 @@ from collections.abc import Mapping
 
 import plotly.graph_objects as go
 
+from mamlviz.figures import white
+
 LABELS_LEARNING_TO_LEARN: dict[str, str] = {
     "title": "Learning to learn: f* = F(D_train)",
     "data": "training data<br>D_train",
@@ -75,6 +77,7 @@ def learning_to_learn_figure(labels: Mapping[str, str] | None = None) -> go.Figu
                        font={"size": 14, "color": "#9d174d"})
     fig.update_xaxes(visible=False, range=[-0.5, 10.5])
     fig.update_yaxes(visible=False, range=[0.0, 3.9])
-    fig.update_layout(title=lab["title"], template="plotly_white", height=380,
+    white(fig)
+    fig.update_layout(title=lab["title"], height=380,
                       margin={"t": 60, "l": 10, "r": 10, "b": 10}, showlegend=False)
     return fig

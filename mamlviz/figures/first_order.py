@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from mamlviz.figures import LEGEND_BELOW
+from mamlviz.figures import LEGEND_BELOW, white
 
 from ..first_order import Cost, MetaGradients
 
@@ -71,8 +71,9 @@ def cosine_figure(inner_lrs: Sequence[float], sweep: Mapping[int, Sequence[float
         fig.add_trace(go.Scatter(x=[current[0]], y=[current[1]], mode="markers",
                                  name=lab["current"], meta="current",
                                  marker={"symbol": "star", "size": 16, "color": "black"}))
+    white(fig)
     fig.update_layout(title=lab["title"], xaxis_title=lab["x"], yaxis_title=lab["y"],
-                      font={"size": FONT_SIZE}, template="plotly_white", height=430,
+                      font={"size": FONT_SIZE}, height=430,
                       yaxis={"range": [-1.05, 1.05]}, legend=LEGEND_BELOW)
     return fig
 
@@ -92,8 +93,9 @@ def components_figure(grads: MetaGradients, labels: Mapping[str, str] | None = N
     fig.add_trace(go.Scatter(x=full, y=first, mode="markers", name=lab["points"],
                              marker={"size": 4, "color": FIRST_COLOR, "opacity": 0.6},
                              meta="components"))
+    white(fig)
     fig.update_layout(title=lab["title"], xaxis_title=lab["x"], yaxis_title=lab["y"],
-                      font={"size": FONT_SIZE}, template="plotly_white", height=430,
+                      font={"size": FONT_SIZE}, height=430,
                       legend=LEGEND_BELOW)
     return fig
 
@@ -117,6 +119,7 @@ def cost_figure(full: Cost, first_order: Cost, labels: Mapping[str, str] | None 
                   row=1, col=2)
     fig.update_yaxes(title_text=lab["time"], row=1, col=1)
     fig.update_yaxes(title_text=lab["memory"], row=1, col=2)
-    fig.update_layout(title=lab["title"], font={"size": FONT_SIZE}, template="plotly_white",
+    white(fig)
+    fig.update_layout(title=lab["title"], font={"size": FONT_SIZE},
                       height=430, barmode="group", legend=LEGEND_BELOW)
     return fig

@@ -15,7 +15,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from mamlviz.figures import LEGEND_BELOW
+from mamlviz.figures import LEGEND_BELOW, white
 
 from .png import add_picture
 from .sinusoid import GRID, LIGHT, _color, loss_traces
@@ -101,7 +101,8 @@ def image_grid_figure(images: Any, titles: Sequence[str] | None = None, columns:
     top_margin = 50 if lab["title"] else 10
     # Drawn to scale: the figure is the canvas at px_per_unit plus its margins, so the
     # plot fills it and the label band keeps its pixels.
-    fig.update_layout(title=lab["title"] or None, template="plotly_white",
+    white(fig)
+    fig.update_layout(title=lab["title"] or None,
                       width=plot_width + 20, height=round(height * px_per_unit) + top_margin + 10,
                       margin={"l": 10, "r": 10, "t": top_margin, "b": 10})
     return fig
@@ -135,8 +136,9 @@ def accuracy_steps_figure(curves: Mapping[str, Sequence[float]], names: Mapping[
                                                               value=paper[key]),
                                      line={"color": color, "dash": "dash", "width": 1.5},
                                      hoverinfo="name", meta=f"{key}:paper"))
+    white(fig)
     fig.update_layout(title=lab["title"], xaxis_title=lab["x"], yaxis_title=lab["y"],
-                      yaxis_range=[0, 102], template="plotly_white",
+                      yaxis_range=[0, 102],
                       # Tall enough that the legend's rows below (a line per algorithm and
                       # paper) leave the plot over half the chart on a laptop's projector.
                       legend=LEGEND_BELOW, height=620)

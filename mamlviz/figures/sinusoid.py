@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from mamlviz.algorithms import all_algorithms
-from mamlviz.figures import LEGEND_BELOW
+from mamlviz.figures import LEGEND_BELOW, white
 
 COLORS = {**{a.name: a.colour for a in all_algorithms()}, "random": "#7f7f7f"}
 STEP_DASH = {0: "dot", 1: "dash", 10: "solid"}
@@ -160,15 +160,20 @@ def fits_figure(truth: tuple[Sequence[float], Sequence[float]],
     tx, ty = list(truth[0]), list(truth[1])
     finite_y = [v for v in ty if math.isfinite(v)] + [v for v in support[1] if math.isfinite(v)]
     span = max([abs(v) for v in finite_y] + [1.0])
+    # Added at once below: each add_trace re-validates every trace added before it.
+    traces: list[go.Scatter] = []
+    columns: list[int] = []
     for c, key in enumerate(keys, start=1):
         first = c == 1
-        fig.add_trace(go.Scatter(x=tx, y=ty, mode="lines", name=lab["truth"],
+        columns.append(c)
+        traces.append(go.Scatter(x=tx, y=ty, mode="lines", name=lab["truth"],
                                  line={"color": "#d62728", "width": 3}, showlegend=first,
-                                 legendgroup="truth", meta="truth"), row=1, col=c)
-        fig.add_trace(go.Scatter(x=list(support[0]), y=list(support[1]), mode="markers",
+                                 legendgroup="truth", meta="truth"))
+        columns.append(c)
+        traces.append(go.Scatter(x=list(support[0]), y=list(support[1]), mode="markers",
                                  name=lab["support"], legendgroup="support", showlegend=first,
                                  marker={"color": "#d62728", "size": 11, "symbol": "triangle-up"},
-                                 meta="support"), row=1, col=c)
+                                 meta="support"))
         entry = fits[key]
         for steps, ys in sorted(entry["fits"].items()):
             label = lab["step1"] if steps == 1 else lab["steps"].format(n=steps)
@@ -178,14 +183,16 @@ def fits_figure(truth: tuple[Sequence[float], Sequence[float]],
                                    yref=f"y{'' if c == 1 else c} domain", x=0.5, y=0.05,
                                    font={"color": "#d62728"})
                 continue
-            fig.add_trace(go.Scatter(x=entry["x"], y=ys, mode="lines", name=label,
+            columns.append(c)
+            traces.append(go.Scatter(x=entry["x"], y=ys, mode="lines", name=label,
                                      legendgroup=f"steps{steps}", showlegend=first,
                                      line={"color": _color(key, c - 1),
                                            "dash": STEP_DASH.get(steps, "longdash"), "width": 2.5},
-                                     meta=f"{key}:fit{steps}"), row=1, col=c)
+                                     meta=f"{key}:fit{steps}"))
+    fig.add_traces(traces, rows=[1] * len(traces), cols=columns)
     fig.update_yaxes(range=[-1.3 * span, 1.3 * span])
-    fig.update_layout(title=lab["title"], template="plotly_white",
-                      legend=LEGEND_BELOW)
+    white(fig)
+    fig.update_layout(title=lab["title"], legend=LEGEND_BELOW)
     fig.update_xaxes(title_text=lab["x"])
     fig.update_yaxes(title_text=lab["y"], col=1)
     return fig
@@ -215,10 +222,11 @@ def mse_steps_figure(curves: Mapping[str, tuple[Sequence[float], Sequence[float]
                                      name=lab["this_task"].format(name=names.get(key, key)),
                                      line={"color": color, "dash": "dot"},
                                      meta=f"{key}:task"))
+    white(fig)
     fig.update_layout(title=lab["title"], xaxis_title=lab["x"], yaxis_title=lab["y"],
                       # Tall enough that the legend's rows below leave the plot over half
                       # the chart on a laptop's projector.
-                      template="plotly_white", legend=LEGEND_BELOW, height=520)
+                      legend=LEGEND_BELOW, height=520)
     # A model whose steps diverge (Meta-SGD's step sizes, learned for one step, taken ten
     # times) would stretch the axis to 1e30 and flatten every curve: past the error before
     # adaptation, a curve leaves the chart upwards.

@@ -16,7 +16,7 @@ import torch
 from plotly.subplots import make_subplots
 
 from mamlviz.algorithms import all_algorithms
-from mamlviz.figures import LEGEND_BELOW
+from mamlviz.figures import LEGEND_BELOW, white
 from mamlviz.figures.png import add_picture
 
 from ..three_steps import CURVE_POINTS, Goodness, SinusoidTaskSet
@@ -110,7 +110,8 @@ def tasks_figure(training: SinusoidTaskSet, testing: SinusoidTaskSet,
     _task_traces(fig, testing, lab, 2, False)
     fig.update_xaxes(title_text=lab["x"])
     fig.update_yaxes(title_text=lab["y"], row=1, col=1)
-    fig.update_layout(title=lab["title"], font={"size": FONT_SIZE}, template="plotly_white",
+    white(fig)
+    fig.update_layout(title=lab["title"], font={"size": FONT_SIZE},
                       legend=LEGEND_BELOW, height=430)
     return fig
 
@@ -151,8 +152,9 @@ def goodness_figure(scores: Mapping[str, Goodness], names: Mapping[str, str] | N
                              textfont={"size": FONT_SIZE}, showlegend=False, meta="total",
                              hoverinfo="skip", cliponaxis=False))
     top = max(finite.values(), default=1.0)
+    white(fig)
     fig.update_layout(barmode="stack", title=lab["title"], xaxis_title=lab["x"],
-                      yaxis_title=lab["y"], font={"size": FONT_SIZE}, template="plotly_white",
+                      yaxis_title=lab["y"], font={"size": FONT_SIZE},
                       # Below, not beside: two of these share a row, and a legend at the
                       # side left the bars too narrow for their tick labels.
                       legend={**LEGEND_BELOW, "traceorder": "normal"}, height=600,
@@ -188,8 +190,9 @@ def fit_figure(tasks: SinusoidTaskSet, n: int, fits: Mapping[str, tuple[list[flo
                              mode="markers", name=lab["query"], meta="query",
                              marker={"color": "black", "size": 8, "symbol": "x-thin",
                                      "line": {"color": "black", "width": 2}}))
+    white(fig)
     fig.update_layout(title=lab["title"].format(n=n + 1), xaxis_title=lab["x"],
-                      yaxis_title=lab["y"], font={"size": FONT_SIZE}, template="plotly_white",
+                      yaxis_title=lab["y"], font={"size": FONT_SIZE},
                       # 620: the legend's rows below (eight algorithms) leave the plot over
                       # half the chart on a laptop.
                       legend=LEGEND_BELOW, height=620,
@@ -249,7 +252,8 @@ def episode_figure(support_x: torch.Tensor, support_y: torch.Tensor, query_x: to
                 else lab["query"].format(k=r - k_shot + 1))
         fig.update_yaxes(title_text=text, row=r + 1, col=1,
                          title_font={"color": "#1f77b4" if r < k_shot else "#d62728"})
+    white(fig)
     fig.update_layout(title=lab["title"].format(n_way=n_way, k_shot=k_shot),
-                      font={"size": FONT_SIZE}, template="plotly_white",
+                      font={"size": FONT_SIZE},
                       height=min(140 * rows + 120, 900), margin={"l": 90})
     return fig

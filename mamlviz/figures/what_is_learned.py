@@ -14,6 +14,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from mamlviz.figures import white
+
 from ..algorithms import get
 from ..cost import CostTable
 from ..landscape import Directions
@@ -46,7 +48,8 @@ def _labels(defaults: Mapping[str, str], labels: Mapping[str, str] | None) -> di
 
 def _layout(fig: go.Figure, title: str, legend: Mapping[str, object] = LEGEND_BELOW
             ) -> go.Figure:
-    fig.update_layout(title=title, font={"size": FONT_SIZE}, template="plotly_white",
+    white(fig)
+    fig.update_layout(title=title, font={"size": FONT_SIZE},
                       height=HEIGHT, legend=dict(legend), margin={"t": 60})
     return fig
 
