@@ -299,6 +299,12 @@ def wait_settled(page: Any, timeout_ms: float = 120_000) -> None:
     page.wait_for_function(SETTLED_JS, timeout=timeout_ms)
 
 
+def open_chapter(page: Any, server: AppServer, file: str) -> None:
+    """Open the chapter whose page file is ``file`` (``"omniglot.py"``) and wait for its run."""
+    page.goto(server.page_url(next(c for c in chapters() if c.file == file)))
+    wait_settled(page)
+
+
 def wait_charts(page: Any, timeout_ms: float = 60_000) -> int:
     """Wait until every Plotly chart on the page has drawn; their number."""
     page.wait_for_function(CHARTS_DRAWN_JS, timeout=timeout_ms)

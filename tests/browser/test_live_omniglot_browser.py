@@ -41,9 +41,7 @@ def _accuracies(page: Any) -> list[float]:
 def test_live_training_on_the_defaults_learns(server: sb.AppServer, page: Any,
                                               omniglot_source: Path,
                                               screenshot_dir: Path) -> None:
-    chapter = next(c for c in sb.chapters() if c.file == "omniglot.py")
-    page.goto(server.page_url(chapter))
-    sb.wait_settled(page)
+    sb.open_chapter(page, server, "omniglot.py")
     page.get_by_role("button", name="Train", exact=True).click()
     started = time.monotonic()
     best: list[float] = []

@@ -32,9 +32,7 @@ def _draw(page: Any, box: dict[str, float], strokes: list[list[tuple[float, floa
 def test_the_models_name_the_class_of_a_redrawn_symbol(server: sb.AppServer, page: Any,
                                                       omniglot_source: Path,
                                                       screenshot_dir: Path) -> None:
-    chapter = next(c for c in sb.chapters() if c.file == "omniglot.py")
-    page.goto(server.page_url(chapter))
-    sb.wait_settled(page)
+    sb.open_chapter(page, server, "omniglot.py")
     canvases = page.locator(".mamlviz-drawing canvas")
     assert canvases.count() == 6
     for i, strokes in enumerate([*STROKES, STROKES[0]]):
