@@ -160,20 +160,15 @@ def fits_figure(truth: tuple[Sequence[float], Sequence[float]],
     tx, ty = list(truth[0]), list(truth[1])
     finite_y = [v for v in ty if math.isfinite(v)] + [v for v in support[1] if math.isfinite(v)]
     span = max([abs(v) for v in finite_y] + [1.0])
-    # Added at once below: each add_trace re-validates every trace added before it.
-    traces: list[go.Scatter] = []
-    columns: list[int] = []
     for c, key in enumerate(keys, start=1):
         first = c == 1
-        columns.append(c)
-        traces.append(go.Scatter(x=tx, y=ty, mode="lines", name=lab["truth"],
+        fig.add_trace(go.Scatter(x=tx, y=ty, mode="lines", name=lab["truth"],
                                  line={"color": "#d62728", "width": 3}, showlegend=first,
-                                 legendgroup="truth", meta="truth"))
-        columns.append(c)
-        traces.append(go.Scatter(x=list(support[0]), y=list(support[1]), mode="markers",
+                                 legendgroup="truth", meta="truth"), row=1, col=c)
+        fig.add_trace(go.Scatter(x=list(support[0]), y=list(support[1]), mode="markers",
                                  name=lab["support"], legendgroup="support", showlegend=first,
                                  marker={"color": "#d62728", "size": 11, "symbol": "triangle-up"},
-                                 meta="support"))
+                                 meta="support"), row=1, col=c)
         entry = fits[key]
         for steps, ys in sorted(entry["fits"].items()):
             label = lab["step1"] if steps == 1 else lab["steps"].format(n=steps)
@@ -183,13 +178,11 @@ def fits_figure(truth: tuple[Sequence[float], Sequence[float]],
                                    yref=f"y{'' if c == 1 else c} domain", x=0.5, y=0.05,
                                    font={"color": "#d62728"})
                 continue
-            columns.append(c)
-            traces.append(go.Scatter(x=entry["x"], y=ys, mode="lines", name=label,
+            fig.add_trace(go.Scatter(x=entry["x"], y=ys, mode="lines", name=label,
                                      legendgroup=f"steps{steps}", showlegend=first,
                                      line={"color": _color(key, c - 1),
                                            "dash": STEP_DASH.get(steps, "longdash"), "width": 2.5},
-                                     meta=f"{key}:fit{steps}"))
-    fig.add_traces(traces, rows=[1] * len(traces), cols=columns)
+                                     meta=f"{key}:fit{steps}"), row=1, col=c)
     fig.update_yaxes(range=[-1.3 * span, 1.3 * span])
     white(fig)
     fig.update_layout(title=lab["title"], legend=LEGEND_BELOW)
