@@ -34,6 +34,7 @@ def test_the_models_name_the_class_of_a_redrawn_symbol(server: sb.AppServer, pag
                                                       screenshot_dir: Path) -> None:
     sb.open_chapter(page, server, "omniglot.py")
     canvases = page.locator(".mamlviz-drawing canvas")
+    canvases.nth(5).wait_for(timeout=60_000)  # v2 components draw after the run's end
     assert canvases.count() == 6
     for i, strokes in enumerate([*STROKES, STROKES[0]]):
         canvases.nth(i).scroll_into_view_if_needed()
