@@ -11,13 +11,13 @@ live runner calls while meta-training to stream an accuracy curve.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import torch
 from torch.func import functional_call
 
-from .inner import RATES, Params, accuracy, adapt, adaptation, cross_entropy, mse, weights_of
+from .inner import Params, accuracy, adaptation, cross_entropy, mse, weights_of
 from .models.mlp import SinusoidMLP, init_params
 
 FIT_POINTS = 200
@@ -25,6 +25,57 @@ FIT_POINTS = 200
 
 def _finite(params: Params) -> bool:
     return all(bool(torch.isfinite(v).all()) for v in params.values())
+
+
+def _sinusoid_path(phi: Params, inner_lr: float, support_x: torch.Tensor,
+                   support_y: torch.Tensor, steps: int) -> Iterator[Params]:
+    """theta after 0, 1, ..., ``steps`` plain inner steps on the support set (the
+    weights only; Meta-SGD's step sizes, learned with phi, keep being applied)."""
+    model = SinusoidMLP()
+    sx, sy = support_x.reshape(-1, 1).float(), support_y.reshape(-1, 1).float()
+    phi = {k: v.detach().float() for k, v in phi.items()}
+    yield weights_of(phi)
+    yield from adaptation(model, mse, phi, sx, sy, inner_lr, steps, first_order=True)
+
+
+def _curve_on(model: torch.nn.Module, theta: Params, x: torch.Tensor) -> list[float] | None:
+    """The model's outputs at ``x`` (None once theta or the outputs diverged)."""
+    if not _finite(theta):
+        return None
+    with torch.no_grad():
+        y = functional_call(model, theta, (x,)).squeeze(-1)
+    return y.tolist() if bool(torch.isfinite(y).all()) else None
+
+
+def _mse_on(model: torch.nn.Module, theta: Params, qx: torch.Tensor, qy: torch.Tensor
+            ) -> float:
+    """The query MSE (NaN once diverged)."""
+    with torch.no_grad():
+        value = float(mse(functional_call(model, theta, (qx,)), qy))
+    return value if math.isfinite(value) else math.nan
+
+
+def sinusoid_new_task(phi: Params, inner_lr: float, support_x: torch.Tensor,
+                      support_y: torch.Tensor, query_x: torch.Tensor, query_y: torch.Tensor,
+                      fit_steps: Sequence[int] = (0, 1, 10), steps: int = 10,
+                      x_range: tuple[float, float] = (-5.0, 5.0),
+                      n_points: int = FIT_POINTS) -> tuple[dict[str, Any], list[float]]:
+    """One model on a new task, from one adaptation: its curve on ``x_range`` after each
+    of ``fit_steps`` steps (as :func:`sinusoid_fits`) and the query MSE after 0..``steps``
+    steps (as :func:`sinusoid_task_mse`)."""
+    model = SinusoidMLP()
+    x = torch.linspace(*x_range, n_points).unsqueeze(-1)
+    qx, qy = query_x.reshape(-1, 1).float(), query_y.reshape(-1, 1).float()
+    wanted = sorted(set(int(s) for s in fit_steps))
+    fits: dict[int, list[float] | None] = {}
+    curve: list[float] = []
+    for step, theta in enumerate(_sinusoid_path(phi, inner_lr, support_x, support_y,
+                                                max([steps, *wanted]))):
+        if step in wanted:
+            fits[step] = _curve_on(model, theta, x)
+        if step <= steps:
+            curve.append(_mse_on(model, theta, qx, qy))
+    return {"x": x.squeeze(-1).tolist(), "fits": fits}, curve
 
 
 def sinusoid_fits(phi: Params, inner_lr: float, support_x: torch.Tensor,
@@ -37,22 +88,12 @@ def sinusoid_fits(phi: Params, inner_lr: float, support_x: torch.Tensor,
     """
     model = SinusoidMLP()
     x = torch.linspace(*x_range, n_points).unsqueeze(-1)
-    sx, sy = support_x.reshape(-1, 1).float(), support_y.reshape(-1, 1).float()
-    fits: dict[int, list[float] | None] = {}
-    theta = {k: v.detach().float() for k, v in phi.items()}
-    # step sizes meta-learned with phi (Meta-SGD's) go on adapting every later step
-    learned = {k: v for k, v in theta.items() if k.startswith(RATES)}
-    done = 0
-    for target in sorted(set(int(s) for s in steps)):
-        theta = adapt(model, mse, theta, sx, sy, inner_lr, target - done, first_order=True)
-        theta = {**{k: v.detach() for k, v in theta.items()}, **learned}
-        done = target
-        if not _finite(theta):
-            fits[target] = None
-            continue
-        with torch.no_grad():
-            y = functional_call(model, weights_of(theta), (x,)).squeeze(-1)
-        fits[target] = y.tolist() if bool(torch.isfinite(y).all()) else None
+    wanted = sorted(set(int(s) for s in steps))
+    fits = {}
+    for step, theta in enumerate(_sinusoid_path(phi, inner_lr, support_x, support_y,
+                                                max(wanted))):
+        if step in wanted:
+            fits[step] = _curve_on(model, theta, x)
     return {"x": x.squeeze(-1).tolist(), "fits": fits}
 
 
@@ -61,19 +102,10 @@ def sinusoid_task_mse(phi: Params, inner_lr: float, support_x: torch.Tensor,
                       steps: int = 10) -> list[float]:
     """Query MSE of one task after 0..steps adaptation steps (NaN once diverged)."""
     model = SinusoidMLP()
-    sx, sy = support_x.reshape(-1, 1).float(), support_y.reshape(-1, 1).float()
     qx, qy = query_x.reshape(-1, 1).float(), query_y.reshape(-1, 1).float()
-    theta = {k: v.detach().float() for k, v in phi.items()}
-    learned = {k: v for k, v in theta.items() if k.startswith(RATES)}
     out = []
-    for step in range(steps + 1):
-        if step:
-            theta = {**{k: v.detach() for k, v in
-                        adapt(model, mse, theta, sx, sy, inner_lr, 1, first_order=True).items()},
-                     **learned}
-        with torch.no_grad():
-            value = float(mse(functional_call(model, weights_of(theta), (qx,)), qy))
-        out.append(value if math.isfinite(value) else math.nan)
+    for theta in _sinusoid_path(phi, inner_lr, support_x, support_y, steps):
+        out.append(_mse_on(model, theta, qx, qy))
     return out
 
 

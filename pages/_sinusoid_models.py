@@ -18,13 +18,18 @@ import streamlit as st
 import torch
 
 from mamlviz.config import TrainConfig
-from mamlviz.newtask import sinusoid_fits, sinusoid_task_mse
+from mamlviz.live import HeldOut, LiveRun
+from mamlviz.newtask import sinusoid_new_task
 from mamlviz.runs import evaluate_phi
 from pages import _ui
 
 FIT_STEPS = (0, 1, 10)
 CURVE_STEPS = 10
 EVAL_TASKS = 100
+
+# What a live run scores its models on when its training ends (``curve``'s tasks and steps,
+# at the shots each model trained with), so the page finds the curves ready.
+HELD_OUT = HeldOut(tasks=EVAL_TASKS, steps=CURVE_STEPS)
 
 Points = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]  # support x/y, query x/y
 T = TypeVar("T")
@@ -35,11 +40,7 @@ SESSION_MEMO_SIZE = 64
 def new_task(config: TrainConfig, phi: dict[str, torch.Tensor], points: Points
              ) -> tuple[dict[str, Any], list[float]]:
     """One model on the new task: its fits after FIT_STEPS and its query MSE by step."""
-    support_x, support_y, query_x, query_y = points
-    fits = sinusoid_fits(phi, config.inner_lr, support_x, support_y, FIT_STEPS)
-    curve = sinusoid_task_mse(phi, config.inner_lr, support_x, support_y, query_x, query_y,
-                              CURVE_STEPS)
-    return fits, curve
+    return sinusoid_new_task(phi, config.inner_lr, *points, FIT_STEPS, CURVE_STEPS)
 
 
 def curve(config: TrainConfig, phi: dict[str, torch.Tensor], k_shot: int,
@@ -86,3 +87,14 @@ def for_this_run(run: object, key: Hashable, compute: Callable[[], T]) -> T:
             results.pop(next(iter(results)))  # the oldest
         results[key] = compute()
     return results[key]
+
+
+def session_curve(run: LiveRun, algorithm: str, config: TrainConfig,
+                  phi: dict[str, torch.Tensor], k_shot: int) -> tuple[list[float], list[float]]:
+    """``curve`` for a session's own model: the training process's own score of it
+    (``HELD_OUT``) where it is for ``k_shot`` shots, otherwise computed here, once."""
+    scored = run.held_out().get(algorithm)
+    if scored is not None and scored["k_shot"] == k_shot:
+        return scored["mse_by_step"], scored["ci95_by_step"]
+    return for_this_run(run, ("curve", algorithm, k_shot),
+                        lambda: curve(config, phi, k_shot, CURVE_STEPS))
