@@ -32,7 +32,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Generator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import torch
@@ -57,6 +57,32 @@ class EvalPoint:
     step: int
     value: float
     elapsed_s: float
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    """Score each model on held-out tasks once its training ends, where it trained.
+
+    A finished run's models are shown with their error by adaptation step on
+    ``tasks`` held-out tasks (``mamlviz.runs.evaluate_phi``). Computed in the
+    training process (or worker thread), the score is ready when the run ends,
+    instead of costing the web server's interpreter tens of milliseconds per model
+    while a class waits for its pages. ``k_shot`` None: the shots each model trained with.
+    """
+
+    tasks: int = 100
+    steps: int = 10
+    k_shot: int | None = None
+
+
+def score_held_out(config: TrainConfig, phi: Params, held_out: HeldOut) -> dict[str, Any]:
+    """``evaluate_phi`` of ``phi`` as ``held_out`` asks, on the CPU, plus its ``k_shot``."""
+    from .runs import evaluate_phi  # the scorer; imported on use, as the CLI does
+
+    k_shot = held_out.k_shot or config.k_shot
+    result = evaluate_phi(config, phi, tasks=held_out.tasks, k_shot=k_shot,
+                          steps=held_out.steps, device="cpu")
+    return {**result, "k_shot": k_shot}
 
 
 @dataclass(frozen=True)
@@ -104,6 +130,7 @@ class _Slot:
     stream: Generator[Record, None, None] | None = None
     result_phi: Params | None = None  # the latest weights a child process sent
     notes: list[str] = field(default_factory=list)
+    held_out: dict[str, Any] | None = None  # score_held_out's, once training ended
 
 
 class TrainingQueue:
@@ -208,7 +235,7 @@ class LiveRun:
                  evaluate_every: int = 0,
                  trainer_factory: Callable[..., Trainer] = Trainer,
                  queue: TrainingQueue | None = None, idle_timeout: float | None = None,
-                 backend: str = "thread"):
+                 backend: str = "thread", held_out: HeldOut | None = None):
         if backend not in ("thread", "process"):
             raise ValueError(f"backend must be 'thread' or 'process', got {backend!r}")
         if backend == "process" and (evaluator is not None or omniglot is not None
@@ -226,6 +253,7 @@ class LiveRun:
         self._iterations = iterations
         self._evaluator = evaluator
         self._evaluate_every = evaluate_every
+        self._held_out = held_out
         self._factory = trainer_factory
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -331,6 +359,11 @@ class LiveRun:
     def errors(self) -> dict[str, str]:
         return self.snapshot().errors
 
+    def held_out(self) -> dict[str, dict[str, Any]]:
+        """Each model's ``score_held_out`` (with ``held_out=``), once its training ended."""
+        with self._lock:
+            return {n: s.held_out for n, s in self._slots.items() if s.held_out is not None}
+
     def phis(self) -> dict[str, Params]:
         """Each algorithm's weights as trained so far (copies), for those that have any."""
         out: dict[str, Params] = {}
@@ -394,10 +427,11 @@ class LiveRun:
                 for name, slot in self._slots.items() if slot.phi is not None}
         for slot in self._slots.values():
             self._set(slot, status="starting")
+        held_out = None if self._held_out is None else asdict(self._held_out)
         child = ctx.Process(target=live_process.train_in_child, daemon=True,
                             args=(send, stop, configs, phis,
                                   None if self._device is None else str(self._device),
-                                  self._iterations))
+                                  self._iterations, held_out))
         live_process.start(child)
         self.child_pid = child.pid
         send.close()  # the child holds the writing end now
@@ -450,6 +484,8 @@ class LiveRun:
             self._set(slot, status="failed", error=message[2])
         elif kind == "phi":
             self._set(slot, result_phi={k: torch.from_numpy(v) for k, v in message[2].items()})
+        elif kind == "held_out":
+            self._set(slot, held_out=message[2])
 
     def _train(self) -> None:
         for slot in self._slots.values():  # build every trainer first: cheap, and errors show early
@@ -484,6 +520,18 @@ class LiveRun:
                     self._evaluate(name, slot)
             elif slot.status in ("waiting", "starting"):
                 self._set(slot, status="stopped")
+        if self._held_out is not None:
+            for slot in self._slots.values():
+                if slot.trainer is not None and slot.status in ("done", "diverged", "stopped"):
+                    self._score_held_out(slot, self._held_out)
+
+    def _score_held_out(self, slot: _Slot, held_out: HeldOut) -> None:
+        assert slot.trainer is not None
+        try:
+            score = score_held_out(slot.config, slot.trainer.phi, held_out)
+        except Exception:  # the page then scores it itself, and shows why it failed
+            return
+        self._set(slot, held_out=score)
 
     def _advance(self, name: str, slot: _Slot) -> None:
         assert slot.stream is not None

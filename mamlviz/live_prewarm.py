@@ -10,8 +10,10 @@ import torch
 
 from .algorithms import names
 from .config import TrainConfig
+from .live_process import lower_priority
 from .train import Trainer
 
+lower_priority()  # the warm-up yields to the server: students are opening their pages
 torch.set_num_threads(1)
 for _algorithm in names("sinusoid"):
     _config = TrainConfig.for_algorithm(_algorithm, iterations=2, meta_batch_size=2,

@@ -11,7 +11,9 @@ and the engine once, so a run starts in well under a second.
 Messages from the child, each a tuple:
 ``("running", name, device)``, ``("records", name, [Record, ...])``,
 ``("status", name, state)``, ``("error", name, text)``, ``("note", text)``,
-``("phi", name, {weight: array})`` (every second and at the end), ``("end",)``.
+``("phi", name, {weight: array})`` (every second and at the end),
+``("held_out", name, {...})`` (``mamlviz.live.score_held_out``, when asked for: just
+before the model's final status), ``("end",)``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import torch
 
 from .config import TrainConfig
 from .inner import Params
+from .live import HeldOut, score_held_out
 from .train import Trainer
 
 PHI_EVERY_S = 1.0
@@ -89,15 +92,36 @@ def _noop() -> None:
     return None
 
 
-def _lower_priority(increment: int = 10) -> None:
+def _niceness() -> int | None:
+    try:
+        return os.getpriority(os.PRIO_PROCESS, 0)
+    except (AttributeError, OSError):  # no priorities on this platform
+        return None
+
+
+# The web server's niceness: this module is imported by the server, and first of all by
+# the fork server it starts, before that one lowers its own priority.
+SERVER_NICENESS = _niceness()
+NICER_BY = 10
+
+
+def lower_priority() -> None:
     """Training takes whatever CPU the pages leave, not the other way round.
 
     On a small machine the server, the browsers and training share the cores; a
-    nice child yields to a page redraw at once and still gets every idle cycle.
+    nice process yields to a page redraw at once and still gets every idle cycle.
+    The fork server lowers its own priority before its warm-up (seconds of tracing,
+    while the first students open their pages), and the training processes it forks
+    inherit it: NICER_BY steps nicer than the server, whichever process asks.
     """
+    current = _niceness()
+    if current is None or SERVER_NICENESS is None:
+        return
+    target = min(SERVER_NICENESS + NICER_BY, 19)
     try:
-        os.nice(increment)
-    except (AttributeError, OSError):  # no nice() on this platform or not allowed
+        if target > current:
+            os.nice(target - current)
+    except OSError:  # not allowed
         pass
 
 
@@ -109,10 +133,14 @@ def _plain(phi: Params) -> dict[str, Any]:
 
 def train_in_child(conn: Connection, stop: Any, configs: Mapping[str, dict[str, Any]],
                    phis: Mapping[str, dict[str, Any]], device: str | None,
-                   iterations: int | None) -> None:
-    """The child's whole life: build the trainers, step them in turn, stream, stop."""
+                   iterations: int | None, held_out: dict[str, Any] | None = None) -> None:
+    """The child's whole life: build the trainers, step them in turn, stream, stop.
+
+    ``held_out`` (``mamlviz.live.HeldOut``'s fields): score each model when its
+    training ends, here, before its final status goes out.
+    """
     torch.set_num_threads(1)
-    _lower_priority()
+    lower_priority()
     trainers: dict[str, Trainer] = {}
     streams: dict[str, Any] = {}
     pending: dict[str, list[Any]] = {}
@@ -146,6 +174,18 @@ def train_in_child(conn: Connection, stop: Any, configs: Mapping[str, dict[str, 
                 conn.send(("phi", name, _plain(trainer.phi)))
             phi_at = time.monotonic()
 
+    def finish(name: str, status: str) -> None:
+        """The model's score on held-out tasks (if asked for), then its final status."""
+        if held_out is not None:
+            trainer = trainers[name]
+            try:
+                score = score_held_out(trainer.config, trainer.phi, HeldOut(**held_out))
+            except Exception:  # the page then scores it itself, and shows why it failed
+                score = None
+            if score is not None:
+                conn.send(("held_out", name, score))
+        conn.send(("status", name, status))
+
     active = list(streams)
     while active and not stop.is_set():
         for name in list(active):
@@ -154,7 +194,7 @@ def train_in_child(conn: Connection, stop: Any, configs: Mapping[str, dict[str, 
             except StopIteration:
                 active.remove(name)
                 flush()
-                conn.send(("status", name, "done"))
+                finish(name, "done")
                 continue
             except Exception as exc:
                 active.remove(name)
@@ -165,12 +205,12 @@ def train_in_child(conn: Connection, stop: Any, configs: Mapping[str, dict[str, 
             if record.status in ("done", "diverged"):
                 active.remove(name)
                 flush()
-                conn.send(("status", name, record.status))
+                finish(name, record.status)
         if time.monotonic() - sent_at >= BATCH_EVERY_S:
             flush()
             sent_at = time.monotonic()
     flush(final=True)
     for name in active:
-        conn.send(("status", name, "stopped"))
+        finish(name, "stopped")
     conn.send(("end",))
     conn.close()

@@ -207,9 +207,11 @@ def _live_panel(t: dict[str, str], names: dict[str, str]) -> None:
     live_chart(lambda: training_figure(snap.records, names, labels=_fig_labels("training")),
                key="sin_live_chart", height=460, version=snap.version)
     _meter(t, snap, names)
+    # Ended means the worker ended: its last messages (the final weights, the held-out
+    # scores) come after the last status.
     was_running = st.session_state.get("sin_was_running", False)
-    st.session_state["sin_was_running"] = snap.running
-    if was_running and not snap.running:
+    st.session_state["sin_was_running"] = run.alive
+    if was_running and not run.alive:
         st.rerun()  # the run ended: redraw the page once (models, no more polling)
 
 
@@ -259,7 +261,7 @@ def _start_training(t: dict[str, str]) -> None:
         old.stop()
     st.session_state[RUN_KEY] = LiveRun(
         configs, device=None, idle_timeout=_classroom.IDLE_TIMEOUT_S,
-        backend=_classroom.training_backend()).start()
+        backend=_classroom.training_backend(), held_out=models_on.HELD_OUT).start()
     st.session_state["sin_was_running"] = True
 
 
@@ -430,10 +432,8 @@ elif points_ok:
             if source == "shipped":
                 curves[key] = models_on.shipped_curve(folder, key, k_eval,
                                                       models_on.CURVE_STEPS)
-            else:
-                curves[key] = models_on.for_this_run(
-                    run, ("curve", key, k_eval),
-                    partial(models_on.curve, config, phi, k_eval, models_on.CURVE_STEPS))
+            elif run is not None:  # the session's models are its run's
+                curves[key] = models_on.session_curve(run, key, config, phi, k_eval)
         except MamlvizError as exc:
             _ui.error_box(exc)
     if source == "shipped":

@@ -99,17 +99,29 @@ def test_sinusoid_train_stop_adapt() -> None:
     metas = _metas(at)
     assert {"maml:fit0", "maml:fit1", "reptile:fit10"} <= metas
     assert not at.error
-    # Further reruns reuse the finished run's held-out curves (kept in the session)
-    # instead of evaluating 100 tasks again for every slider move.
-    memo = at.session_state[models_on.SESSION_MEMO]
-    assert memo["run"] is run and any(k[0] == "curve" for k in memo["results"])
+    # The held-out curves were scored by the training process when the run ended (for the
+    # 10 shots it trained with): the page draws them without evaluating 100 tasks itself.
+    scored = run.held_out()
+    assert set(scored) == {"maml", "reptile"}
+    assert all(s["k_shot"] == 10 for s in scored.values())
     calls = []
     real_curve = models_on.curve
     models_on.curve = lambda *a, **k: calls.append(a) or real_curve(*a, **k)
     try:
-        at.run()
+        at.radio(key="sin_task_src").set_value("ab").run()
         _ok(at)
         assert calls == [] and {"maml:fit0", "reptile:fit10"} <= _metas(at)
+        # Other shots: computed here, once per finished run (kept in the session), not on
+        # every slider move.
+        at.slider(key="sin_k_new").set_value(5).run()
+        _ok(at)
+        assert sorted(a[2] for a in calls) == [5, 5]
+        memo = at.session_state[models_on.SESSION_MEMO]
+        assert memo["run"] is run and {("curve", "maml", 5), ("curve", "reptile", 5)} <= set(
+            memo["results"])
+        at.slider(key="sin_a").set_value(2.0).run()
+        _ok(at)
+        assert len(calls) == 2
     finally:
         models_on.curve = real_curve
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
 import torch
 
 from mamlviz.config import TrainConfig
-from mamlviz.live import LiveRun, TrainingQueue
+from mamlviz.live import HeldOut, LiveRun, TrainingQueue
+from mamlviz.runs import evaluate_phi
 from mamlviz.train import Trainer
 
 
@@ -166,6 +168,55 @@ def test_the_training_process_yields_the_cpu_to_the_pages():
     finally:
         run.stop()
         assert run.join(60)
+
+
+@pytest.mark.parametrize("backend", ["thread", "process"])
+def test_a_finished_run_comes_with_its_held_out_scores(backend):
+    """Scored where it trained, before the run ends: the page finds the curves ready.
+    They are exactly what the page would compute from the run's final weights."""
+    held_out = HeldOut(tasks=5, steps=3)
+    run = LiveRun({"maml": _config(iterations=8), "pretrain": _config(iterations=8)},
+                  backend=backend, held_out=held_out).start()
+    assert run.join(120)
+    scores, phis = run.held_out(), run.phis()
+    assert set(scores) == {"maml", "pretrain"}
+    for name, score in scores.items():
+        config = run.configs[name]
+        again = evaluate_phi(config, phis[name], tasks=5, k_shot=config.k_shot, steps=3,
+                             device="cpu")
+        assert score["k_shot"] == config.k_shot == 10
+        assert len(score["mse_by_step"]) == 4
+        assert score["mse_by_step"] == again["mse_by_step"]
+        assert score["ci95_by_step"] == again["ci95_by_step"]
+
+
+def test_a_stopped_run_is_scored_too_and_none_is_asked_by_default():
+    run = LiveRun({"maml": _config(iterations=10**6)}, backend="process",
+                  held_out=HeldOut(tasks=4, steps=2, k_shot=5)).start()
+    assert _wait_for(lambda: len(run.snapshot().records["maml"]) >= 3, timeout=120)
+    run.stop()
+    assert run.join(60)
+    score = run.held_out()["maml"]
+    assert score["k_shot"] == 5 and len(score["mse_by_step"]) == 3
+    plain = LiveRun({"maml": _config(iterations=4)}, backend="process").start()
+    assert plain.join(120) and plain.snapshot().status == {"maml": "done"}
+    assert plain.held_out() == {}
+
+
+def test_lowering_priority_twice_stays_ten_steps_nicer_than_the_server():
+    """The fork server lowers its priority before its warm-up, and each training process
+    it forks asks again: both end 10 steps nicer than the server, not 20."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import os; from mamlviz import live_process as lp; lp.lower_priority(); "
+            "a = os.getpriority(os.PRIO_PROCESS, 0); lp.lower_priority(); "
+            "print(a, os.getpriority(os.PRIO_PROCESS, 0))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    expected = min(os.getpriority(os.PRIO_PROCESS, 0) + 10, 19)
+    assert [int(v) for v in out] == [expected, expected]
 
 
 def test_process_backend_reports_a_diverging_run():
