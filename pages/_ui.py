@@ -147,7 +147,9 @@ SHOWN_THIS_RUN = "_mamlviz_shown_this_run"
 
 def _record_figure(name: str, spec: str) -> None:
     st.session_state.setdefault(SHOWN_FIGURES, {})[name] = spec
-    st.session_state.setdefault(SHOWN_THIS_RUN, []).append(name)
+    shown = st.session_state.setdefault(SHOWN_THIS_RUN, [])
+    if name not in shown:  # a fragment's reruns record again, until the page's next run
+        shown.append(name)
 
 
 def digest(*arrays: Any) -> str:

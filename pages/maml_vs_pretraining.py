@@ -226,69 +226,6 @@ st.latex(r"L_{\text{pre}}(\phi)=\sum_{n=1}^{N} l^n(\phi)\qquad\qquad "
          r"L_{\text{MAML}}(\phi)=\sum_{n=1}^{N} l^n(\hat\theta^n),\quad "
          r"\hat\theta^n=\phi-\alpha\nabla_\phi l^n(\phi)")
 
-# ----------------------------------------------------------------------------- controls
-
-c1, c2, c3 = st.columns([2, 1, 1])
-preset = str(c1.selectbox(t["preset"], [*ls.PRESETS_1D, "shape"], key="mvp_preset",
-                      format_func=lui.preset_names().__getitem__))
-inner_lr = c2.slider(t["inner_lr"], 0.0, 3.0, float(ls.DEFAULT_INNER_LR.get(preset, 1.2)),
-                     step=0.05, key=f"mvp_lr_{preset}")
-steps = c3.slider(t["steps"], 1, 10, 1, key="mvp_steps")
-if preset == "shape":
-    s1, s2, s3, s4 = st.columns(4)
-    spec: tuple = ("shape",
-                   s1.slider(t["deep_at"], 1.0, 5.0, 2.5, step=0.1, key="mvp_deep_at"),
-                   s2.slider(t["local_depth"], 0.0, 3.0, 1.0, step=0.1, key="mvp_local"),
-                   s3.slider(t["deep_depth"], 0.5, 3.0, 2.0, step=0.1, key="mvp_deep"),
-                   s4.slider(t["width"], 0.4, 1.6, 1.0, step=0.05, key="mvp_width"))
-    if spec[2] > spec[3]:
-        st.warning(t["local_too_deep"])
-        st.stop()
-else:
-    spec = ("preset", preset)
-a1, a2 = st.columns([2, 2])
-anchor = str(a1.radio(t["anchor"], [ls.AFTER, ls.NOW, "phi"], horizontal=True, key="mvp_anchor",
-                      format_func=lambda a: t[f"anchor_{a}"]))
-phi = (a2.slider(t["phi"], lui.LO_1D, lui.HI_1D, 1.0, step=0.05, key="mvp_phi")
-       if anchor == "phi" else None)
-
-# ----------------------------------------------------------------------------- the picture
-
-try:
-    data = lui.landscape_1d(spec, float(inner_lr), int(steps), anchor, phi)
-except MamlvizError as exc:
-    st.warning(t["bad"] + str(exc))
-    st.stop()
-
-overshoot = lui.overshoots(data)
-if overshoot:
-    st.warning(t["overshoot"])
-# Everything the landscape (and so its figure) depends on: the figure is built once per
-# server for these settings and shared by every student who moves to them.
-data_key = (spec, float(inner_lr), int(steps), anchor, phi)
-
-
-def landscape_figure() -> go.Figure:
-    fig = landscape_1d_figure(lui.drawable(data), labels=lui.figure_labels("1d"))
-    if overshoot:
-        lui.clip_y(fig, data)
-    return fig
-
-
-_ui.show_figure(landscape_figure, "maml-vs-pretraining", key="mvp_landscape", cache_key=data_key)
-optima = (data.pretrain_optimum, data.maml_optimum)
-now, after = lui.objectives_at_1d(spec, float(inner_lr), int(steps), optima)
-st.caption(comparison(t, steps, float(inner_lr), [float(v) for v in now],
-                      [float(v) for v in after], lecture=spec == ("preset", "lecture")))
-st.markdown(_ui.markdown_table([
-    {t["table_where"]: names[method], t["table_phi"]: lui.fmt(x),
-     t["table_now"]: lui.fmt(float(n)), t["table_after"]: lui.fmt(float(a))}
-    for method, x, n, a in zip((ls.NOW, ls.AFTER), optima, now, after)]))
-_ui.show_source(ls.landscape_1d, t["source"])
-
-st.subheader(t["once_title"])
-st.markdown(t["once"])
-
 # ----------------------------------------------------------------------------- meta-training
 
 
@@ -375,8 +312,80 @@ def meta_training(spec: tuple, inner_lr: float, steps: int, data: ls.Landscape1D
     _ui.show_source(ls.trajectory, t["source_traj"])
 
 
-if overshoot:
-    st.info(t["no_anim"])
-else:
-    meta_training(spec, float(inner_lr), int(steps), data, overshoot, data_key)
+@st.fragment
+def landscape_section() -> None:
+    """The landscape, its numbers and the meta-training below it. A fragment: a class
+    moving α or the steps reruns this section alone, not the lecture's header and
+    sidebar around it."""
+    # ------------------------------------------------------------------------- controls
+
+    c1, c2, c3 = st.columns([2, 1, 1])
+    preset = str(c1.selectbox(t["preset"], [*ls.PRESETS_1D, "shape"], key="mvp_preset",
+                          format_func=lui.preset_names().__getitem__))
+    inner_lr = c2.slider(t["inner_lr"], 0.0, 3.0, float(ls.DEFAULT_INNER_LR.get(preset, 1.2)),
+                         step=0.05, key=f"mvp_lr_{preset}")
+    steps = c3.slider(t["steps"], 1, 10, 1, key="mvp_steps")
+    if preset == "shape":
+        s1, s2, s3, s4 = st.columns(4)
+        spec: tuple = ("shape",
+                       s1.slider(t["deep_at"], 1.0, 5.0, 2.5, step=0.1, key="mvp_deep_at"),
+                       s2.slider(t["local_depth"], 0.0, 3.0, 1.0, step=0.1, key="mvp_local"),
+                       s3.slider(t["deep_depth"], 0.5, 3.0, 2.0, step=0.1, key="mvp_deep"),
+                       s4.slider(t["width"], 0.4, 1.6, 1.0, step=0.05, key="mvp_width"))
+        if spec[2] > spec[3]:
+            st.warning(t["local_too_deep"])
+            return
+    else:
+        spec = ("preset", preset)
+    a1, a2 = st.columns([2, 2])
+    anchor = str(a1.radio(t["anchor"], [ls.AFTER, ls.NOW, "phi"], horizontal=True,
+                          key="mvp_anchor", format_func=lambda a: t[f"anchor_{a}"]))
+    phi = (a2.slider(t["phi"], lui.LO_1D, lui.HI_1D, 1.0, step=0.05, key="mvp_phi")
+           if anchor == "phi" else None)
+
+    # ------------------------------------------------------------------------- the picture
+
+    try:
+        data = lui.landscape_1d(spec, float(inner_lr), int(steps), anchor, phi)
+    except MamlvizError as exc:
+        st.warning(t["bad"] + str(exc))
+        return
+
+    overshoot = lui.overshoots(data)
+    if overshoot:
+        st.warning(t["overshoot"])
+    # Everything the landscape (and so its figure) depends on: the figure is built once per
+    # server for these settings and shared by every student who moves to them.
+    data_key = (spec, float(inner_lr), int(steps), anchor, phi)
+
+
+    def landscape_figure() -> go.Figure:
+        fig = landscape_1d_figure(lui.drawable(data), labels=lui.figure_labels("1d"))
+        if overshoot:
+            lui.clip_y(fig, data)
+        return fig
+
+
+    _ui.show_figure(landscape_figure, "maml-vs-pretraining", key="mvp_landscape",
+                    cache_key=data_key)
+    optima = (data.pretrain_optimum, data.maml_optimum)
+    now, after = lui.objectives_at_1d(spec, float(inner_lr), int(steps), optima)
+    st.caption(comparison(t, steps, float(inner_lr), [float(v) for v in now],
+                          [float(v) for v in after], lecture=spec == ("preset", "lecture")))
+    st.markdown(_ui.markdown_table([
+        {t["table_where"]: names[method], t["table_phi"]: lui.fmt(x),
+         t["table_now"]: lui.fmt(float(n)), t["table_after"]: lui.fmt(float(a))}
+        for method, x, n, a in zip((ls.NOW, ls.AFTER), optima, now, after)]))
+    _ui.show_source(ls.landscape_1d, t["source"])
+
+    st.subheader(t["once_title"])
+    st.markdown(t["once"])
+
+    if overshoot:
+        st.info(t["no_anim"])
+    else:
+        meta_training(spec, float(inner_lr), int(steps), data, overshoot, data_key)
+
+
+landscape_section()
 _ui.chapter_figures("maml-vs-pretraining")  # last: a zip of the figures this page showed

@@ -323,127 +323,139 @@ if message is not None:
 st.fragment(run_every=_classroom.poll_interval(run))(_live_panel)(t, names)
 
 # -- 2. a new task -------------------------------------------------------------------------------
-st.header(t["new_head"])
-st.markdown(t["new_body"])
 
-shipped: dict[str, tuple[TrainConfig, dict[str, torch.Tensor]]] = {}
-for key, value in _ui.sinusoid_checkpoints().items():
-    if not isinstance(value, BaseException):
-        shipped[key] = value
-session_models: dict[str, tuple[TrainConfig, dict[str, torch.Tensor]]] = {}
-if run is not None and not running:
-    # The session's own models once its run has ended: while it trains, its phi
-    # changes every second and each change of the task would re-adapt and
-    # re-evaluate them (per session, on a server shared by the class).
-    configs = run.configs
-    session_models = {k: (configs[k], phi) for k, phi in run.phis().items()}
 
-sources = ["shipped"] + (["session"] if session_models else [])
-if session_models and st.session_state.get("sin_models_of") is not run:
-    # A run has just ended: show its models, so the class never credits the shipped
-    # 70,000-iteration fits to a run of seconds.
-    st.session_state["sin_models_of"] = run
-    st.session_state["sin_model_source"] = "session"
-elif st.session_state.get("sin_model_source") not in sources:
-    st.session_state["sin_model_source"] = "shipped"  # the run was cleared
-source = st.radio(t["models"], sources, key="sin_model_source", horizontal=True,
-                  format_func=lambda s: t[s])
-if source == "shipped":
-    models = shipped
+@st.fragment
+def new_task_section(t: dict[str, str], names: dict[str, str]) -> None:
+    """The models on a new task. A fragment: moving its sliders (a class does, all at
+    once) reruns this section alone, not the settings, the live chart and the lecture's
+    header and sidebar around it."""
+    run: LiveRun | None = st.session_state.get(RUN_KEY)
+    running = run is not None and run.alive
+    st.header(t["new_head"])
+    st.markdown(t["new_body"])
+
+    shipped: dict[str, tuple[TrainConfig, dict[str, torch.Tensor]]] = {}
     for key, value in _ui.sinusoid_checkpoints().items():
-        if isinstance(value, BaseException):
-            st.caption(t["missing"].format(name=names[key], error=value))
-else:
-    models = session_models
+        if not isinstance(value, BaseException):
+            shipped[key] = value
+    session_models: dict[str, tuple[TrainConfig, dict[str, torch.Tensor]]] = {}
+    if run is not None and not running:
+        # The session's own models once its run has ended: while it trains, its phi
+        # changes every second and each change of the task would re-adapt and
+        # re-evaluate them (per session, on a server shared by the class).
+        configs = run.configs
+        session_models = {k: (configs[k], phi) for k, phi in run.phis().items()}
 
-task_source = st.radio(t["task_source"], ["ab", "points"], horizontal=True, key="sin_task_src",
-                       format_func=lambda s: t["from_ab"] if s == "ab" else t["own_points"])
-n1, n2, n3, n4 = st.columns(4)
-# With my own points the task is the table: a, b, K and the seed only made its first
-# rows, and moving them must not replace what was typed (they are frozen meanwhile).
-own = task_source == "points"
-amplitude = n1.slider(t["amplitude"], 0.1, 10.0, 3.0, step=0.1, key="sin_a", disabled=own)
-phase = n2.slider(t["phase"], 0.0, round(2 * math.pi, 2), 1.0, step=0.05, key="sin_b",
-                  disabled=own)
-k_new = n3.slider(t["k_new"], 1, 40, 10, key="sin_k_new", disabled=own)
-point_seed = int(n4.number_input(t["point_seed"], 0, 10_000, 0, key="sin_point_seed",
-                                 disabled=own))
-
-task = SinusoidTask(amplitude, phase)
-sample = task.sample(k_new, 100, generator=torch.Generator().manual_seed(point_seed))
-support_x, support_y = sample.support_x[0], sample.support_y[0]
-query_x, query_y = sample.query_x[0], sample.query_y[0]
-points_ok = True
-if task_source == "points":
-    st.caption(t["points_help"])
-    default_rows = [{"x": round(float(x), 2), "y": round(float(y), 2)}
-                    for x, y in zip(support_x[:, 0].tolist(), support_y[:, 0].tolist())]
-    edited = st.data_editor(default_rows, num_rows="dynamic", key="sin_points",
-                            width="content")
-    rows = [r for r in (edited or []) if r.get("x") is not None and r.get("y") is not None]
-    try:
-        support_x, support_y = support_from_points([float(r["x"]) for r in rows],
-                                                   [float(r["y"]) for r in rows])
-    except (MamlvizError, TypeError, ValueError) as exc:
-        st.error(t["points_bad"].format(error=exc))
-        points_ok = False
-
-if not models:
-    st.info(t["none_available"])
-elif points_ok:
-    grid = torch.linspace(-5.0, 5.0, 200)
-    fits: dict[str, Any] = {}
-    task_curves: dict[str, list[float]] = {}
-    points = (support_x, support_y, query_x, query_y)
-    points_key = _ui.digest(*points)
-    folder = str(_ui.checkpoints_dir())
-    for key, (config, phi) in models.items():
-        if source == "shipped":
-            fits[key], task_curves[key] = models_on.shipped_new_task(folder, key, points_key,
-                                                                     points)
-        else:
-            fits[key], task_curves[key] = models_on.for_this_run(
-                run, ("new_task", key, points_key),
-                partial(models_on.new_task, config, phi, points))
-        if any(v is None for v in fits[key]["fits"].values()):
-            st.warning(t["fit_diverged"].format(name=names.get(key, key)))
-    truth = (grid.tolist(), task(grid).tolist())
-    # The shipped models' figures depend only on the task and its points: built once per
-    # server and shared by the class. A session's own models are its alone.
-    task_key = (folder, points_key, amplitude, phase) if source == "shipped" else None
-
-    def new_task_figure() -> go.Figure:
-        fig = fits_figure(truth, (support_x[:, 0].tolist(), support_y[:, 0].tolist()),
-                          fits, names, labels=_fig_labels("fits"))
-        if task_source == "points":
-            # Typed points have no true curve: a/b's sine would be a curve of another task.
-            fig.data = [trace for trace in fig.data if trace.meta != "truth"]
-        return fig
-
-    _ui.show_figure(new_task_figure, "sinusoid-new-task", key="sin_fits_fig",
-                    cache_key=None if task_key is None else (task_key, task_source))
-
-    st.subheader(t["curve_head"])
-    k_eval = int(support_x.shape[0])
-    st.caption(t["curve_body"].format(n=models_on.EVAL_TASKS, k=k_eval))
-    curves = {}
-    for key, (config, phi) in models.items():
-        try:
-            if source == "shipped":
-                curves[key] = models_on.shipped_curve(folder, key, k_eval,
-                                                      models_on.CURVE_STEPS)
-            elif run is not None:  # the session's models are its run's
-                curves[key] = models_on.session_curve(run, key, config, phi, k_eval)
-        except MamlvizError as exc:
-            _ui.error_box(exc)
+    sources = ["shipped"] + (["session"] if session_models else [])
+    if session_models and st.session_state.get("sin_models_of") is not run:
+        # A run has just ended: show its models, so the class never credits the shipped
+        # 70,000-iteration fits to a run of seconds.
+        st.session_state["sin_models_of"] = run
+        st.session_state["sin_model_source"] = "session"
+    elif st.session_state.get("sin_model_source") not in sources:
+        st.session_state["sin_model_source"] = "shipped"  # the run was cleared
+    source = st.radio(t["models"], sources, key="sin_model_source", horizontal=True,
+                      format_func=lambda s: t[s])
     if source == "shipped":
-        shown_curves = curves
+        models = shipped
+        for key, value in _ui.sinusoid_checkpoints().items():
+            if isinstance(value, BaseException):
+                st.caption(t["missing"].format(name=names[key], error=value))
     else:
-        shown_curves = {k: v for k, v in curves.items()
-                        if all(math.isfinite(m) for m in v[0])}
-    this_task = task_curves if task_source == "ab" else None
-    _ui.show_figure(lambda: mse_steps_figure(shown_curves, names, labels=_fig_labels("mse"),
-                                             this_task=this_task),
-                    "sinusoid-mse-steps", key="sin_mse_fig",
-                    cache_key=None if task_key is None else (task_key, task_source, k_eval))
+        models = session_models
+
+    task_source = st.radio(t["task_source"], ["ab", "points"], horizontal=True, key="sin_task_src",
+                           format_func=lambda s: t["from_ab"] if s == "ab" else t["own_points"])
+    n1, n2, n3, n4 = st.columns(4)
+    # With my own points the task is the table: a, b, K and the seed only made its first
+    # rows, and moving them must not replace what was typed (they are frozen meanwhile).
+    own = task_source == "points"
+    amplitude = n1.slider(t["amplitude"], 0.1, 10.0, 3.0, step=0.1, key="sin_a", disabled=own)
+    phase = n2.slider(t["phase"], 0.0, round(2 * math.pi, 2), 1.0, step=0.05, key="sin_b",
+                      disabled=own)
+    k_new = n3.slider(t["k_new"], 1, 40, 10, key="sin_k_new", disabled=own)
+    point_seed = int(n4.number_input(t["point_seed"], 0, 10_000, 0, key="sin_point_seed",
+                                     disabled=own))
+
+    task = SinusoidTask(amplitude, phase)
+    sample = task.sample(k_new, 100, generator=torch.Generator().manual_seed(point_seed))
+    support_x, support_y = sample.support_x[0], sample.support_y[0]
+    query_x, query_y = sample.query_x[0], sample.query_y[0]
+    points_ok = True
+    if task_source == "points":
+        st.caption(t["points_help"])
+        default_rows = [{"x": round(float(x), 2), "y": round(float(y), 2)}
+                        for x, y in zip(support_x[:, 0].tolist(), support_y[:, 0].tolist())]
+        edited = st.data_editor(default_rows, num_rows="dynamic", key="sin_points",
+                                width="content")
+        rows = [r for r in (edited or []) if r.get("x") is not None and r.get("y") is not None]
+        try:
+            support_x, support_y = support_from_points([float(r["x"]) for r in rows],
+                                                       [float(r["y"]) for r in rows])
+        except (MamlvizError, TypeError, ValueError) as exc:
+            st.error(t["points_bad"].format(error=exc))
+            points_ok = False
+
+    if not models:
+        st.info(t["none_available"])
+    elif points_ok:
+        grid = torch.linspace(-5.0, 5.0, 200)
+        fits: dict[str, Any] = {}
+        task_curves: dict[str, list[float]] = {}
+        points = (support_x, support_y, query_x, query_y)
+        points_key = _ui.digest(*points)
+        folder = str(_ui.checkpoints_dir())
+        for key, (config, phi) in models.items():
+            if source == "shipped":
+                fits[key], task_curves[key] = models_on.shipped_new_task(folder, key, points_key,
+                                                                         points)
+            else:
+                fits[key], task_curves[key] = models_on.for_this_run(
+                    run, ("new_task", key, points_key),
+                    partial(models_on.new_task, config, phi, points))
+            if any(v is None for v in fits[key]["fits"].values()):
+                st.warning(t["fit_diverged"].format(name=names.get(key, key)))
+        truth = (grid.tolist(), task(grid).tolist())
+        # The shipped models' figures depend only on the task and its points: built once per
+        # server and shared by the class. A session's own models are its alone.
+        task_key = (folder, points_key, amplitude, phase) if source == "shipped" else None
+
+        def new_task_figure() -> go.Figure:
+            fig = fits_figure(truth, (support_x[:, 0].tolist(), support_y[:, 0].tolist()),
+                              fits, names, labels=_fig_labels("fits"))
+            if task_source == "points":
+                # Typed points have no true curve: a/b's sine would be a curve of another task.
+                fig.data = [trace for trace in fig.data if trace.meta != "truth"]
+            return fig
+
+        _ui.show_figure(new_task_figure, "sinusoid-new-task", key="sin_fits_fig",
+                        cache_key=None if task_key is None else (task_key, task_source))
+
+        st.subheader(t["curve_head"])
+        k_eval = int(support_x.shape[0])
+        st.caption(t["curve_body"].format(n=models_on.EVAL_TASKS, k=k_eval))
+        curves = {}
+        for key, (config, phi) in models.items():
+            try:
+                if source == "shipped":
+                    curves[key] = models_on.shipped_curve(folder, key, k_eval,
+                                                          models_on.CURVE_STEPS)
+                elif run is not None:  # the session's models are its run's
+                    curves[key] = models_on.session_curve(run, key, config, phi, k_eval)
+            except MamlvizError as exc:
+                _ui.error_box(exc)
+        if source == "shipped":
+            shown_curves = curves
+        else:
+            shown_curves = {k: v for k, v in curves.items()
+                            if all(math.isfinite(m) for m in v[0])}
+        this_task = task_curves if task_source == "ab" else None
+        _ui.show_figure(lambda: mse_steps_figure(shown_curves, names, labels=_fig_labels("mse"),
+                                                 this_task=this_task),
+                        "sinusoid-mse-steps", key="sin_mse_fig",
+                        cache_key=None if task_key is None else (task_key, task_source, k_eval))
+
+
+new_task_section(t, names)
 _ui.chapter_figures("sinusoid")  # last: a zip of the figures this page showed
