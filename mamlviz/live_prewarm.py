@@ -4,6 +4,12 @@ A fresh process spends about a second on first uses (torch.func, make_fx and
 its symbolic-shape machinery) before its first meta-step. The fork server
 imports this module once, so every training process forked from it starts warm
 and a live run's first curve point arrives in a fraction of a second.
+
+One algorithm's run warms what every algorithm shares: after it, each other
+algorithm's first run costs what its second does, give or take a few tenths of
+a second (its own trace, which every training process makes anyway). Warming
+each one would add seconds of CPU while the first students open their pages,
+and keep the first Train waiting for a fork server still warming up.
 """
 
 import torch
@@ -15,8 +21,7 @@ from .train import Trainer
 
 lower_priority()  # the warm-up yields to the server: students are opening their pages
 torch.set_num_threads(1)
-for _algorithm in names("sinusoid"):
-    _config = TrainConfig.for_algorithm(_algorithm, iterations=2, meta_batch_size=2,
-                                        implementation="traced")
-    for _ in Trainer(_config, device="cpu").run():
-        pass
+_config = TrainConfig.for_algorithm(names("sinusoid")[0], iterations=2, meta_batch_size=2,
+                                    implementation="traced")
+for _ in Trainer(_config, device="cpu").run():
+    pass
