@@ -39,6 +39,7 @@ import torch
 
 from .config import TrainConfig
 from .inner import Params
+from .runs import evaluate_phi
 from .train import Record, Trainer
 
 # Per-algorithm states: waiting -> (queued) -> starting -> running -> done | diverged | stopped
@@ -77,8 +78,6 @@ class HeldOut:
 
 def score_held_out(config: TrainConfig, phi: Params, held_out: HeldOut) -> dict[str, Any]:
     """``evaluate_phi`` of ``phi`` as ``held_out`` asks, on the CPU, plus its ``k_shot``."""
-    from .runs import evaluate_phi  # the scorer; imported on use, as the CLI does
-
     k_shot = held_out.k_shot or config.k_shot
     result = evaluate_phi(config, phi, tasks=held_out.tasks, k_shot=k_shot,
                           steps=held_out.steps, device="cpu")
