@@ -13,10 +13,9 @@ from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from mamlviz.algorithms import all_algorithms
-from mamlviz.figures import LEGEND_BELOW, white
+from mamlviz.figures import LEGEND_BELOW, panel_axes, panels, white
 
 COLORS = {**{a.name: a.colour for a in all_algorithms()}, "random": "#7f7f7f"}
 STEP_DASH = {0: "dot", 1: "dash", 10: "solid"}
@@ -155,40 +154,41 @@ def fits_figure(truth: tuple[Sequence[float], Sequence[float]],
     """
     lab = {**LABELS_FITS, **labels}
     keys = list(fits)
-    cols = max(1, len(keys))
-    fig = make_subplots(rows=1, cols=cols, shared_yaxes=True,
-                        subplot_titles=[names.get(k, k) for k in keys] or [""])
+    fig = panels([names.get(k, k) for k in keys] or [""], shared_yaxes=True)
     tx, ty = list(truth[0]), list(truth[1])
     finite_y = [v for v in ty if math.isfinite(v)] + [v for v in support[1] if math.isfinite(v)]
     span = max([abs(v) for v in finite_y] + [1.0])
+    traces: list[go.Scatter] = []
     for c, key in enumerate(keys, start=1):
         first = c == 1
-        fig.add_trace(go.Scatter(x=tx, y=ty, mode="lines", name=lab["truth"],
+        axes = panel_axes(c)
+        traces.append(go.Scatter(x=tx, y=ty, mode="lines", name=lab["truth"],
                                  line={"color": "#d62728", "width": 3}, showlegend=first,
-                                 legendgroup="truth", meta="truth"), row=1, col=c)
-        fig.add_trace(go.Scatter(x=list(support[0]), y=list(support[1]), mode="markers",
+                                 legendgroup="truth", meta="truth", **axes))
+        traces.append(go.Scatter(x=list(support[0]), y=list(support[1]), mode="markers",
                                  name=lab["support"], legendgroup="support", showlegend=first,
                                  marker={"color": "#d62728", "size": 11, "symbol": "triangle-up"},
-                                 meta="support"), row=1, col=c)
+                                 meta="support", **axes))
         entry = fits[key]
         for steps, ys in sorted(entry["fits"].items()):
             label = lab["step1"] if steps == 1 else lab["steps"].format(n=steps)
             if ys is None:
                 fig.add_annotation(text=f"{label}: {lab['diverged']}", showarrow=False,
-                                   xref=f"x{'' if c == 1 else c} domain",
-                                   yref=f"y{'' if c == 1 else c} domain", x=0.5, y=0.05,
+                                   xref=f"{axes['xaxis']} domain",
+                                   yref=f"{axes['yaxis']} domain", x=0.5, y=0.05,
                                    font={"color": "#d62728"})
                 continue
-            fig.add_trace(go.Scatter(x=entry["x"], y=ys, mode="lines", name=label,
+            traces.append(go.Scatter(x=entry["x"], y=ys, mode="lines", name=label,
                                      legendgroup=f"steps{steps}", showlegend=first,
                                      line={"color": _color(key, c - 1),
                                            "dash": STEP_DASH.get(steps, "longdash"), "width": 2.5},
-                                     meta=f"{key}:fit{steps}"), row=1, col=c)
+                                     meta=f"{key}:fit{steps}", **axes))
+    fig.add_traces(traces)
     fig.update_yaxes(range=[-1.3 * span, 1.3 * span])
     white(fig)
     fig.update_layout(title=lab["title"], legend=LEGEND_BELOW)
     fig.update_xaxes(title_text=lab["x"])
-    fig.update_yaxes(title_text=lab["y"], col=1)
+    fig.layout.yaxis.title.text = lab["y"]  # the first panel's, the others share it
     return fig
 
 
