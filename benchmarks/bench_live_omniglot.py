@@ -98,8 +98,10 @@ def main() -> None:
                         help="give up after this many seconds of training")
     parser.add_argument("--eval-every", type=float, default=5.0,
                         help="score every this many seconds of training")
-    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
-                        help="override a live default (e.g. meta_batch_size=8)")
+    # "extend": a second --set adds to the first (with argparse's default "store" it
+    # replaced it, and a run silently dropped every setting but the last flag's)
+    parser.add_argument("--set", nargs="*", action="extend", default=[], metavar="KEY=VALUE",
+                        help="override a live default (e.g. meta_batch_size=8); repeatable")
     parser.add_argument("--omniglot", default=os.environ.get("MAMLVIZ_OMNIGLOT"))
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
