@@ -84,6 +84,16 @@ def score_held_out(config: TrainConfig, phi: Params, held_out: HeldOut) -> dict[
     return {**result, "k_shot": k_shot}
 
 
+def score_held_out_or_none(config: TrainConfig, phi: Params, held_out: HeldOut
+                           ) -> dict[str, Any] | None:
+    """``score_held_out``, or None where it fails: the page then scores the model itself
+    and shows why it failed, and the run is not lost over a score."""
+    try:
+        return score_held_out(config, phi, held_out)
+    except Exception:
+        return None
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """Everything a page needs to draw one frame, copied under the lock."""
@@ -522,15 +532,11 @@ class LiveRun:
         if self._held_out is not None:
             for slot in self._slots.values():
                 if slot.trainer is not None and slot.status in ("done", "diverged", "stopped"):
-                    self._score_held_out(slot, self._held_out)
+                    score = score_held_out_or_none(slot.config, slot.trainer.phi,
+                                                   self._held_out)
+                    if score is not None:
+                        self._set(slot, held_out=score)
 
-    def _score_held_out(self, slot: _Slot, held_out: HeldOut) -> None:
-        assert slot.trainer is not None
-        try:
-            score = score_held_out(slot.config, slot.trainer.phi, held_out)
-        except Exception:  # the page then scores it itself, and shows why it failed
-            return
-        self._set(slot, held_out=score)
 
     def _advance(self, name: str, slot: _Slot) -> None:
         assert slot.stream is not None

@@ -33,7 +33,7 @@ import torch
 
 from .config import TrainConfig
 from .inner import Params
-from .live import HeldOut, score_held_out
+from .live import HeldOut, score_held_out_or_none
 from .train import Trainer
 
 PHI_EVERY_S = 1.0
@@ -178,10 +178,7 @@ def train_in_child(conn: Connection, stop: Any, configs: Mapping[str, dict[str, 
         """The model's score on held-out tasks (if asked for), then its final status."""
         if held_out is not None:
             trainer = trainers[name]
-            try:
-                score = score_held_out(trainer.config, trainer.phi, HeldOut(**held_out))
-            except Exception:  # the page then scores it itself, and shows why it failed
-                score = None
+            score = score_held_out_or_none(trainer.config, trainer.phi, HeldOut(**held_out))
             if score is not None:
                 conn.send(("held_out", name, score))
         conn.send(("status", name, status))

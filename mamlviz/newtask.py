@@ -47,14 +47,6 @@ def _curve_on(model: torch.nn.Module, theta: Params, x: torch.Tensor) -> list[fl
     return y.tolist() if bool(torch.isfinite(y).all()) else None
 
 
-def _mse_on(model: torch.nn.Module, theta: Params, qx: torch.Tensor, qy: torch.Tensor
-            ) -> float:
-    """The query MSE (NaN once diverged)."""
-    with torch.no_grad():
-        value = float(mse(functional_call(model, theta, (qx,)), qy))
-    return value if math.isfinite(value) else math.nan
-
-
 def sinusoid_new_task(phi: Params, inner_lr: float, support_x: torch.Tensor,
                       support_y: torch.Tensor, query_x: torch.Tensor, query_y: torch.Tensor,
                       fit_steps: Sequence[int] = (0, 1, 10), steps: int = 10,
@@ -74,7 +66,9 @@ def sinusoid_new_task(phi: Params, inner_lr: float, support_x: torch.Tensor,
         if step in wanted:
             fits[step] = _curve_on(model, theta, x)
         if step <= steps:
-            curve.append(_mse_on(model, theta, qx, qy))
+            with torch.no_grad():
+                value = float(mse(functional_call(model, theta, (qx,)), qy))
+            curve.append(value if math.isfinite(value) else math.nan)  # NaN once diverged
     return {"x": x.squeeze(-1).tolist(), "fits": fits}, curve
 
 
@@ -101,12 +95,8 @@ def sinusoid_task_mse(phi: Params, inner_lr: float, support_x: torch.Tensor,
                       support_y: torch.Tensor, query_x: torch.Tensor, query_y: torch.Tensor,
                       steps: int = 10) -> list[float]:
     """Query MSE of one task after 0..steps adaptation steps (NaN once diverged)."""
-    model = SinusoidMLP()
-    qx, qy = query_x.reshape(-1, 1).float(), query_y.reshape(-1, 1).float()
-    out = []
-    for theta in _sinusoid_path(phi, inner_lr, support_x, support_y, steps):
-        out.append(_mse_on(model, theta, qx, qy))
-    return out
+    return sinusoid_new_task(phi, inner_lr, support_x, support_y, query_x, query_y,
+                             fit_steps=(), steps=steps)[1]
 
 
 def random_sinusoid_phi(seed: int = 0) -> Params:

@@ -18,9 +18,8 @@ import streamlit as st
 import torch
 
 from mamlviz.config import TrainConfig
-from mamlviz.live import HeldOut, LiveRun
+from mamlviz.live import HeldOut, LiveRun, score_held_out
 from mamlviz.newtask import sinusoid_new_task
-from mamlviz.runs import evaluate_phi
 from pages import _ui
 
 FIT_STEPS = (0, 1, 10)
@@ -45,9 +44,9 @@ def new_task(config: TrainConfig, phi: dict[str, torch.Tensor], points: Points
 
 def curve(config: TrainConfig, phi: dict[str, torch.Tensor], k_shot: int,
           steps: int) -> tuple[list[float], list[float]]:
-    """Mean query MSE and 95% CI by adaptation step on EVAL_TASKS held-out tasks."""
-    result = evaluate_phi(config, phi, tasks=EVAL_TASKS, k_shot=k_shot, steps=steps,
-                          device="cpu")
+    """Mean query MSE and 95% CI by adaptation step on EVAL_TASKS held-out tasks: the
+    score a live run's training process gives its models (``HELD_OUT``), for any shots."""
+    result = score_held_out(config, phi, HeldOut(tasks=EVAL_TASKS, steps=steps, k_shot=k_shot))
     return result["mse_by_step"], result["ci95_by_step"]
 
 

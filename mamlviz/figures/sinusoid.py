@@ -138,9 +138,9 @@ def training_figure(records: Mapping[str, Sequence[Any]], names: Mapping[str, st
     fig = go.Figure(data=traces, layout={
         "title": lab["title"], "uirevision": "live", "legend": LEGEND_BELOW,
         "xaxis": {"title": lab["x"], **GRID},
-        "yaxis": {"title": lab["y"], "type": "log", **GRID},
-        **{k: v for k, v in LIGHT.items() if k != "template"}})
-    return fig.update_layout(template=None)  # LIGHT's: no template (a new figure gets one)
+        "yaxis": {"title": lab["y"], "type": "log", **GRID}, **LIGHT})
+    # LIGHT's "no template" holds only once set on the figure: a new figure takes Plotly's.
+    return fig.update_layout(template=None)
 
 
 def fits_figure(truth: tuple[Sequence[float], Sequence[float]],
