@@ -118,7 +118,7 @@ def in_app_navigation(browser: Any, server: sb.AppServer, chapters: list[sb.Chap
             page.wait_for_timeout(300)
             page.evaluate(NAV_ARM_JS)
             link = page.locator('[data-testid="stSidebarNavLink"]').filter(
-                has_text=chapter.zh if lang == "zh" else chapter.en)
+                has_text=chapter.title(lang))
             link.click()
             page.wait_for_function("() => window.__mvNav.content !== null", timeout=60_000)
             if charts.get(chapter.name):

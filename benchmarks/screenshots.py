@@ -31,7 +31,7 @@ import layout_probe as lp  # noqa: E402
 import streamlit_browser as sb  # noqa: E402
 
 SIZES = ("1920x1080", "1366x768")
-LANGS = ("en", "zh")
+LANGS = sb.LANGS
 
 
 def _size(text: str) -> dict[str, int]:

@@ -185,8 +185,8 @@ def _parser() -> argparse.ArgumentParser:
     figures = sub.add_parser("figures", help="every chapter's figures at its default settings, "
                                              "as files for slides (chapter-figure-lang.ext)")
     figures.add_argument("--out", required=True, help="folder to write them to")
-    figures.add_argument("--lang", choices=("en", "zh"),
-                         help="only this language (default: both)")
+    # No argparse choices: the languages are the app's catalogues (pages/locales/).
+    figures.add_argument("--lang", help="only this language: en, zh, ... (default: all)")
     figures.add_argument("--presentation", action="store_true",
                          help="as presentation mode draws them: larger fonts and lines")
     # No argparse choices: an unknown format gets the same plain message as a bad --out.
@@ -367,12 +367,12 @@ def _figures(args: argparse.Namespace) -> dict[str, Any]:
     # The chapters are the catalogue: each is run as a first visit draws it, so the files
     # are the figures the class sees (pages/_catalogue.py says why). Imported here only:
     # the rest of mamlviz never needs the app.
-    from pages import _catalogue
+    from pages import _catalogue, _i18n
 
     start = time.perf_counter()
     counts: dict[str, dict[str, int]] = {}
     files = []
-    for lang in [args.lang] if args.lang else list(export.LANGS):
+    for lang in [args.lang] if args.lang else list(_i18n.languages()):
         rows = []
         for chapter in _catalogue.chapter_names():
             shown = _catalogue.chapter_figures(chapter, lang, args.presentation)
@@ -421,6 +421,12 @@ def _check_figures(args: argparse.Namespace) -> None:
     from .figures import export
 
     export.check_format(args.format)
+    if args.lang is not None:
+        from pages import _i18n  # the app's catalogues: this command runs its chapters
+
+        if args.lang not in _i18n.languages():
+            raise ConfigError("--lang", f"{args.lang!r} is not one of "
+                                        f"{', '.join(_i18n.languages())}")
     reason = export.missing_renderer()
     if reason is not None:
         raise MamlvizError(reason)

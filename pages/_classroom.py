@@ -20,7 +20,7 @@ from collections.abc import Mapping
 import streamlit as st
 
 from mamlviz.live import TRAINING_QUEUE, LiveRun, Snapshot
-from pages import _ui
+from pages import _i18n
 
 
 def _idle_timeout(default: float = 30.0) -> float:
@@ -34,55 +34,10 @@ def _idle_timeout(default: float = 30.0) -> float:
 
 IDLE_TIMEOUT_S = _idle_timeout()
 
-TEXT = {
-    "en": {
-        "queued": "Waiting for a free training slot: number {n} in line. This server trains "
-                  "{cap} run(s) at a time so that every page stays responsive.",
-        "cap": "One server, many students: at most {cap} training run(s) at once; others wait "
-               "in line (now {waiting} waiting). A run whose tab is closed stops after "
-               "{idle:.0f} s.",
-    },
-    "zh": {
-        "queued": "正在等待空闲的训练名额：排在第 {n} 位。本服务器同时最多训练 {cap} 个任务，"
-                  "以保证每个页面都能流畅响应。",
-        "cap": "一台服务器，全班共用：同时最多 {cap} 个训练任务，其余排队"
-               "（当前 {waiting} 个在等）。关闭标签页后，其训练会在 {idle:.0f} 秒后自动停止。",
-    },
-}
-
-
-# The live chapters' shared words: algorithm names, the Train/Stop controls and the
-# run-status table, in both languages (each page's own TEXT adds to these).
-LIVE_TEXT = {
-    "en": {
-        "bad_setting": "This setting is not valid: {error}", "clear": "Forget this run",
-        "device": "device", "failed": "{name} stopped with an error: {error}",
-        "first_point": "first curve point after {s:.1f} s",
-        "inner_lr": "inner learning rate α", "iterations": "meta-iterations", "its": "it/s",
-        "memory": "memory (process RSS)",
-        "no_algorithm": "Choose at least one algorithm.",
-        "state_diverged": "diverged", "state_done": "done",
-        "state_failed": "failed", "state_running": "running", "state_starting": "starting",
-        "state_stopped": "stopped", "state_stopping": "stopping…", "state_waiting": "waiting",
-        "status": "status", "stop": "Stop", "train": "Train",
-    },
-    "zh": {
-        "bad_setting": "该设置无效：{error}", "clear": "清除本次训练", "device": "设备",
-        "failed": "{name} 出错停止：{error}", "first_point": "{s:.1f} 秒后出现第一个曲线点",
-        "inner_lr": "内层学习率 α", "iterations": "元迭代次数",
-        "its": "迭代/秒", "memory": "内存（进程 RSS）",
-        "no_algorithm": "请至少选择一个算法。",
-        "state_diverged": "发散", "state_done": "完成", "state_failed": "出错",
-        "state_running": "训练中", "state_starting": "启动中", "state_stopped": "已停止",
-        "state_stopping": "正在停止…", "state_waiting": "等待", "status": "状态", "stop": "停止",
-        "train": "训练",
-    },
-}
-
-
-def live_texts(table: dict[str, dict[str, str]]) -> dict[str, str]:
-    """A live page's strings in the current language: ``LIVE_TEXT`` plus its own."""
-    return {**_ui.texts(LIVE_TEXT), **_ui.texts(table)}
+def live_texts(section: str) -> dict[str, str]:
+    """A live page's strings in the reader's language: the live chapters' shared words
+    (the Train/Stop controls, the run-status table) plus the page's own section."""
+    return {**_i18n.texts("classroom.live"), **_i18n.texts(section)}
 
 
 def training_backend() -> str:
@@ -137,7 +92,7 @@ def queue_status(snap: Snapshot, key: str) -> None:
     When the run leaves the line the whole page reruns once, so its live panel
     switches from polling every QUEUED_POLL_S to five times a second.
     """
-    t = _ui.texts(TEXT)
+    t = _i18n.texts("classroom")
     was_queued = st.session_state.get(f"_queued_{key}", False)
     st.session_state[f"_queued_{key}"] = snap.queue_position > 0
     if was_queued and snap.queue_position == 0:
@@ -161,6 +116,6 @@ def run_messages(t: Mapping[str, str], snap: Snapshot, names: Mapping[str, str])
 
 
 def capacity_note() -> None:
-    t = _ui.texts(TEXT)
+    t = _i18n.texts("classroom")
     st.caption(t["cap"].format(cap=TRAINING_QUEUE.capacity, waiting=TRAINING_QUEUE.waiting,
                                idle=IDLE_TIMEOUT_S))

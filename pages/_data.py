@@ -25,61 +25,11 @@ from mamlviz.data.omniglot_source import (
     download_mb,
 )
 from mamlviz.errors import MamlvizError
-from pages import _ui
+from pages import _i18n
 
 # One download at a time per server: a second click (another student) waits, then
 # finds the data in the cache instead of fetching it again.
 _FETCH_LOCK = threading.Lock()
-
-TEXT = {
-    "en": {
-        "env_bad": (
-            "Omniglot is not available: `{env}` is set to `{path}`, which does not hold it.\n\n"
-            "**To fix it:** point `{env}` at a folder holding `images_background.zip` and "
-            "`images_evaluation.zip` (from {url}/) and restart the app, or unset `{env}` and "
-            "restart: the app then offers to download the data itself."
-        ),
-        "not_yet": (
-            "Omniglot is not on this machine yet. The app can fetch it from the official "
-            "repository (github.com/brendenlake/omniglot, two zips of about {mb} MB, checked "
-            "against their md5) and prepare it once (under a minute); it is kept in `{cache}`."
-        ),
-        "button": "Download Omniglot (about {mb} MB)",
-        "downloading": "Downloading {name}: {done:.1f} of {total} MB",
-        "preparing": "Preparing the drawings (once): {done:,} of {total:,}",
-        "failed": "The download did not work: {error}",
-        "offline": (
-            "**Without a network:** on a machine with one, download `images_background.zip` "
-            "and `images_evaluation.zip` from {url}/, copy both into one folder here, and "
-            "start the app with `{env}=/that/folder streamlit run streamlit_app.py`."
-        ),
-        "loader_said": "What the loader said: {error}",
-    },
-    "zh": {
-        "env_bad": (
-            "没有可用的 Omniglot 数据：`{env}` 设为 `{path}`，那里没有这份数据。\n\n"
-            "**解决办法：** 让 `{env}` 指向一个含有 `images_background.zip` 和 "
-            "`images_evaluation.zip`（来自 {url}/）的文件夹，然后重启应用；或者取消 `{env}` "
-            "再重启，应用会提供下载按钮自行下载数据。"
-        ),
-        "not_yet": (
-            "本机还没有 Omniglot 数据。应用可以从官方仓库（github.com/brendenlake/omniglot，"
-            "两个压缩包共约 {mb} MB，下载后核对 md5）下载，并只做一次预处理（不到一分钟）；"
-            "数据保存在 `{cache}`。"
-        ),
-        "button": "下载 Omniglot 数据（约 {mb} MB）",
-        "downloading": "正在下载 {name}：{done:.1f} / {total} MB",
-        "preparing": "正在预处理图片（只做一次）：{done:,} / {total:,}",
-        "failed": "下载没有成功：{error}",
-        "offline": (
-            "**没有网络时：** 在能上网的电脑上从 {url}/ 下载 `images_background.zip` 和 "
-            "`images_evaluation.zip`，把两个文件复制到本机的同一个文件夹，然后用 "
-            "`{env}=/那个/文件夹 streamlit run streamlit_app.py` 启动应用。"
-        ),
-        "loader_said": "加载器的信息：{error}",
-    },
-}
-
 
 @st.cache_resource(show_spinner=False)
 def _found(env_source: str | None, cache: str) -> Any:
@@ -102,7 +52,7 @@ def missing(error: BaseException | None, *, key: str) -> Any:
     Returns the data once a download has ended well (the page goes on with it, under the
     finished progress bar), else None. ``key`` keeps the button of each page apart.
     """
-    t = _ui.texts(TEXT)
+    t = _i18n.texts("data")
     env = os.environ.get(SOURCE_ENV)
     fill = {"env": SOURCE_ENV, "url": OFFICIAL_BASE_URL, "mb": download_mb(),
             "cache": cache_root(), "path": env}

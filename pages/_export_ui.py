@@ -13,21 +13,11 @@ import json
 import streamlit as st
 
 from mamlviz.figures import export
-from pages import _ui
-
-TEXTS = {
-    "en": {"button": "⬇ This chapter's figures (zip of PNGs)",
-           "help": "Every figure of this chapter as you see it now, 3x scale, for slides. "
-                   "Rendering takes a few seconds.",
-           "missing": "Figure export is not available on this server: {reason}"},
-    "zh": {"button": "⬇ 下载本章所有图（PNG 压缩包）",
-           "help": "本章每张图（当前设置），3 倍分辨率，可直接放进投影片；生成需要几秒钟。",
-           "missing": "此服务器无法导出图：{reason}"},
-}
+from pages import _i18n, _ui
 
 
 def chapter_figures(chapter: str) -> None:
-    t = _ui.texts(TEXTS)
+    t = _i18n.texts("export")
     names = list(dict.fromkeys(st.session_state.pop(_ui.SHOWN_THIS_RUN, [])))
     if not names:
         return
@@ -38,7 +28,7 @@ def chapter_figures(chapter: str) -> None:
     # The session's own dict, not a copy: a fragment that redraws its figure after this
     # run (the meta-training animation) updates what the zip holds.
     shown = st.session_state[_ui.SHOWN_FIGURES]
-    lang = _ui.lang()
+    lang = _i18n.lang()
 
     def build() -> bytes:
         figures = [json.loads(shown[name]) for name in names]

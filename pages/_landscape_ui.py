@@ -16,7 +16,7 @@ import numpy as np
 import streamlit as st
 
 from mamlviz import landscape as ls
-from pages import _algorithms, _ui
+from pages import _algorithms, _i18n
 
 # The 1-D grid: fine enough for the optima's basins and a smooth line ~900 px wide,
 # small enough to redraw fast on every slider change.
@@ -29,90 +29,17 @@ N_FIELD = 2001
 # so a phi at a slider's end and its arrows are not cut by the plot's edge.
 X_2D, Y_2D, N_2D = (-3.5, 5.5), (-3.5, 4.5), 101
 
-METHOD_NAMES = {language: _algorithms.labels(language) for language in ("en", "zh")}
-
-PRESET_NAMES = {
-    "en": {"lecture": "the lecture's case: pre-training leaves task 2 in a local minimum",
-           "aligned": "aligned: both tasks want the same phi",
-           "far apart": "far apart: two wells far from each other",
-           "quadratic": "two quadratics (closed forms)",
-           "shape": "your own shapes (sliders below)",
-           "two wells": "two wells"},
-    "zh": {"lecture": "课上的例子：预训练让 task 2 卡在 local minima",
-           "aligned": "一致：两个 task 想要同一个 φ",
-           "far apart": "相距很远：两个 task 的谷底离得很远",
-           "quadratic": "两个二次函数（有解析解）",
-           "shape": "自己调形状（下面的滑杆）",
-           "two wells": "两个谷"},
-}
-
-_FIGURE_LABELS = {
-    "en": {
-        "1d": {"title": "Pre-training versus MAML on two tasks", "x": "parameter φ",
-               "y": "loss", "task": "task {n}: l<sup>{n}</sup>(φ)",
-               ls.NOW: "pre-training: Σ<sub>n</sub> l<sup>n</sup>(φ)  (how good now)",
-               ls.AFTER: "MAML: Σ<sub>n</sub> l<sup>n</sup>(θ̂<sup>n</sup>)  (potential)",
-               "pretrain optimum": "pre-training's φ", "MAML optimum": "MAML's φ",
-               "phi": "φ (initialization)",
-               "theta_hat": "θ̂<sup>n</sup> (after training on task n)"},
-        "trajectory": {"title": "φ during meta-training, same start for every method",
-                       "x": "parameter φ", "y": "loss", "step": "meta-step", "play": "▶ play",
-                       "diverged": "diverged",
-                       "pretrain objective": "pre-training: Σ<sub>n</sub> l<sup>n</sup>(φ)",
-                       "maml objective": "MAML: Σ<sub>n</sub> l<sup>n</sup>(θ̂<sup>n</sup>)"},
-        "2d": {"title": "Where each method moves φ", "x": "φ<sub>1</sub>",
-               "y": "φ<sub>2</sub>", "task": "task {n}: contours of l<sup>{n}</sup>",
-               "phi": "φ", "theta_hat": "θ̂<sup>m</sup> (inner step)",
-               "inner step": "first step: φ → θ̂<sup>m</sup>", "norm": "length",
-               "second step": "second step at θ̂<sup>m</sup>"},
-        "field": {"title": "Update direction at every φ (a down-crossing of 0: the method "
-                           "settles there)", "x": "parameter φ", "y": "update direction",
-                  "off chart": "leaves the chart"},
-        "paths": {"title": "φ during meta-training in the plane, same start for every method",
-                  "x": "φ<sub>1</sub>", "y": "φ<sub>2</sub>",
-                  "task": "task {n}: contours of l<sup>{n}</sup>", "start": "start",
-                  "diverged": "diverged"},
-    },
-    "zh": {
-        "1d": {"title": "两个 task 上的 Model Pre-training 与 MAML", "x": "参数 φ",
-               "y": "loss", "task": "task {n}：l<sup>{n}</sup>(φ)",
-               ls.NOW: "预训练：Σ<sub>n</sub> l<sup>n</sup>(φ)（现在的表现）",
-               ls.AFTER: "MAML：Σ<sub>n</sub> l<sup>n</sup>(θ̂<sup>n</sup>)（训练以后的潜力）",
-               "pretrain optimum": "预训练找到的 φ", "MAML optimum": "MAML 找到的 φ",
-               "phi": "φ（初始化参数）",
-               "theta_hat": "θ̂<sup>n</sup>（在 task n 上训练以后）"},
-        "trajectory": {"title": "meta-training 中 φ 的移动（所有方法同一个起点）",
-                       "x": "参数 φ", "y": "loss", "step": "第几次更新", "play": "▶ 播放",
-                       "diverged": "发散",
-                       "pretrain objective": "预训练：Σ<sub>n</sub> l<sup>n</sup>(φ)",
-                       "maml objective": "MAML：Σ<sub>n</sub> l<sup>n</sup>(θ̂<sup>n</sup>)"},
-        "2d": {"title": "每种方法把 φ 往哪里更新", "x": "φ<sub>1</sub>",
-               "y": "φ<sub>2</sub>", "task": "task {n}：l<sup>{n}</sup> 的等高线",
-               "phi": "φ", "theta_hat": "θ̂<sup>m</sup>（update 一次）",
-               "inner step": "第一步：φ → θ̂<sup>m</sup>", "norm": "长度",
-               "second step": "在 θ̂<sup>m</sup> 上的第二步"},
-        "field": {"title": "每个 φ 上的更新方向（从正穿到负的零点：方法停在那里）",
-                  "x": "参数 φ", "y": "更新方向", "off chart": "超出图的范围"},
-        "paths": {"title": "meta-training 中 φ 在平面上的路径（同一个起点）",
-                  "x": "φ<sub>1</sub>", "y": "φ<sub>2</sub>",
-                  "task": "task {n}：l<sup>{n}</sup> 的等高线", "start": "起点",
-                  "diverged": "发散"},
-    },
-}
-
-
 def method_names() -> dict[str, str]:
-    return METHOD_NAMES[_ui.lang()]
+    return _algorithms.labels(_i18n.lang())
 
 
 def preset_names() -> dict[str, str]:
-    return PRESET_NAMES[_ui.lang()]
+    return _i18n.texts("landscape.presets")
 
 
 def figure_labels(kind: str) -> dict[str, str]:
     """The labels dict for one figure builder, in the current language."""
-    chosen = _FIGURE_LABELS[_ui.lang()][kind]
-    return {**method_names(), **_FIGURE_LABELS["en"][kind], **chosen}
+    return {**method_names(), **_i18n.texts("landscape.figures")[kind]}
 
 
 # ----------------------------------------------------------------------------- tasks
@@ -298,14 +225,8 @@ def frame_buttons(key: str, n_frames: int, labels: dict[str, str],
     return frame
 
 
-BUTTONS = {
-    "en": {"reset": "⏮ start", "back": "◀ back", "step": "step ▶", "end": "end ⏭"},
-    "zh": {"reset": "⏮ 起点", "back": "◀ 上一步", "step": "下一步 ▶", "end": "终点 ⏭"},
-}
-
-
 def button_labels() -> dict[str, str]:
-    return BUTTONS[_ui.lang()]
+    return _i18n.texts("landscape.buttons")
 
 
 def clip_y(fig, data: ls.Landscape1D) -> None:

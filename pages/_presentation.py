@@ -17,6 +17,8 @@ from collections.abc import Mapping
 
 import streamlit as st
 
+from pages import _i18n
+
 # Session-state keys of the settings that the URL carries.
 PRESENTATION = "presentation"
 LANG = "lang"
@@ -29,12 +31,18 @@ def truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
+def _language(value: str | None) -> str:
+    """A URL's ``lang``: a language the catalogues have, else the fallback (English)."""
+    return value if value in _i18n.languages() else _i18n.FALLBACK
+
+
 def read_url(params: Mapping[str, str] | None = None) -> None:
     """Before any widget: the session's settings, from the URL on its first run.
 
-    ``?presentation=1``, ``?lang=en|zh`` and ``?theme=dark``; unknown values are the
-    defaults (a mistyped bookmark still opens the lecture). The settings live under a
-    key of their own and are copied to their widgets' keys on every run: Streamlit
+    ``?presentation=1``, ``?lang=<code>`` (a catalogue's: en, zh) and ``?theme=dark``;
+    unknown values are the defaults (a mistyped bookmark still opens the lecture). The
+    settings live under a key of their own and are copied to their widgets' keys on
+    every run: Streamlit
     drops every widget's value when a script switches pages (``st.switch_page``, which
     the lecture's keys use), and the lecture must not fall back to English, small fonts.
     """
@@ -42,7 +50,7 @@ def read_url(params: Mapping[str, str] | None = None) -> None:
     if settings is None:
         params = st.query_params if params is None else params
         settings = {
-            LANG: st.session_state.get(LANG) or ("zh" if params.get("lang") == "zh" else "en"),
+            LANG: st.session_state.get(LANG) or _language(params.get("lang")),
             PRESENTATION: bool(st.session_state.get(PRESENTATION))
             or truthy(params.get("presentation")),
             DARK: bool(st.session_state.get(DARK))
@@ -69,8 +77,8 @@ def url_params(step: int | None = None) -> dict[str, str]:
     params: dict[str, str] = {}
     if st.session_state.get(PRESENTATION):
         params["presentation"] = "1"
-    if st.session_state.get(LANG) == "zh":
-        params["lang"] = "zh"
+    if st.session_state.get(LANG, _i18n.FALLBACK) != _i18n.FALLBACK:
+        params["lang"] = st.session_state[LANG]
     if st.session_state.get(DARK):
         params["theme"] = "dark"
     if step is not None and st.session_state.get(PRESENTATION):

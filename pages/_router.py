@@ -10,7 +10,7 @@ from pathlib import Path
 import streamlit as st
 import torch
 
-from pages import _chart, _classroom, _lecture, _presentation, _streamlit_compat, _ui
+from pages import _chart, _classroom, _i18n, _lecture, _presentation, _streamlit_compat, _ui
 from pages._chapters import CHAPTERS
 
 PAGES_DIR = Path(__file__).resolve().parent
@@ -29,13 +29,12 @@ def run() -> None:
     _presentation.read_url()
 
     by_file = {
-        file: st.Page(str(PAGES_DIR / file), title=zh_title if _ui.lang() == "zh" else en_title,
-                      icon=icon,
+        file: st.Page(str(PAGES_DIR / file), title=_i18n.chapter_title(file), icon=icon,
                       default=(file == "home.py"),
                       # The home page is served at "/" but still reserves its url_path: keep
                       # "home" free for the alias below.
                       url_path="index" if file == "home.py" else file.removesuffix(".py"))
-        for file, en_title, zh_title, icon in CHAPTERS
+        for file, icon in CHAPTERS
         if (PAGES_DIR / file).exists()  # chapters still being written are not listed
     }
     pages = list(by_file.values())
@@ -56,17 +55,21 @@ def run() -> None:
         # First in the sidebar: the browser runs this element's script as soon as it shows
         # the sidebar, so plotly.js loads while the rest of the page renders.
         _chart.preload(page.url_path)
-        st.radio("Language / 语言", list(_ui.LANGS), key=_presentation.LANG,
-                 format_func=_ui.LANGS.get, horizontal=True,
+        # The language switch is labelled in every language: a reader who cannot read
+        # the current one must still find it.
+        languages = _i18n.languages()
+        st.radio(" / ".join(_i18n.texts("language", code)["choose"] for code in languages),
+                 list(languages), key=_presentation.LANG,
+                 format_func=languages.get, horizontal=True,
                  on_change=_presentation.remember, args=(_presentation.LANG,))
-        zh = _ui.lang() == "zh"
-        st.toggle("演示模式（大字体）" if zh else "Presentation mode (large fonts)",
+        t = _i18n.texts("router")
+        st.toggle(t["presentation"],
                   key=_presentation.PRESENTATION,
                   on_change=_presentation.remember, args=(_presentation.PRESENTATION,))
-        st.toggle("深色高对比度（暗的教室）" if zh else "Dark high contrast (dim rooms)",
+        st.toggle(t["dark"],
                   key=_presentation.DARK,
                   on_change=_presentation.remember, args=(_presentation.DARK,))
-        st.caption(("训练设备：" if zh else "Training device: ") + _ui.device_name())
+        st.caption(t["device"] + _ui.device_name())
         file = next((f for f, p in by_file.items() if p is page), None)
         if file is not None:
             presenting = _ui.presentation()
@@ -92,6 +95,6 @@ def run() -> None:
         return
     _presentation.write_url(step if _ui.presentation() else None)
     shown_step = step if _ui.presentation() else None
-    _lecture.nav(by_file, file, "head", zh, shown_step)
+    _lecture.nav(by_file, file, "head", shown_step)
     page.run()
-    _lecture.nav(by_file, file, "foot", zh, None)
+    _lecture.nav(by_file, file, "foot", None)

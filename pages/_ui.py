@@ -13,7 +13,7 @@ import inspect
 import json
 import os
 import re
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from mamlviz import figures
-from pages import _chart, _streamlit_compat
+from pages import _chart, _i18n, _streamlit_compat
 
 
 def through_the_router() -> None:
@@ -48,22 +48,6 @@ def through_the_router() -> None:
 ROOT = Path(__file__).resolve().parents[1]
 # The shipped checkpoints; MAMLVIZ_CHECKPOINTS points elsewhere (another set, or a test's folder).
 CHECKPOINTS = Path(os.environ.get("MAMLVIZ_CHECKPOINTS") or ROOT / "assets" / "checkpoints")
-LANGS = {"en": "English", "zh": "中文"}
-
-
-def lang() -> str:
-    value = st.session_state.get("lang", "en")
-    return value if value in LANGS else "en"
-
-
-def texts(table: Mapping[str, Mapping[str, str]]) -> Mapping[str, str]:
-    """The current language's strings of a page's ``{"en": {...}, "zh": {...}}`` table.
-
-    A key missing in Chinese falls back to English rather than crashing.
-    """
-    en = table["en"]
-    chosen = table.get(lang(), en)
-    return {**en, **chosen}
 
 
 def presentation() -> bool:
@@ -125,7 +109,7 @@ def show_figure(fig: go.Figure | Callable[[], go.Figure], name: str, key: str | 
     figure is never changed afterwards. The chart is ``pages/_chart.py``'s component,
     which loads only the part of plotly.js the figure needs.
     """
-    config = _chart.chart_config(name, lang())
+    config = _chart.chart_config(name, _i18n.lang())
     if cache_key is None:
         styled = style_figure(fig() if callable(fig) else fig)
         spec, bundle, height = _chart.figure_json(styled), _chart.bundle_for(styled), \
@@ -133,7 +117,7 @@ def show_figure(fig: go.Figure | Callable[[], go.Figure], name: str, key: str | 
     else:
         if not callable(fig):
             raise TypeError("show_figure(cache_key=...) takes a function that builds the figure")
-        shared = _shared_figure(name, cache_key, lang(), presentation(), fig)
+        shared = _shared_figure(name, cache_key, _i18n.lang(), presentation(), fig)
         spec, bundle, height = shared.spec, shared.bundle, shared.height
     _record_figure(name, spec)
     return _chart.chart(spec, config=config, key=key, bundle=bundle, height=height)

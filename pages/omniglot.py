@@ -30,7 +30,7 @@ from mamlviz.live import LiveRun, process_rss_bytes
 from mamlviz.live_omniglot import live_defaults, live_omniglot_config
 from mamlviz.newtask import omniglot_adapt, omniglot_evaluator, random_conv4_phi
 from mamlviz.own_drawings import decode_drawing, is_blank, own_episode
-from pages import _algorithms, _classroom, _data, _drawing, _ui
+from pages import _algorithms, _classroom, _data, _drawing, _i18n, _ui
 from pages._live_chart import live_chart
 
 _ui.through_the_router()
@@ -42,256 +42,6 @@ RUN_KEY = "omni_live_run"
 # model card scores 50). Each step of each model costs a gradient on the support set, and a
 # new episode adapts every model: 50 steps made a 20-way episode take seconds.
 MAX_STEPS = 10
-
-TEXT = {
-    "en": {
-        "title": "Omniglot, live",
-        "intro": (
-            "Omniglot: 1,623 characters from 50 alphabets, each drawn by 20 people. An "
-            "**N-way K-shot** task shows K drawings of each of N characters (the support set) "
-            "and asks for the class of other drawings of the same characters (the query set). "
-            "The characters are split: training tasks use the training characters, testing "
-            "tasks the testing characters, never seen during meta-training."
-        ),
-        "data_head": "The data",
-        "found": "Omniglot found at `{source}`: {bg} background characters ({bga} alphabets) "
-                 "and {ev} evaluation characters ({eva} alphabets), 20 drawings each.",
-        "browse_head": "Browse alphabets and characters",
-        "alphabet": "alphabet",
-        "drawer": "drawer (1 to 20)",
-        "character": "character",
-        "all_drawers": "All 20 drawings of {name}",
-        "episode_head": "An N-way K-shot episode",
-        "n_way": "N (ways)",
-        "k_shot": "K (shots)",
-        "from": "characters from",
-        "random": "random testing characters",
-        "seed": "episode seed",
-        "support": "Support set (training data of the task): K drawings of each class",
-        "query": "Query set (testing data): which class is each one?",
-        "class": "class {n}",
-        "qnum": "#{n}",
-        "too_few": "This alphabet has only {n} characters: choose N ≤ {n}.",
-        "models_head": "The models adapt to this episode",
-        "models_body": ("Each model starts from its φ and adapts on the support set with its "
-                        "own inner loop: plain gradient steps for MAML, first-order MAML and "
-                        "pre-training, small Adam steps for Reptile (its paper takes 50 at test "
-                        "time, as does the table below; after 10 it is within about a point of "
-                        "that). The marks show the answers after {steps} steps (green right, "
-                        "red wrong)."),
-        "steps": "adaptation steps",
-        "no_checkpoint": ("No model was meta-trained for {N}-way {K}-shot yet; the app ships "
-                          "models for {shipped}. Only the untrained baseline and this "
-                          "session's own models are shown: choose one of those settings, or "
-                          "meta-train one live below."),
-        "bad_checkpoint": "{name}: the checkpoint cannot be used: {error}",
-        "random_init": "untrained (random φ)",
-        "session_model": "{name} (trained in this session)",
-        "pred": "→ {p}",
-        "table_head": ("Against the papers (Table 1 of MAML, arXiv 1703.03400, and of "
-                       "Reptile, arXiv 1803.02999)"),
-        "model": "model", "paper_col": "paper (%)", "ours_col": "ours, 600 testing tasks (%)",
-        "iterations_col": "our meta-iterations (papers: 60,000; Reptile 100,000 to 200,000)",
-        "table_note": ("Ours differ from the papers' in training time (the meta-iterations "
-                       "above) and in scoring 15 query images per class while meta-training "
-                       "MAML (the paper's code: 1). Our inner loss is the mean over the "
-                       "support images; the paper's code sums them, so its inner rate 0.1 "
-                       "at 20-way is our 2.0 (at 5-way our 0.4, its 0.08, already matches "
-                       "the paper). 20-way MAML's meta learning rate was annealed at the "
-                       "end of its run. Reptile trains with its paper's setup (10 "
-                       "shots per class, Adam inner steps whose state carries over from task "
-                       "to task and into testing, an annealed step), for fewer "
-                       "meta-iterations. The model card `assets/checkpoints/README.md` gives "
-                       "the commands and the device."),
-        "episode_col": "this episode (%)",
-        "human_head": "You against the models",
-        "human_body": ("Look at the support set above, then give each query drawing its class. "
-                       "The models answer the same queries."),
-        "your_answer": "query #{n}",
-        "choose": "choose a class",
-        "unanswered": "Give every query drawing a class first (still open: {queries}).",
-        "loss_note": ("Why can the loss *before adaptation* climb while the accuracy rises? "
-                      "Each task numbers its classes afresh, so φ itself cannot know which "
-                      "class is which; meta-training makes φ a good *starting point*, and "
-                      "what it improves is the loss after adaptation and the accuracy, "
-                      "both measured after the inner steps."),
-        "submit": "Submit my answers",
-        "your_score": "Your score: {right} / {total}",
-        "own_head": "Your own characters",
-        "own_body": ("Invent five symbols nobody has seen: draw one example of each in the "
-                     "first five boxes (classes 0 to 4), then draw one of them again in the "
-                     "last box. Every shipped 5-way model adapts on your five drawings, "
-                     "preprocessed exactly as Omniglot's (28x28, Lanczos), and says which "
-                     "class your last drawing is: one-shot learning on characters that "
-                     "no model has ever seen."),
-        "own_class": "class {c}", "own_query": "which class is this?", "own_clear": "Clear",
-        "own_missing": "Draw in every box to get the models' answers (still empty: {boxes}).",
-        "own_answers": "Their answers after {steps} adaptation steps:",
-        "own_model": "model", "own_says": "says", "own_sure": "probability",
-        "own_none": "No 5-way 1-shot model is shipped: nothing to ask.",
-        "own_bad": "This drawing could not be read ({error}): clear it and draw again.",
-        "model_score": "{name}: {right} / {total}",
-        "answers": "Answers",
-        "truth": "true class", "you": "you",
-        "human_after": "Change the episode (seed, N, K) to play again.",
-        "live_head": "Meta-train from scratch, live",
-        "live_body": (
-            "The paper meta-trains for 60,000 iterations with 32 tasks per step. On this "
-            "machine ({device}) that takes days; the defaults here are the settings that reached "
-            "90% on testing tasks soonest on one CPU thread: second-order MAML, 8 tasks per "
-            "meta-batch, one query image per class, the paper's inner step (2.0 on our mean "
-            "loss) and a meta learning rate of 0.01. Here Reptile's Adam starts afresh on "
-            "every task; its paper's code (and our shipped model) keeps Adam's state from "
-            "task to task."
-        ),
-        "algorithms": "algorithms",
-        "meta_batch": "meta-batch",
-        "meta_lr": "meta learning rate β",
-        "idle": "Press Train to meta-train on Omniglot; the curves stream here.",
-        "step_col": "steps", "acc_col": "testing accuracy (%)",
-        "diverged": ("{name} diverged at step {step}: its loss became infinite. The curve so far "
-                     "is kept; lower the learning rates."),
-        "preset": "preset",
-        "preset_custom": "my own settings",
-        "preset_hw15": "HW15 (ML2022 Spring homework 15)",
-        "hw15_note": (
-            "HW15's settings: 5-way 1-shot, one query per class, inner steps of 0.4 on the "
-            "mean cross-entropy, Adam 0.001, meta-batch 32, one inner step in training, 3 "
-            "when validating (the accuracy curve here), 10 at test time, the 30 background "
-            "alphabets for training. Its 0.4 and the MAML paper's 0.4 are different steps: "
-            "the homework's loss is the mean over the 5 support images, as ours; the paper's "
-            "code sums them (divided by K = 1), 5 times the mean, so the paper's 0.4 is "
-            "2.0 here and the homework's 0.4 is the paper's 0.08."
-        ),
-        "reference": "HW15 {name} (homework's own test set, not ours)",
-        "inner_lr_help": ("A step on the mean cross-entropy over the N×K support images. The "
-                          "MAML paper's α steps on their sum divided by K, N times the mean: "
-                          "its α is this rate ÷ N (its 0.4 at 5-way is 2.0 here)."),
-    },
-    "zh": {
-        "title": "Omniglot 实战",
-        "intro": (
-            "Omniglot：来自 50 种文字的 1,623 个字符，每个字符由 20 个人各画一次。"
-            "**N-way K-shot** 任务给出 N 个字符、每个字符 K 张图（支持集），要求判断同样字符的"
-            "其他图属于哪一类（查询集）。字符被分成两部分：训练任务只用训练字符，测试任务只用"
-            "测试字符，元训练时从未见过。"
-        ),
-        "data_head": "数据",
-        "found": "在 `{source}` 找到 Omniglot：background 集 {bg} 个字符（{bga} 种文字），"
-                 "evaluation 集 {ev} 个字符（{eva} 种文字），每个字符 20 张图。",
-        "browse_head": "浏览文字和字符",
-        "alphabet": "文字",
-        "drawer": "书写者（1 到 20）",
-        "character": "字符",
-        "all_drawers": "{name} 的全部 20 张图",
-        "episode_head": "一个 N-way K-shot 任务",
-        "n_way": "N（类别数）",
-        "k_shot": "K（每类样本数）",
-        "from": "字符来自",
-        "random": "随机的测试字符",
-        "seed": "任务随机种子",
-        "support": "支持集（任务的训练资料）：每类 K 张图",
-        "query": "查询集（测试资料）：每张图属于哪一类？",
-        "class": "类别 {n}",
-        "qnum": "#{n}",
-        "too_few": "这种文字只有 {n} 个字符：请选择 N ≤ {n}。",
-        "models_head": "模型适应这个任务",
-        "models_body": ("每个模型从自己的 φ 出发，用自己的内层循环在支持集上适应："
-                        "MAML、一阶 MAML 和预训练做普通梯度下降，Reptile 做小步的 Adam"
-                        "（它的论文在测试时走 50 步，下表也是；走 10 步时只差大约一个百分点）。"
-                        "标记显示走 {steps} 步之后的答案"
-                        "（绿色正确，红色错误）。"),
-        "steps": "适应步数",
-        "no_checkpoint": ("还没有为 {N}-way {K}-shot 元训练过模型；应用提供的模型是 {shipped}。"
-                          "只显示未训练的基线和本会话自己训练的模型：请选其中一种设定，"
-                          "或在下面实时元训练一个。"),
-        "bad_checkpoint": "{name}：检查点无法使用：{error}",
-        "random_init": "未训练（随机 φ）",
-        "session_model": "{name}（本会话训练）",
-        "pred": "→ {p}",
-        "table_head": ("与论文对比（MAML 论文表 1，arXiv 1703.03400；"
-                       "Reptile 论文表 1，arXiv 1803.02999）"),
-        "model": "模型", "paper_col": "论文 (%)", "ours_col": "我们，600 个测试任务 (%)",
-        "iterations_col": "我们的元迭代次数（论文：60,000；Reptile 100,000 至 200,000）",
-        "table_note": ("我们与论文的不同：训练时间（上表的元迭代次数）；元训练 MAML 时每类用 15 张"
-                       "查询图（论文代码用 1 张）。我们的内层损失是支持集图像损失的平均；"
-                       "论文代码是求和，"
-                       "所以它在 20-way 的内层学习率 0.1 相当于我们的 2.0（5-way 时我们的 0.4，"
-                       "即它的 0.08，已经达到论文的正确率）。20-way MAML 在训练末段让元学习率逐渐"
-                       "减小到 0。Reptile 按它论文的设置训练（每类 10 个样本、"
-                       "内层用 Adam 且其状态从一个任务延续到下一个任务、直到测试，"
-                       "逐渐减小的步长），但元迭代次数较少。训练命令和设备见模型卡 "
-                       "`assets/checkpoints/README.md`。"),
-        "episode_col": "本任务 (%)",
-        "human_head": "你与模型比赛",
-        "human_body": "先看上面的支持集，再给每张查询图选类别。模型回答同样的查询。",
-        "your_answer": "查询 #{n}",
-        "choose": "选一个类别",
-        "unanswered": "请先给每张查询图选一个类别（还没选：{queries}）。",
-        "loss_note": ("为什么*适应之前*的 loss 会上升，而正确率却在提高？每个任务都重新给类别编号，"
-                      "φ 本身无法知道哪个类别是哪个；元训练让 φ 成为一个好的*起点*，它改进的是适应"
-                      "之后的 loss 和正确率，两者都是在内层更新之后测量的。"),
-        "submit": "提交我的答案",
-        "your_score": "你的得分：{right} / {total}",
-        "own_head": "你自己的字符",
-        "own_body": ("发明五个没人见过的符号：在前五个格子里各画一个（类别 0 到 4），"
-                     "再在最后一个格子里把其中一个重画一遍。每个随附的 5-way 模型在你的五张图上"
-                     "做 adaptation（预处理和 Omniglot 完全一样：28x28，Lanczos），"
-                     "然后回答最后一张是哪一类："
-                     "在任何模型都没见过的字符上做 one-shot learning。"),
-        "own_class": "类别 {c}", "own_query": "这是哪一类？", "own_clear": "清除",
-        "own_missing": "每个格子都画上，模型才会回答（还空着：{boxes}）。",
-        "own_answers": "adaptation {steps} 步以后，它们的回答：",
-        "own_model": "模型", "own_says": "回答", "own_sure": "概率",
-        "own_none": "没有随附的 5-way 1-shot 模型：没有模型可以问。",
-        "own_bad": "这张图读不出来（{error}）：请清除后重画。",
-        "model_score": "{name}：{right} / {total}",
-        "answers": "答案",
-        "truth": "正确类别", "you": "你",
-        "human_after": "改变任务（种子、N、K）可以再玩一次。",
-        "live_head": "从零开始实时元训练",
-        "live_body": (
-            "论文用每步 32 个任务元训练 60,000 次迭代。在这台机器（{device}）上要好几天；"
-            "这里的默认设置是在单个 CPU 线程上最快让测试任务正确率达到 90% 的设置：二阶 MAML、"
-            "元批量 8、每类 1 张查询图、论文的内层步长（对我们的平均损失为 2.0）、元学习率 0.01。"
-            "这里 Reptile 的 Adam 在每个任务上重新开始；它论文的代码"
-            "（以及我们提供的模型）让 Adam 的状态从一个任务延续到下一个任务。"
-        ),
-        "algorithms": "算法",
-        "meta_batch": "元批量",
-        "meta_lr": "元学习率 β",
-        "idle": "按“训练”在 Omniglot 上元训练；曲线会实时显示在这里。",
-        "step_col": "步数", "acc_col": "测试正确率 (%)",
-        "diverged": "{name} 在第 {step} 步发散：损失变成无穷大。已保留之前的曲线；请降低学习率。",
-        "preset": "预设",
-        "preset_custom": "自己的设置",
-        "preset_hw15": "HW15（ML2022 春季作业 15）",
-        "hw15_note": (
-            "HW15 的设置：5-way 1-shot，每类 1 张查询图，内层在平均交叉熵上以 0.4 为步长，"
-            "Adam 0.001，元批量 32，训练时内层 1 步、验证时 3 步（这里的正确率曲线）、测试时 "
-            "10 步，用 30 种 background 文字训练。它的 0.4 和 MAML 论文的 0.4 是不同的步长："
-            "作业的损失是 5 张支持集图像的平均，和我们一样；论文代码把它们相加（再除以 K = 1），"
-            "是平均的 5 倍，所以论文的 0.4 在这里是 2.0，作业的 0.4 相当于论文的 0.08。"
-        ),
-        "reference": "HW15 {name}（作业自己的测试集，不是我们的）",
-        "inner_lr_help": ("在 N×K 张支持集图像的平均交叉熵上走的步长。MAML 论文的 α "
-                          "走在它们的和除以 K 上，是平均的 N 倍：论文的 α 等于这里的步长 ÷ N"
-                          "（它 5-way 的 0.4 在这里是 2.0）。"),
-    },
-}
-
-FIG_TEXT: dict[str, dict[str, dict[str, str]]] = {
-    "en": {"accuracy": {}, "live": {}},
-    "zh": {
-        "accuracy": {"title": "本任务查询集正确率与适应步数", "x": "在支持集上的梯度步数",
-                     "y": "查询集正确率 (%)", "paper": "{name}：论文 {value:.1f}%"},
-        "live": {"title": "Omniglot 元训练", "loss": "查询集损失（交叉熵）",
-                 "accuracy": "测试正确率 (%)", "x": "元迭代", "after": "{name}：适应后损失",
-                 "before": "{name}：适应前损失", "acc": "{name}：测试任务正确率",
-                 "chance": "随机猜测"},
-    },
-}
-
 
 ANSWER_COLUMNS = 10  # as the query grid: the answers keep the drawings' order and rows
 THUMBNAIL_PX = 84  # 28 px drawings at 3x, each pixel a block: no blur
@@ -306,7 +56,7 @@ def _thumbnail(drawing: Any) -> Any:
 
 
 def _fig_labels(name: str) -> dict[str, str]:
-    return {**FIG_TEXT["en"][name], **FIG_TEXT.get(_ui.lang(), {}).get(name, {})}
+    return dict(_i18n.texts("omniglot.figures")[name])
 
 
 def _omniglot(env_source: str | None) -> Any:
@@ -490,8 +240,8 @@ def _live_panel(t: dict[str, str], names: dict[str, str], n_way: int) -> None:
         st.rerun()
 
 
-t = _classroom.live_texts(TEXT)
-names = _algorithms.labels(_ui.lang(), "omniglot")
+t = _classroom.live_texts("omniglot")
+names = _algorithms.labels(_i18n.lang(), "omniglot")
 st.title(t["title"])
 st.markdown(t["intro"])
 

@@ -21,7 +21,7 @@ from mamlviz.errors import MamlvizError
 from mamlviz.figures.sinusoid import fits_figure, mse_steps_figure, training_figure
 from mamlviz.live import LiveRun, process_rss_bytes
 from mamlviz.tasks.sinusoid import SinusoidTask, support_from_points
-from pages import _algorithms, _classroom, _ui
+from pages import _algorithms, _classroom, _i18n, _ui
 from pages import _sinusoid_models as models_on
 from pages._live_chart import live_chart
 
@@ -30,128 +30,8 @@ _ui.through_the_router()
 ALGORITHMS = _algorithms.names("sinusoid")
 RUN_KEY = "sin_live_run"
 
-TEXT = {
-    "en": {
-        "title": "Toy example: sinusoids, live",
-        "intro": (
-            "Each task is a curve $y = a \\sin(x + b)$ with amplitude $a \\in [0.1, 5]$ and "
-            "phase $b \\in [0, \\pi]$; a task gives K points. **Pre-training** minimises the "
-            "loss of φ itself on all tasks and ends near a flat line (the average of the "
-            "sines); **MAML** minimises the loss *after* adaptation, so its φ fits a new sine "
-            "after a few steps. Train them here, side by side, then try a new task."
-        ),
-        "train_head": "1. Meta-train, live",
-        "algorithms": "algorithms (side by side)",
-        "k_shot": "K (support points per task)",
-        "inner_steps": "inner steps",
-        "meta_batch": "meta-batch (tasks per step)",
-        "meta_lr": "meta learning rate β (Adam)",
-        "seed": "seed",
-        "reptile_steps": "Reptile: inner steps",
-        "reptile_eps": "Reptile: step size ε",
-        "defaults": ("Paper defaults (Finn et al. 2017, 5.1): K = 10, α = 0.01, one inner step, "
-                     "meta-batch 25, Adam β = 0.001, 70,000 iterations. A live run is shorter: "
-                     "press Stop whenever the curves have made their point."),
-        "steps": "steps",
-        "diverged": ("{name} diverged at step {step}: its losses became infinite. The curve so "
-                     "far is kept; lower the learning rates and train again."),
-        "idle": ("Nothing is trained yet. Press <b>Train</b>: each method's loss<br>"
-                 "streams into this chart as it meta-trains."),
-        "new_head": "2. A new task",
-        "new_body": (
-            "A task none of the models has seen. Move a and b outside the training ranges "
-            "(a up to 5, b up to π) to see where meta-learning stops helping, or type your "
-            "own points. Each model adapts with plain gradient steps from its φ, using its "
-            "own inner learning rate."
-        ),
-        "models": "models",
-        "shipped": "shipped checkpoints (meta-trained for 70,000 iterations)",
-        "session": "the models this session just trained",
-        "missing": "No shipped checkpoint for {name} yet: {error}",
-        "none_available": "No model is available yet: train one above.",
-        "task_source": "task",
-        "from_ab": "a sine: choose a and b",
-        "own_points": "my own points",
-        "amplitude": "amplitude a (training: 0.1 to 5)",
-        "phase": "phase b (training: 0 to π)",
-        "k_new": "K points",
-        "point_seed": "which points (seed)",
-        "points_help": "Edit the table: each row is a support point (x, y).",
-        "points_bad": "These points cannot be used: {error}",
-        "fit_diverged": ("{name} diverged on this task (inner learning rate too large for these "
-                         "points); the other models are shown."),
-        "curve_head": "Error against the number of adaptation steps",
-        "curve_body": ("Mean query MSE over {n} new testing tasks with K = {k} (shaded: 95% "
-                       "confidence interval), and this task's own curve (dotted)."),
-    },
-    "zh": {
-        "title": "玩具示例：正弦曲线（实时）",
-        "intro": (
-            "每个任务是一条曲线 $y = a \\sin(x + b)$，振幅 $a \\in [0.1, 5]$，相位 "
-            "$b \\in [0, \\pi]$；一个任务给出 K 个点。**模型预训练**最小化 φ 本身在所有任务上的"
-            "损失，最后接近一条平线（各正弦的平均）；**MAML** 最小化训练（适应）之后的损失，"
-            "所以它的 φ 走几步梯度就能拟合新的正弦。在这里并排训练它们，然后试一个新任务。"
-        ),
-        "train_head": "1. 实时元训练",
-        "algorithms": "算法（并排）",
-        "k_shot": "K（每个任务的支持集点数）",
-        "inner_steps": "内层步数",
-        "meta_batch": "元批量（每步任务数）",
-        "meta_lr": "元学习率 β（Adam）",
-        "seed": "随机种子",
-        "reptile_steps": "Reptile：内层步数",
-        "reptile_eps": "Reptile：步长 ε",
-        "defaults": ("论文默认值（Finn 等 2017，5.1 节）：K = 10，α = 0.01，内层一步，元批量 25，"
-                     "Adam β = 0.001，70,000 次迭代。课堂上的实时训练更短：曲线说明问题后随时按"
-                     "“停止”。"),
-        "steps": "步数",
-        "diverged": ("{name} 在第 {step} 步发散：损失变成无穷大。已保留之前的曲线；"
-                     "请降低学习率后重新训练。"),
-        "idle": "目前还没有训练。按 <b>训练</b>：每个方法的 loss<br>会在元训练时实时画进这张图。",
-        "new_head": "2. 一个新任务",
-        "new_body": (
-            "一个所有模型都没见过的任务。把 a 和 b 移到训练范围之外（a 最大 5，b 最大 π），"
-            "看看元学习在哪里不再有用；也可以输入你自己的点。每个模型从自己的 φ 出发，"
-            "用自己的内层学习率做普通的梯度下降。"
-        ),
-        "models": "模型",
-        "shipped": "随应用提供的检查点（元训练 70,000 次迭代）",
-        "session": "本会话刚训练的模型",
-        "missing": "{name} 还没有提供的检查点：{error}",
-        "none_available": "目前没有可用的模型：请先在上面训练。",
-        "task_source": "任务",
-        "from_ab": "一条正弦：选择 a 和 b",
-        "own_points": "我自己的点",
-        "amplitude": "振幅 a（训练范围：0.1 到 5）",
-        "phase": "相位 b（训练范围：0 到 π）",
-        "k_new": "K 个点",
-        "point_seed": "哪些点（随机种子）",
-        "points_help": "编辑表格：每一行是一个支持集的点 (x, y)。",
-        "points_bad": "这些点无法使用：{error}",
-        "fit_diverged": "{name} 在这个任务上发散（内层学习率对这些点太大）；其余模型照常显示。",
-        "curve_head": "误差与适应步数",
-        "curve_body": "在 {n} 个新的测试任务上（K = {k}）的平均查询集 MSE（阴影：95% 置信区间），"
-                      "以及这个任务自己的曲线（点线）。",
-    },
-}
-
-FIG_TEXT: dict[str, dict[str, dict[str, str]]] = {
-    "en": {"training": {}, "fits": {}, "mse": {}},
-    "zh": {
-        "training": {"title": "元训练：元批量上的查询集损失", "x": "元迭代",
-                     "y": "查询集 MSE（对数坐标）", "after": "{name}：适应后",
-                     "before": "{name}：适应前", "diverged": "{name} 发散"},
-        "fits": {"title": "新任务：每个模型走 0、1、10 步梯度后的拟合", "truth": "真实曲线",
-                 "support": "K 个点（支持集）", "steps": "{n} 步后", "step1": "1 步后",
-                 "diverged": "发散"},
-        "mse": {"title": "查询集 MSE 与适应步数（测试任务平均，95% 置信区间）",
-                "x": "在支持集上的梯度步数", "y": "查询集 MSE", "this_task": "{name}：本任务"},
-    },
-}
-
-
 def _fig_labels(name: str) -> dict[str, str]:
-    return {**FIG_TEXT["en"][name], **FIG_TEXT.get(_ui.lang(), {}).get(name, {})}
+    return dict(_i18n.texts("sinusoid.figures")[name])
 
 
 def _configs(t: dict[str, str], chosen: list[str], values: dict[str, Any]
@@ -276,8 +156,8 @@ def _clear_training() -> None:
     st.session_state.pop(RUN_KEY, None)
 
 
-t = _classroom.live_texts(TEXT)
-names = _algorithms.labels(_ui.lang(), "sinusoid")
+t = _classroom.live_texts("sinusoid")
+names = _algorithms.labels(_i18n.lang(), "sinusoid")
 st.title(t["title"])
 st.markdown(t["intro"])
 

@@ -18,85 +18,12 @@ from mamlviz import landscape as ls
 from mamlviz.errors import MamlvizError
 from mamlviz.figures.landscape import landscape_2d_figure
 from mamlviz.figures.meta_updates import add_second_steps
+from pages import _i18n, _ui
 from pages import _landscape_ui as lui
-from pages import _ui
 
 _ui.through_the_router()
 
-TEXT = {
-    "en": {
-        "title": "Real implementation: where each method moves φ",
-        "intro": (
-            "How MAML really runs, one task m per meta-step: from φ, **one** update on task m "
-            "gives θ̂ᵐ = φ − α∇lᵐ(φ) (dashed). Then compute the gradient of lᵐ **at θ̂ᵐ**: "
-            "a second update step (dotted). φ moves in the direction of that second step "
-            "(first-order MAML exactly so; MAML after a correction by second derivatives), "
-            "with its own learning rate, so the length differs. **Pre-training** moves φ "
-            "along the gradient at φ itself. **Reptile** moves φ towards θ̃ᵐ, reached after "
-            "k steps. **iMAML** pulls each task's steps back towards φ (λ/2 ‖θ − φ‖²) and "
-            "follows the implicit gradient (I + H/λ)⁻¹∇lᵐ(θ̂ᵐ), with no derivatives through "
-            "the steps. **Meta-SGD** learns α as well, one per coordinate: it starts at α, so "
-            "here its arrow is MAML's (drawn over it); its α then moves during "
-            "meta-training (see MAML versus pre-training)."),
-        "preset": "Tasks",
-        "x": "φ₁",
-        "y": "φ₂",
-        "inner_lr": "inner learning rate α",
-        "steps": "inner steps (MAML)",
-        "reptile_k": "Reptile's inner steps k",
-        "to_scale": "draw the arrows to scale (otherwise: same length, directions only)",
-        "second": "show the second step at θ̂ᵐ",
-        "bad": "These settings do not work: ",
-        "far": ("The inner steps fly far from φ at these settings (θ̂ᵐ is off the picture): "
-                "lower the inner learning rate."),
-        "table": "The update directions at φ (each is what the method adds to φ, "
-                 "before its meta learning rate)",
-        "method": "method",
-        "dx": "Δφ₁",
-        "dy": "Δφ₂",
-        "length": "length",
-        "angle": "angle (degrees)",
-        "cosine": "Cosine between the directions (1: same direction, 0: orthogonal, "
-                  "−1: opposite)",
-        "formulas": "The updates",
-        "source": "Engine code behind the arrows: mamlviz.landscape.update_directions",
-    },
-    "zh": {
-        "title": "MAML 的实际实现：每种方法把 φ 往哪里更新",
-        "intro": (
-            "MAML 实际上是怎么运行的（每次拿一个 task m）：从 φ 出发，在 task m 上 update "
-            "**一次**得到 θ̂ᵐ = φ − α∇lᵐ(φ)（虚线）。再计算 θ̂ᵐ 对它的 loss function 的偏微分，"
-            "也就是**第二次**更新参数（点线）。φ 的更新方向就和第二次更新参数的方向相同"
-            "（一阶近似 MAML 完全相同；MAML 还要乘上二次微分的修正），大小可能不一样，"
-            "毕竟它们的 learning rate 不一样。**预训练**的参数更新完全和每个 task 在 φ 上的 "
-            "gradient 方向相同。**Reptile** 在 task 上多更新几次（k 次）得到 θ̃ᵐ，再把 φ "
-            "往 θ̃ᵐ 移动。**iMAML** 在每个 task 的更新里把参数拉回 φ（λ/2 ‖θ − φ‖²），"
-            "沿着隐式梯度 (I + H/λ)⁻¹∇lᵐ(θ̂ᵐ) 更新，不需要对更新过程求导。**Meta-SGD** "
-            "把 α 也一起学（每个坐标一个）：一开始就是 α，所以这里它的箭头和 MAML 的重合"
-            "（画在 MAML 的上面）；meta-training 中 α 会跟着改变（见「MAML 与预训练」）。"),
-        "preset": "task",
-        "x": "φ₁",
-        "y": "φ₂",
-        "inner_lr": "内层学习率 α",
-        "steps": "update 次数（MAML）",
-        "reptile_k": "Reptile 的 update 次数 k",
-        "to_scale": "按真实长度画箭头（否则：同样长度，只比较方向）",
-        "second": "画出在 θ̂ᵐ 上的第二步",
-        "bad": "这组设定不行：",
-        "far": "在这组设定下内层更新走得太远（θ̂ᵐ 超出了画面）：请调小内层学习率。",
-        "table": "φ 上的各个更新方向（每种方法加到 φ 上的量，还没乘 meta 学习率）",
-        "method": "方法",
-        "dx": "Δφ₁",
-        "dy": "Δφ₂",
-        "length": "长度",
-        "angle": "角度（度）",
-        "cosine": "方向之间的 cosine（1：同方向，0：正交，−1：反方向）",
-        "formulas": "更新公式",
-        "source": "箭头背后的引擎代码：mamlviz.landscape.update_directions",
-    },
-}
-
-t = _ui.texts(TEXT)
+t = _i18n.texts("update_directions")
 names = lui.method_names()
 st.title(t["title"])
 st.markdown(t["intro"])

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # the router imports ``pages._ui`` from the repository root
     sys.path.insert(0, str(ROOT))
 
-from pages import _lecture, _presentation  # noqa: E402
+from pages import _i18n, _lecture, _presentation  # noqa: E402
 from pages._chapters import CHAPTERS  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("app_without_omniglot")
@@ -80,12 +80,13 @@ def test_other_presentation_values_leave_it_off(value: str) -> None:
 
 def test_presentation_header_shows_the_lecture_point_and_carries_the_settings() -> None:
     at = app(presentation="1", lang="zh", step="2")
-    home = _lecture.points("home.py")
+    home = _lecture.points("home.py", "zh")
     head = [m.value for m in at.markdown if "mamlviz-point" in m.value]
-    assert len(head) == 1 and f"2/{len(home)}" in head[0] and home[1].zh in head[0]
+    assert len(head) == 1 and f"2/{len(home)}" in head[0] and home[1].text in head[0]
     # Next chapter at head and foot, with the settings (and the first point) in its URL.
     nxt = [(label, query) for label, query in links(at).items() if label.endswith("→")]
-    assert nxt == [(f"{CHAPTERS[1][2]} →", "presentation=1&lang=zh&step=1")]
+    assert nxt == [(f"{_i18n.chapter_title(CHAPTERS[1][0], 'zh')} →",
+                    "presentation=1&lang=zh&step=1")]
     # The exit switch is on the page: the sidebar is hidden while presenting.
     at.button(key="mamlviz-presentation-exit").click().run()
     assert at.session_state["presentation"] is False
@@ -96,7 +97,8 @@ def test_every_chapter_links_its_neighbours_at_head_and_foot() -> None:
     at = app(lang="en")
     arrows = [el.proto.label for el in at.get("page_link") if "→" in el.proto.label]
     # The home page has no previous chapter; its next one is linked above and below it.
-    assert arrows == [f"{CHAPTERS[1][1]} →", f"{CHAPTERS[1][1]} →"]
+    title = _i18n.chapter_title(CHAPTERS[1][0], "en")
+    assert arrows == [f"{title} →", f"{title} →"]
 
 
 def test_a_step_in_the_url_beyond_the_chapter_is_clamped() -> None:
@@ -140,30 +142,13 @@ def test_missing_chapters_are_skipped() -> None:
 
 
 def test_every_chapter_has_points_in_the_lectures_order_with_a_target() -> None:
-    assert set(_lecture.POINTS) == {file for file, *_ in CHAPTERS}
-    for file, points in _lecture.POINTS.items():
-        assert points, file
-        for point in points:
+    assert set(_lecture.TARGETS) == {file for file, *_ in CHAPTERS}
+    for file in _lecture.TARGETS:
+        en, zh = _lecture.points(file, "en"), _lecture.points(file, "zh")
+        assert en and len(en) == len(zh), file
+        for point, translated in zip(en, zh, strict=True):
             assert re.fullmatch(r"[hc]\d+", point.target), (file, point)
-            assert point.en and point.zh, (file, point)
-            assert any("\u4e00" <= ch <= "\u9fff" for ch in point.zh) or point.zh == point.en
-
-
-# ------------------------------------------------------------------ the stylesheets
-
-
-def test_presentation_css_scales_what_stayed_small_and_hides_the_sidebar() -> None:
-    css = _presentation.PRESENTATION_CSS
-    for hook in ("stWidgetLabel", "stSliderThumbValue", "stTable", "stCaptionContainer",
-                 "stRadio", "stExpander", "mamlviz-pseudo-code", "code"):
-        assert hook in css, hook
-    assert re.search(r'\[data-testid="stSidebar"\][^{]*\{display: none', css)
-
-
-def test_print_css_hides_the_chrome_and_keeps_charts_whole() -> None:
-    css = _presentation.PRINT_CSS
-    assert "@page {size: A4" in css
-    assert re.search(r'\[data-testid="stSidebar"\][^{]*\{display: none', css)
-    assert "break-inside: avoid" in css and ".mamlviz-chart" in css
-    keys_js = (_lecture.ASSETS / "keys.js").read_text(encoding="utf-8")
-    assert "beforeprint" in keys_js and "afterprint" in keys_js
+            assert point.target == translated.target
+            assert point.text and translated.text, (file, point)
+            assert (any("\u4e00" <= ch <= "\u9fff" for ch in translated.text)
+                    or translated.text == point.text)

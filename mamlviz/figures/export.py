@@ -26,7 +26,6 @@ import plotly.graph_objects as go
 from ..errors import ConfigError, MamlvizError
 
 FORMATS = ("png", "svg", "pdf")
-LANGS = ("en", "zh")
 PNG_SCALE = 3
 PAGE_WIDTH_PX = 1300
 CHROMIUM = "/usr/bin/chromium"  # Debian's; choreographer looks here too

@@ -10,6 +10,7 @@ own (``playwright install chromium``, which the tests never run themselves).
 from __future__ import annotations
 
 import ast
+import json
 import os
 import shutil
 import socket
@@ -33,7 +34,9 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 VIEWPORT = {"width": 1400, "height": 900}
-LANGS = ("en", "zh")
+# The app's languages: its catalogues, English first.
+LANGS = tuple(sorted((p.stem for p in (ROOT / "pages" / "locales").glob("*.json")),
+                     key=lambda code: (code != "en", code)))
 DEFAULT_PAGE = "home.py"  # st.Page(..., default=True) in streamlit_app.py
 
 # Streamlit's DOM (data-testid attributes are its public test hooks).
@@ -54,8 +57,18 @@ SLIDER_INPUT = '[data-testid="stMain"] [data-testid="stSlider"] input[type="rang
 @dataclass(frozen=True)
 class Chapter:
     file: str
-    en: str
-    zh: str
+    titles: tuple[tuple[str, str], ...]  # (language, title), in LANGS order
+
+    def title(self, lang: str) -> str:
+        return dict(self.titles)[lang]
+
+    @property
+    def en(self) -> str:
+        return self.title("en")
+
+    @property
+    def zh(self) -> str:
+        return self.title("zh")
 
     @property
     def name(self) -> str:
@@ -68,19 +81,24 @@ class Chapter:
 
 
 def chapters(root: Path = ROOT) -> list[Chapter]:
-    """The router's pages, read from ``CHAPTERS`` in pages/_chapters.py (files that exist only).
+    """The router's pages, read from ``CHAPTERS`` in pages/_chapters.py (files that exist
+    only), with their titles from every catalogue (pages/locales/).
 
     Parsed, not imported: importing the app would start Streamlit. New chapters
     are covered as soon as their file lands.
     """
+    titles = {code: json.loads((root / "pages" / "locales" / f"{code}.json")
+                               .read_text(encoding="utf-8"))["chapters"]
+              for code in LANGS}
     tree = ast.parse((root / "pages" / "_chapters.py").read_text(encoding="utf-8"))
     for node in ast.walk(tree):
         target = (node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1
                   else node.target if isinstance(node, ast.AnnAssign) else None)
         if isinstance(target, ast.Name) and target.id == "CHAPTERS":
             rows = ast.literal_eval(node.value)  # type: ignore[arg-type]
-            return [Chapter(file, en, zh) for file, en, zh, *_ in rows
-                    if (root / "pages" / file).exists()]
+            return [Chapter(file, tuple((code, titles[code][file.removesuffix(".py")])
+                                        for code in LANGS))
+                    for file, *_ in rows if (root / "pages" / file).exists()]
     raise LookupError("pages/_chapters.py has no CHAPTERS list")
 
 

@@ -44,7 +44,7 @@ def test_page_renders_and_reruns(server: sb.AppServer, page: Any, screenshot_dir
                                  chapter: sb.Chapter, lang: str) -> None:
     page.goto(server.page_url(chapter, lang))
     sb.wait_settled(page)
-    title = chapter.zh if lang == "zh" else chapter.en
+    title = chapter.title(lang)
     # The router ran: the sidebar lists the chapter under its title in this language.
     sidebar = page.locator('[data-testid="stSidebarNav"]')
     assert title in sidebar.inner_text(), f"sidebar does not list {title!r}"
@@ -121,7 +121,7 @@ NAV_SEEN_JS = """(() => {
 def _not_chapters(shown: list[str]) -> list[str]:
     """The entries of the page lists shown that are not the router's chapters (a line
     without a word character is a chapter's emoji icon)."""
-    titles = {title for chapter in CHAPTERS for title in (chapter.en, chapter.zh)}
+    titles = {title for chapter in CHAPTERS for _, title in chapter.titles}
     lines = {line.strip() for text in shown for line in text.splitlines()}
     return sorted(line for line in lines
                   if re.search(r"\w", line) and line not in titles
