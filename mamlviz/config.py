@@ -63,6 +63,14 @@ OMNIGLOT_DEFAULTS: dict[int, dict[str, Any]] = {
     5: {"inner_lr": 0.4, "inner_steps": 1, "meta_batch_size": 32, "test_inner_steps": 3},
     20: {"inner_lr": 2.0, "inner_steps": 5, "meta_batch_size": 16, "test_inner_steps": 5},
 }
+
+
+def omniglot_test_steps(n_way: int) -> int:
+    """The paper's adaptation steps at test time in its setup nearest to N-way tasks
+    (three at 5-way, five at 20-way): what the Omniglot chapter shows first."""
+    return int(OMNIGLOT_DEFAULTS[5 if n_way < 12 else 20]["test_inner_steps"])
+
+
 OMNIGLOT_COMMON: dict[str, Any] = {"iterations": 60_000, "k_shot": 1, "n_query": 15}
 
 # Each algorithm's departures from these, per problem, live with the algorithm

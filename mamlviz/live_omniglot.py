@@ -64,6 +64,42 @@ def live_omniglot_config(algorithm: str, n_way: int = 5, k_shot: int = 1,
                                      k_shot=k_shot, **{**live, **given})
 
 
+# A preset's settings that the live page has no widget for: they come from the preset.
+PRESET_ONLY = ("n_query", "inner_steps", "test_inner_steps", "val_inner_steps", "protocol")
+# The page's settings that an algorithm with Omniglot rates of its own keeps its own of.
+OWN_RATES = ("inner_lr", "meta_lr")
+
+
+def live_run_configs(chosen: list[str], n_way: int, k_shot: int, preset: str | None = None,
+                     *, gpu: bool = False, **settings: Any) -> dict[str, TrainConfig]:
+    """One config per chosen algorithm for a live run: the live defaults, a preset's
+    settings (``config.PRESETS``), then the page's ``settings`` (meta-batch, iterations,
+    seed, inner and meta rates; None keeps the default).
+
+    An algorithm with Omniglot settings of its own (Reptile's paper's inner Adam) keeps
+    its rates and takes only the preset's split (``protocol``). A live run's weights reach
+    the page without the inner optimiser's state, so an algorithm that keeps inner Adam
+    moments between tasks starts them afresh on every task. On a GPU the run takes the
+    unfused graph: its first curve point must not wait for a compile (``implementation``
+    "auto" fuses only runs of 10,000 meta-iterations or more).
+    """
+    from .config import preset_settings
+
+    extra = {k: v for k, v in (preset_settings(preset) if preset else {}).items()
+             if k in PRESET_ONLY}
+    configs = {}
+    for name in chosen:
+        algorithm = algorithms.get(name)
+        own = algorithm.departures("omniglot", n_way)
+        given = {k: v for k, v in settings.items() if not (k in OWN_RATES and k in own)}
+        configs[name] = live_omniglot_config(
+            name, n_way=n_way, k_shot=k_shot,
+            **{k: v for k, v in extra.items() if not own or k == "protocol"}, **given,
+            inner_moments="fresh" if algorithm.keeps_moments else None,
+            implementation="graphed" if gpu else None)
+    return configs
+
+
 def live_omniglot_trainer(algorithm: str, omniglot: Any = None, device: str | None = "cpu",
                           **overrides: Any) -> Trainer:
     """A Trainer on the live defaults (``omniglot``: loaded data or a source path)."""

@@ -162,6 +162,12 @@ def omniglot_adapt(phi: Params, n_way: int, inner_lr: float, steps: int,
             "confidence": confidence, "labels": query_y.tolist()}
 
 
+def random_init_inner_lr(n_way: int) -> float:
+    """The step a random Conv4 adapts with, beside the meta-learned ones: the MAML paper's
+    alpha as it writes it (0.4 at 5-way, 0.1 at 20-way), on our mean support loss."""
+    return 0.4 if n_way < 12 else 0.1
+
+
 def random_conv4_phi(n_way: int, seed: int = 0) -> Params:
     from .models.conv4 import Conv4
 

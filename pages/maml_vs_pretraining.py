@@ -44,20 +44,21 @@ def comparison(t: Mapping[str, str], steps: int, inner_lr: float, now: list[floa
     return text + t["better_both"].format(**numbers)
 
 
-t = _i18n.texts("maml_vs_pretraining")
-names = lui.method_names()
-st.title(t["title"])
-st.markdown(t["intro"])
-st.latex(r"L_{\text{pre}}(\phi)=\sum_{n=1}^{N} l^n(\phi)\qquad\qquad "
-         r"L_{\text{MAML}}(\phi)=\sum_{n=1}^{N} l^n(\hat\theta^n),\quad "
-         r"\hat\theta^n=\phi-\alpha\nabla_\phi l^n(\phi)")
-
-# ----------------------------------------------------------------------------- meta-training
+def the_two_objectives(t: Mapping[str, str]) -> None:
+    """Pre-training's loss of phi itself against MAML's loss after adapting."""
+    st.title(t["title"])
+    st.markdown(t["intro"])
+    st.latex(r"L_{\text{pre}}(\phi)=\sum_{n=1}^{N} l^n(\phi)\qquad\qquad "
+             r"L_{\text{MAML}}(\phi)=\sum_{n=1}^{N} l^n(\hat\theta^n),\quad "
+             r"\hat\theta^n=\phi-\alpha\nabla_\phi l^n(\phi)")
 
 
 @st.fragment
-def meta_training(spec: tuple, inner_lr: float, steps: int, data: ls.Landscape1D,
-                  overshoot: bool, data_key: tuple) -> None:
+def meta_training(t: Mapping[str, str], spec: tuple, inner_lr: float, steps: int,
+                  data: ls.Landscape1D, overshoot: bool, data_key: tuple) -> None:
+    """phi under each method, from one start, computed when asked for (a fragment: its
+    play and step buttons rerun it alone)."""
+    names = lui.method_names()
     st.subheader(t["anim"])
     st.caption(t["anim_help"])
     cols = st.columns(5)
@@ -139,10 +140,11 @@ def meta_training(spec: tuple, inner_lr: float, steps: int, data: ls.Landscape1D
 
 
 @st.fragment
-def landscape_section() -> None:
+def landscape_section(t: Mapping[str, str]) -> None:
     """The landscape, its numbers and the meta-training below it. A fragment: a class
     moving α or the steps reruns this section alone, not the lecture's header and
     sidebar around it."""
+    names = lui.method_names()
     # ------------------------------------------------------------------------- controls
 
     c1, c2, c3 = st.columns([2, 1, 1])
@@ -184,13 +186,11 @@ def landscape_section() -> None:
     # server for these settings and shared by every student who moves to them.
     data_key = (spec, float(inner_lr), int(steps), anchor, phi)
 
-
     def landscape_figure() -> go.Figure:
         fig = landscape_1d_figure(lui.drawable(data), labels=lui.figure_labels("1d"))
         if overshoot:
             lui.clip_y(fig, data)
         return fig
-
 
     _ui.show_figure(landscape_figure, "maml-vs-pretraining", key="mvp_landscape",
                     cache_key=data_key)
@@ -210,8 +210,14 @@ def landscape_section() -> None:
     if overshoot:
         st.info(t["no_anim"])
     else:
-        meta_training(spec, float(inner_lr), int(steps), data, overshoot, data_key)
+        meta_training(t, spec, float(inner_lr), int(steps), data, overshoot, data_key)
 
 
-landscape_section()
-_ui.chapter_figures("maml-vs-pretraining")  # last: a zip of the figures this page showed
+def render() -> None:
+    t = _i18n.texts("maml_vs_pretraining")
+    the_two_objectives(t)
+    landscape_section(t)
+    _ui.chapter_figures("maml-vs-pretraining")  # last: a zip of the figures this page showed
+
+
+render()

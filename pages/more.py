@@ -150,22 +150,41 @@ def section_cost(t: Any, names: dict[str, str]) -> None:
                     cache_key=(COST_STEPS, COST_TASKS, tuple(names.items())))
 
 
-t = _i18n.texts("more")
-names = _algorithms.labels(_i18n.lang())
-st.title(t["title"])
-st.subheader(t["nmt_title"])
-st.markdown(t["nmt"])
-st.subheader(t["other_title"])
-st.markdown(t["other"])
-st.subheader(t["learned_title"])
-st.markdown(t["learned_intro"])
-section_init(t, names)
-section_step_sizes(t)
-section_layers(t, names)
-section_metric(t)
-section_cost(t, names)
-for part in ("turtles", "crazy"):
-    st.subheader(t[f"{part}_title"])
-    st.markdown(t[part])
-st.subheader(t["refs"])
-st.markdown(t["ref_list"])
+def the_lecture_closes(t: Any) -> None:
+    """An application (MAML for translation), and what else could be learned."""
+    st.title(t["title"])
+    st.subheader(t["nmt_title"])
+    st.markdown(t["nmt"])
+    st.subheader(t["other_title"])
+    st.markdown(t["other"])
+
+
+def what_is_learned(t: Any) -> None:
+    """Beyond the initialization, each part of the learner that is learned, live."""
+    names = _algorithms.labels(_i18n.lang())
+    st.subheader(t["learned_title"])
+    st.markdown(t["learned_intro"])
+    section_init(t, names)
+    section_step_sizes(t)
+    section_layers(t, names)
+    section_metric(t)
+    section_cost(t, names)
+
+
+def questions_left(t: Any) -> None:
+    """Turtles all the way down, the crazy idea, and the papers."""
+    for part in ("turtles", "crazy"):
+        st.subheader(t[f"{part}_title"])
+        st.markdown(t[part])
+    st.subheader(t["refs"])
+    st.markdown(t["ref_list"])
+
+
+def render() -> None:
+    t = _i18n.texts("more")
+    the_lecture_closes(t)
+    what_is_learned(t)
+    questions_left(t)
+
+
+render()

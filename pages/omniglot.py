@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 import streamlit as st
 import torch
 
-from mamlviz.config import PRESET_REFERENCES, PRESETS, preset_settings
+from mamlviz.config import PRESET_REFERENCES, PRESETS, omniglot_test_steps, preset_settings
 from mamlviz.errors import MamlvizError
 from mamlviz.figures.omniglot import (
     accuracy_steps_figure,
@@ -27,8 +28,13 @@ from mamlviz.figures.omniglot import (
     live_training_figure,
 )
 from mamlviz.live import LiveRun, process_rss_bytes
-from mamlviz.live_omniglot import live_defaults, live_omniglot_config
-from mamlviz.newtask import omniglot_adapt, omniglot_evaluator, random_conv4_phi
+from mamlviz.live_omniglot import live_defaults, live_run_configs
+from mamlviz.newtask import (
+    omniglot_adapt,
+    omniglot_evaluator,
+    random_conv4_phi,
+    random_init_inner_lr,
+)
 from mamlviz.own_drawings import decode_drawing, is_blank, own_episode
 from pages import _algorithms, _classroom, _data, _drawing, _i18n, _ui
 from pages._live_chart import live_chart
@@ -99,15 +105,6 @@ def _reported(algorithm: str, n_way: int, k_shot: int) -> tuple[str, str]:
     return accuracy, iterations
 
 
-def _split(data: Any, source: str) -> Any:
-    from mamlviz.data.omniglot import OmniglotSplit
-
-    if source == "random":
-        return data.split()[1].with_rotations(False)
-    chars = [c for c in range(data.n_characters) if data.alphabet[c] == source]
-    return OmniglotSplit(data, "test", "maml", torch.tensor(chars), False)
-
-
 @st.cache_data(show_spinner=False, max_entries=64)
 def _episode(env_source: str | None, n_way: int, k_shot: int, seed: int, source: str
              ) -> dict[str, Any]:
@@ -116,7 +113,7 @@ def _episode(env_source: str | None, n_way: int, k_shot: int, seed: int, source:
 
     data = _omniglot(env_source)
     generator = torch.Generator().manual_seed(seed)
-    episodes = OmniglotTasks(_split(data, source), n_way).episodes(1, k_shot, 1,
+    episodes = OmniglotTasks(data.shown_episodes(source), n_way).episodes(1, k_shot, 1,
                                                                     generator=generator)
     batch = episodes.batch.task(0)
     order = torch.randperm(n_way, generator=torch.Generator().manual_seed(seed + 1))
@@ -140,12 +137,12 @@ def _shipped_adapt(env_source: str | None, n_way: int, k_shot: int, seed: int, s
 def _random_adapt(env_source: str | None, n_way: int, k_shot: int, seed: int,
                   source: str) -> dict[str, Any]:
     ep = _episode(env_source, n_way, k_shot, seed, source)
-    lr = 0.4 if n_way < 12 else 0.1
-    return omniglot_adapt(random_conv4_phi(n_way, 0), n_way, lr, MAX_STEPS, ep["support_x"],
-                          ep["support_y"], ep["query_x"], ep["query_y"])
+    return omniglot_adapt(random_conv4_phi(n_way, 0), n_way, random_init_inner_lr(n_way),
+                          MAX_STEPS, ep["support_x"], ep["support_y"], ep["query_x"],
+                          ep["query_y"])
 
 
-def _own_drawings(t: dict[str, str], names: dict[str, str], steps: int) -> None:
+def own_drawings(t: dict[str, str], names: dict[str, str], steps: int) -> None:
     """The student draws five classes and a query; every shipped 5-way 1-shot model
     adapts on the drawings and answers (``mamlviz.own_drawings``)."""
     st.subheader(t["own_head"])
@@ -240,294 +237,346 @@ def _live_panel(t: dict[str, str], names: dict[str, str], n_way: int) -> None:
         st.rerun()
 
 
-t = _classroom.live_texts("omniglot")
-names = _algorithms.labels(_i18n.lang(), "omniglot")
-st.title(t["title"])
-st.markdown(t["intro"])
+@dataclass(frozen=True)
+class Episode:
+    """The episode on screen: its settings (``key`` also keys the figures' caches) and
+    its drawings (support and query, the queries shuffled)."""
 
-st.header(t["data_head"])
-env_source = os.environ.get("MAMLVIZ_OMNIGLOT")
-data = _omniglot(env_source)
-if isinstance(data, BaseException) or data is None:
-    data = _data.missing(data, key="omni")  # the data once a download ends, else None
-if data is None:
+    env_source: str | None
+    n_way: int
+    k_shot: int
+    seed: int
+    source: str
+    tensors: dict[str, Any]
+
+    @property
+    def key(self) -> tuple[int, int, int, str]:
+        return (self.n_way, self.k_shot, self.seed, self.source)
+
+
+def the_data(t: dict[str, str], names: dict[str, str], env_source: str | None) -> Any:
+    """Omniglot, found or fetched; without it the page ends with the papers' numbers."""
+    st.header(t["data_head"])
+    data = _omniglot(env_source)
+    if isinstance(data, BaseException) or data is None:
+        data = _data.missing(data, key="omni")  # the data once a download ends, else None
+    if data is None:
+        st.subheader(t["table_head"])
+        st.markdown(_ui.markdown_table([{t["model"]: f"{names[a.name]} {n}-way {k}-shot",
+                                         t["paper_col"]: f"{a.paper_accuracy(n, k):.1f}"}
+                                        for a in _algorithms.all_algorithms("omniglot")
+                                        for (n, k) in a.paper]))
+        st.stop()
+    counts = data.counts()
+    st.success(t["found"].format(source=data.source, bg=counts["background"]["characters"],
+                                 bga=counts["background"]["alphabets"],
+                                 ev=counts["evaluation"]["characters"],
+                                 eva=counts["evaluation"]["alphabets"]))
+    return data
+
+
+def browse(t: dict[str, str], data: Any, env_source: str | None) -> None:
+    """An alphabet's characters, and one character drawn by all 20 people."""
+    st.header(t["browse_head"])
+    alphabets = data.alphabets()
+    b1, b2 = st.columns([3, 1])
+    alphabet = b1.selectbox(t["alphabet"], alphabets, key="omni_alphabet",
+                            format_func=lambda a: a.replace("_", " "))
+    drawer = b2.slider(t["drawer"], 1, 20, 1, key="omni_drawer")
+    chars = [c for c in range(data.n_characters) if data.alphabet[c] == alphabet]
+    # Figures are built once per server for their inputs (show_figure's cache_key): image
+    # grids are the page's most expensive figures to build.
+    _ui.show_figure(lambda: image_grid_figure(data.images[chars, drawer - 1].float() / 255.0,
+                                              [data.character[c].removeprefix("character")
+                                               for c in chars], columns=12, meta="alphabet"),
+                    "omniglot-alphabet", key="omni_alphabet_fig",
+                    cache_key=(env_source, alphabet, drawer))
+    character = st.selectbox(t["character"], chars, key="omni_character",
+                             format_func=lambda c: data.character[c])
+    st.caption(t["all_drawers"].format(name=f"{alphabet} / {data.character[character]}"))
+    _ui.show_figure(lambda: image_grid_figure(data.images[character].float() / 255.0,
+                                              [str(d) for d in range(1, 21)], columns=10,
+                                              meta="drawers"),
+                    "omniglot-character", key="omni_character_fig",
+                    cache_key=(env_source, character))
+
+
+def an_episode(t: dict[str, str], data: Any, env_source: str | None) -> Episode:
+    """An N-way K-shot episode: its support set, and one query drawing per class."""
+    st.header(t["episode_head"])
+    e1, e2, e3, e4 = st.columns(4)
+    n_way = e1.select_slider(t["n_way"], list(range(2, 21)), value=5, key="omni_n_way")
+    k_shot = e2.select_slider(t["k_shot"], [1, 2, 3, 4, 5], value=1, key="omni_k_shot")
+    eval_alphabets = data.alphabets("evaluation") + data.alphabets("background")
+    source = e3.selectbox(t["from"], ["random", *eval_alphabets], key="omni_source",
+                          format_func=lambda s: (t["random"] if s == "random"
+                                                 else s.replace("_", " ")))
+    seed = int(e4.number_input(t["seed"], 0, 1_000_000, 0, key="omni_seed"))
+    try:
+        tensors = _episode(env_source, n_way, k_shot, seed, source)
+    except MamlvizError as exc:
+        n_chars = sum(1 for a in data.alphabet if a == source)
+        st.warning(t["too_few"].format(n=n_chars) if source != "random" else str(exc))
+        st.stop()
+    ep = Episode(env_source, n_way, k_shot, seed, source, tensors)
+    support_titles = [t["class"].format(n=int(y)) for y in tensors["support_y"]]
+    st.subheader(t["support"])
+    _ui.show_figure(lambda: image_grid_figure(tensors["support_x"], support_titles,
+                                              columns=min(10, n_way * k_shot), meta="support"),
+                    "omniglot-support", key="omni_support_fig",
+                    cache_key=(env_source, ep.key))
+    st.subheader(t["query"])
+    query_titles = [t["qnum"].format(n=i + 1) for i in range(n_way)]
+    _ui.show_figure(lambda: image_grid_figure(tensors["query_x"], query_titles, columns=10,
+                                              meta="query"),
+                    "omniglot-query", key="omni_query_fig", cache_key=(env_source, ep.key))
+    return ep
+
+
+def your_answers(t: dict[str, str], ep: Episode) -> tuple[list[Any], bool, Any]:
+    """The class answers the queries, each answer under its own drawing: (the answers,
+    whether they were sent, the box the scores go in once the models have answered).
+
+    Right under the drawings: a class must see the support set, a query drawing and its
+    answer at once. The scores come below the models, which answer the same queries."""
+    st.subheader(t["human_head"])
+    st.markdown(t["human_body"])
+    options = list(range(ep.n_way))
+    with st.form("omni_human"):
+        cols = st.columns(min(ANSWER_COLUMNS, ep.n_way))
+        answers: list[Any] = []
+        for i in range(ep.n_way):
+            with cols[i % len(cols)]:
+                st.image(_thumbnail(ep.tensors["query_x"][i]), width=THUMBNAIL_PX)
+                answers.append(st.selectbox(
+                    t["your_answer"].format(n=i + 1), options, key=f"omni_answer_{i}",
+                    index=None, placeholder=t["choose"],
+                    format_func=lambda n: t["class"].format(n=n)))
+        submitted = st.form_submit_button(t["submit"])
+    return answers, submitted, st.container()
+
+
+def the_models(t: dict[str, str], names: dict[str, str], ep: Episode
+               ) -> tuple[dict[str, dict[str, Any]], dict[str, str], int]:
+    """Every shipped model, this session's own and a random init adapt to the episode:
+    (their results, their names, the steps shown)."""
+    st.header(t["models_head"])
+    n_way, k_shot = ep.n_way, ep.k_shot
+    episode = ep.tensors
+    results: dict[str, dict[str, Any]] = {}
+    model_names: dict[str, str] = {}
+    absent = []
+    for algorithm in ALGORITHMS:
+        loaded = _checkpoint(algorithm, n_way, k_shot)
+        if loaded is None:
+            absent.append(algorithm)
+        elif isinstance(loaded, BaseException):
+            st.caption(t["bad_checkpoint"].format(name=names[algorithm], error=loaded))
+        else:
+            results[algorithm] = _shipped_adapt(ep.env_source, *ep.key, algorithm)
+            model_names[algorithm] = names[algorithm]
+    if absent and not results:
+        shipped = [f"{n}-way {k}-shot" for n in (5, 20) for k in (1, 5)
+                   if any(_checkpoint(a, n, k) is not None for a in ALGORITHMS)]
+        st.info(t["no_checkpoint"].format(N=n_way, K=k_shot, shipped=", ".join(shipped) or "—"))
+    run: LiveRun | None = st.session_state.get(RUN_KEY)
+    if run is not None:
+        for key, phi in run.phis().items():
+            config = run.configs[key]
+            if config.n_way == n_way:
+                results[f"session:{key}"] = omniglot_adapt(
+                    phi, n_way, config.inner_lr, MAX_STEPS, episode["support_x"],
+                    episode["support_y"], episode["query_x"], episode["query_y"],
+                    config.inner_optimizer, config.test_inner_batch, algorithm=key)
+                model_names[f"session:{key}"] = t["session_model"].format(name=names[key])
+    results["random"] = _random_adapt(ep.env_source, *ep.key)
+    model_names["random"] = t["random_init"]
+
+    steps = st.slider(t["steps"], 0, MAX_STEPS, omniglot_test_steps(n_way), key="omni_steps")
+    st.markdown(t["models_body"].format(steps=steps))
+    tabs = st.tabs([model_names[k] for k in results])
+    for tab, (key, result) in zip(tabs, results.items()):
+        predictions = result["predictions_by_step"][steps]
+        marks = [p == y for p, y in zip(predictions, result["labels"])]
+        titles = [f"#{i + 1} {t['pred'].format(p=p)}" for i, p in enumerate(predictions)]
+        with tab:
+            # A session's own model is its alone: only the shipped models' figures are shared.
+            shared = not key.startswith("session:")
+            _ui.show_figure(partial(image_grid_figure, episode["query_x"], titles, columns=10,
+                                    marks=marks, meta=f"{key}:predictions"),
+                            f"omniglot-predictions-{key}", key=f"omni_pred_{key}",
+                            cache_key=(ep.env_source, ep.key, steps) if shared else None)
+    paper = {k: v for k in results if k in ALGORITHMS
+             and (v := _algorithms.get(k).paper_accuracy(n_way, k_shot)) is not None}
+    shared = not any(k.startswith("session:") for k in results)
+    _ui.show_figure(lambda: accuracy_steps_figure({k: r["accuracy_by_step"]
+                                                  for k, r in results.items()},
+                                                 model_names, labels=_fig_labels("accuracy"),
+                                                 paper=paper),
+                    "omniglot-accuracy-steps", key="omni_acc_fig",
+                    cache_key=(ep.env_source, ep.key, tuple(results)) if shared else None)
+    return results, model_names, steps
+
+
+def against_the_papers(t: dict[str, str], names: dict[str, str], ep: Episode,
+                       results: dict[str, dict[str, Any]], steps: int) -> None:
+    """The papers' accuracy, our shipped models' and theirs on this episode."""
     st.subheader(t["table_head"])
-    st.markdown(_ui.markdown_table([{t["model"]: f"{names[a.name]} {n}-way {k}-shot",
-                                     t["paper_col"]: f"{a.paper_accuracy(n, k):.1f}"}
-                                    for a in _algorithms.all_algorithms("omniglot")
-                                    for (n, k) in a.paper]))
-    st.stop()
+    table = []
+    for algorithm in ALGORITHMS:
+        value = _algorithms.get(algorithm).paper_accuracy(ep.n_way, ep.k_shot)
+        ours = results.get(algorithm)
+        # a learner without steps (ProtoNets) has its one point at every step
+        on_episode = ours["accuracy_by_step"][min(steps, len(ours["accuracy_by_step"]) - 1)] \
+            if ours else None
+        accuracy, trained_for = _reported(algorithm, ep.n_way, ep.k_shot)
+        table.append({t["model"]: names[algorithm],
+                      t["paper_col"]: f"{value:.1f}" if value is not None else "—",
+                      t["ours_col"]: accuracy, t["iterations_col"]: trained_for,
+                      t["episode_col"]: (f"{100 * on_episode:.0f}" if on_episode is not None
+                                         else "—")})
+    st.markdown(_ui.markdown_table(table))
+    st.caption(t["table_note"])
 
-counts = data.counts()
-st.success(t["found"].format(source=data.source, bg=counts["background"]["characters"],
-                             bga=counts["background"]["alphabets"],
-                             ev=counts["evaluation"]["characters"],
-                             eva=counts["evaluation"]["alphabets"]))
 
-# -- browse -------------------------------------------------------------------------------------
-st.header(t["browse_head"])
-alphabets = data.alphabets()
-b1, b2 = st.columns([3, 1])
-alphabet = b1.selectbox(t["alphabet"], alphabets, key="omni_alphabet",
-                        format_func=lambda a: a.replace("_", " "))
-drawer = b2.slider(t["drawer"], 1, 20, 1, key="omni_drawer")
-chars = [c for c in range(data.n_characters) if data.alphabet[c] == alphabet]
-# Figures are built once per server for their inputs (show_figure's cache_key): image
-# grids are the page's most expensive figures to build.
-_ui.show_figure(lambda: image_grid_figure(data.images[chars, drawer - 1].float() / 255.0,
-                                          [data.character[c].removeprefix("character")
-                                           for c in chars], columns=12, meta="alphabet"),
-                "omniglot-alphabet", key="omni_alphabet_fig",
-                cache_key=(env_source, alphabet, drawer))
-character = st.selectbox(t["character"], chars, key="omni_character",
-                         format_func=lambda c: data.character[c])
-st.caption(t["all_drawers"].format(name=f"{alphabet} / {data.character[character]}"))
-_ui.show_figure(lambda: image_grid_figure(data.images[character].float() / 255.0,
-                                          [str(d) for d in range(1, 21)], columns=10,
-                                          meta="drawers"),
-                "omniglot-character", key="omni_character_fig",
-                cache_key=(env_source, character))
-
-# -- episode ------------------------------------------------------------------------------------
-st.header(t["episode_head"])
-e1, e2, e3, e4 = st.columns(4)
-n_way = e1.select_slider(t["n_way"], list(range(2, 21)), value=5, key="omni_n_way")
-k_shot = e2.select_slider(t["k_shot"], [1, 2, 3, 4, 5], value=1, key="omni_k_shot")
-eval_alphabets = data.alphabets("evaluation") + data.alphabets("background")
-source = e3.selectbox(t["from"], ["random", *eval_alphabets], key="omni_source",
-                      format_func=lambda s: t["random"] if s == "random" else s.replace("_", " "))
-seed = int(e4.number_input(t["seed"], 0, 1_000_000, 0, key="omni_seed"))
-try:
-    ep = _episode(env_source, n_way, k_shot, seed, source)
-except MamlvizError as exc:
-    n_chars = sum(1 for a in data.alphabet if a == source)
-    st.warning(t["too_few"].format(n=n_chars) if source != "random" else str(exc))
-    st.stop()
-episode_id = (n_way, k_shot, seed, source)
-support_titles = [t["class"].format(n=int(y)) for y in ep["support_y"]]
-st.subheader(t["support"])
-_ui.show_figure(lambda: image_grid_figure(ep["support_x"], support_titles,
-                                          columns=min(10, n_way * k_shot), meta="support"),
-                "omniglot-support", key="omni_support_fig", cache_key=(env_source, episode_id))
-st.subheader(t["query"])
-query_titles = [t["qnum"].format(n=i + 1) for i in range(n_way)]
-_ui.show_figure(lambda: image_grid_figure(ep["query_x"], query_titles, columns=10,
-                                          meta="query"),
-                "omniglot-query", key="omni_query_fig", cache_key=(env_source, episode_id))
-
-# -- human versus model -------------------------------------------------------------------------
-# Right under the drawings, each answer under its own drawing: a class must see the support
-# set, a query drawing and its answer at once (the form used to sit ~1,000 px further down,
-# after the models). The scores come below the models, which answer the same queries.
-st.subheader(t["human_head"])
-st.markdown(t["human_body"])
-options = list(range(n_way))
-with st.form("omni_human"):
-    cols = st.columns(min(ANSWER_COLUMNS, n_way))
-    answers: list[Any] = []
-    for i in range(n_way):
-        with cols[i % len(cols)]:
-            st.image(_thumbnail(ep["query_x"][i]), width=THUMBNAIL_PX)
-            answers.append(st.selectbox(
-                t["your_answer"].format(n=i + 1), options, key=f"omni_answer_{i}", index=None,
-                placeholder=t["choose"], format_func=lambda n: t["class"].format(n=n)))
-    submitted = st.form_submit_button(t["submit"])
-score_box = st.container()  # filled once the models have answered (below)
-
-# -- models ---------------------------------------------------------------------------------------
-st.header(t["models_head"])
-results: dict[str, dict[str, Any]] = {}
-model_names: dict[str, str] = {}
-absent = []
-for algorithm in ALGORITHMS:
-    loaded = _checkpoint(algorithm, n_way, k_shot)
-    if loaded is None:
-        absent.append(algorithm)
-    elif isinstance(loaded, BaseException):
-        st.caption(t["bad_checkpoint"].format(name=names[algorithm], error=loaded))
-    else:
-        results[algorithm] = _shipped_adapt(env_source, n_way, k_shot, seed, source, algorithm)
-        model_names[algorithm] = names[algorithm]
-if absent and not results:
-    shipped = [f"{n}-way {k}-shot" for n in (5, 20) for k in (1, 5)
-               if any(_checkpoint(a, n, k) is not None for a in ALGORITHMS)]
-    st.info(t["no_checkpoint"].format(N=n_way, K=k_shot, shipped=", ".join(shipped) or "—"))
-run: LiveRun | None = st.session_state.get(RUN_KEY)
-if run is not None:
-    for key, phi in run.phis().items():
-        config = run.configs[key]
-        if config.n_way == n_way:
-            results[f"session:{key}"] = omniglot_adapt(
-                phi, n_way, config.inner_lr, MAX_STEPS, ep["support_x"], ep["support_y"],
-                ep["query_x"], ep["query_y"], config.inner_optimizer, config.test_inner_batch,
-                algorithm=key)
-            model_names[f"session:{key}"] = t["session_model"].format(name=names[key])
-results["random"] = _random_adapt(env_source, n_way, k_shot, seed, source)
-model_names["random"] = t["random_init"]
-
-steps = st.slider(t["steps"], 0, MAX_STEPS, 3 if n_way < 12 else 5, key="omni_steps")
-st.markdown(t["models_body"].format(steps=steps))
-tabs = st.tabs([model_names[k] for k in results])
-for tab, (key, result) in zip(tabs, results.items()):
-    predictions = result["predictions_by_step"][steps]
-    marks = [p == y for p, y in zip(predictions, result["labels"])]
-    titles = [f"#{i + 1} {t['pred'].format(p=p)}" for i, p in enumerate(predictions)]
-    with tab:
-        # A session's own model is its alone: only the shipped models' figures are shared.
-        shared = not key.startswith("session:")
-        _ui.show_figure(partial(image_grid_figure, ep["query_x"], titles, columns=10,
-                                marks=marks, meta=f"{key}:predictions"),
-                        f"omniglot-predictions-{key}", key=f"omni_pred_{key}",
-                        cache_key=(env_source, episode_id, steps) if shared else None)
-paper = {k: v for k in results if k in ALGORITHMS
-         and (v := _algorithms.get(k).paper_accuracy(n_way, k_shot)) is not None}
-shared = not any(k.startswith("session:") for k in results)
-_ui.show_figure(lambda: accuracy_steps_figure({k: r["accuracy_by_step"]
-                                              for k, r in results.items()},
-                                             model_names, labels=_fig_labels("accuracy"),
-                                             paper=paper),
-                "omniglot-accuracy-steps", key="omni_acc_fig",
-                cache_key=(env_source, episode_id, tuple(results)) if shared else None)
-
-st.subheader(t["table_head"])
-table = []
-for algorithm in ALGORITHMS:
-    value = _algorithms.get(algorithm).paper_accuracy(n_way, k_shot)
-    ours = results.get(algorithm)
-    # a learner without steps (ProtoNets) has its one point at every step
-    on_episode = ours["accuracy_by_step"][min(steps, len(ours["accuracy_by_step"]) - 1)] \
-        if ours else None
-    accuracy, trained_for = _reported(algorithm, n_way, k_shot)
-    table.append({t["model"]: names[algorithm],
-                  t["paper_col"]: f"{value:.1f}" if value is not None else "—",
-                  t["ours_col"]: accuracy, t["iterations_col"]: trained_for,
-                  t["episode_col"]: (f"{100 * on_episode:.0f}" if on_episode is not None
-                                     else "—")})
-st.markdown(_ui.markdown_table(table))
-st.caption(t["table_note"])
-
-# -- the human's score against the models', shown under the answers -------------------------
-with score_box:
+def your_score(t: dict[str, str], ep: Episode, answers: list[Any], submitted: bool,
+               results: dict[str, dict[str, Any]], model_names: dict[str, str],
+               steps: int) -> None:
+    """The class's score against each model's, drawing by drawing (under the answers)."""
     missing = [i + 1 for i, a in enumerate(answers) if a is None]
     if submitted and missing:
         # Nothing is preselected, so nobody scores a drawing they never looked at.
         st.warning(t["unanswered"].format(queries=", ".join(f"#{i}" for i in missing)))
         submitted = False
     if submitted:
-        st.session_state["omni_played"] = {"episode": episode_id, "answers": list(answers)}
+        st.session_state["omni_played"] = {"episode": ep.key, "answers": list(answers)}
     played = st.session_state.get("omni_played")
-    if played and played["episode"] == episode_id:
-        truth = [int(y) for y in ep["query_y"]]
-        mine = played["answers"]
-        st.markdown("### " + t["your_score"].format(
-            right=sum(a == y for a, y in zip(mine, truth)), total=n_way))
+    if not (played and played["episode"] == ep.key):
+        return
+    truth = [int(y) for y in ep.tensors["query_y"]]
+    mine = played["answers"]
+    st.markdown("### " + t["your_score"].format(
+        right=sum(a == y for a, y in zip(mine, truth)), total=ep.n_way))
+    for key, result in results.items():
+        predictions = result["predictions_by_step"][steps]
+        st.markdown("- " + t["model_score"].format(
+            name=model_names[key], right=sum(p == y for p, y in zip(predictions, truth)),
+            total=ep.n_way))
+    rows = []
+    for i, y in enumerate(truth):
+        you = f"{mine[i]} {'✓' if mine[i] == y else '✗'}"
+        row = {"#": i + 1, t["truth"]: y, t["you"]: you}
         for key, result in results.items():
-            predictions = result["predictions_by_step"][steps]
-            st.markdown("- " + t["model_score"].format(
-                name=model_names[key], right=sum(p == y for p, y in zip(predictions, truth)),
-                total=n_way))
-        rows = []
-        for i, y in enumerate(truth):
-            you = f"{mine[i]} {'✓' if mine[i] == y else '✗'}"
-            row = {"#": i + 1, t["truth"]: y, t["you"]: you}
-            for key, result in results.items():
-                p = result["predictions_by_step"][steps][i]
-                row[model_names[key]] = f"{p} {'✓' if p == y else '✗'}"
-            rows.append(row)
-        st.caption(t["answers"])
-        st.markdown(_ui.markdown_table(rows))
-        st.caption(t["human_after"])
+            p = result["predictions_by_step"][steps][i]
+            row[model_names[key]] = f"{p} {'✓' if p == y else '✗'}"
+        rows.append(row)
+    st.caption(t["answers"])
+    st.markdown(_ui.markdown_table(rows))
+    st.caption(t["human_after"])
 
-_own_drawings(t, names, steps)
 
-# -- live meta-training -------------------------------------------------------------------------
-st.header(t["live_head"])
-st.markdown(t["live_body"].format(device=_ui.device_name()))
-live_run: LiveRun | None = st.session_state.get(RUN_KEY)
-running = live_run is not None and live_run.alive
-preset = st.selectbox(t["preset"], ["custom", *PRESETS], key="omni_live_preset",
-                      format_func=lambda p: t[f"preset_{p}"], on_change=_apply_preset,
-                      disabled=running)
-if preset in PRESETS:
-    st.caption(t[f"{preset}_note"])
-l1, l2, l3, l4 = st.columns(4)
-chosen = l1.multiselect(t["algorithms"], ALGORITHMS, default=_algorithms.live_default("omniglot"),
-                        format_func=names.__getitem__, key="omni_algorithms", disabled=running)
-live_n = l2.select_slider(t["n_way"], [5, 20], value=5, key="omni_live_n", disabled=running)
-live_k = l2.select_slider(t["k_shot"], [1, 5], value=1, key="omni_live_k", disabled=running)
-live = live_defaults(live_n)  # mamlviz.live_omniglot: the settings fastest to 90% on a CPU
-meta_batch = l3.slider(t["meta_batch"], 1, 32, live["meta_batch_size"], key="omni_live_batch",
-                       disabled=running)
-iterations = int(l3.number_input(t["iterations"], 1, 60_000, live["iterations"], step=50,
-                                 key="omni_live_iters", disabled=running))
-inner_lr = l4.number_input(t["inner_lr"], 0.0, 100.0, live["inner_lr"], step=0.05,
-                           key=f"omni_live_lr_{live_n}", disabled=running,
-                           help=t["inner_lr_help"])
-meta_lr = l4.number_input(t["meta_lr"], 0.0, 100.0, live["meta_lr"], step=0.001, format="%.4f",
-                          key="omni_live_meta_lr", disabled=running)
-_classroom.capacity_note()
+def _start_live_run(data: Any, configs: dict[str, Any], live_run: LiveRun | None,
+                    preset: str | None) -> None:
+    """Start the live run in its worker thread (stopping the session's previous one),
+    scored every 10 meta-iterations on held-out episodes."""
+    test_split = data.split(next(iter(configs.values())).protocol)[1]
+    # At most MAX_STEPS steps, as the episode above: Reptile's 50 would make the
+    # live scoring (every 10 meta-iterations) cost as much as the training itself.
+    evaluators = {a: omniglot_evaluator(test_split, c.n_way, c.k_shot, c.inner_lr,
+                                        min(c.steps_in_validation, MAX_STEPS),
+                                        optimizer=c.inner_optimizer,
+                                        batch_size=c.test_inner_batch)
+                  for a, c in configs.items()}
 
-c1, c2, c3, _ = st.columns([1, 1, 2, 4])
-if c1.button(t["train"], type="primary", key="omni_train", disabled=running):
-    if not chosen:
-        st.warning(t["no_algorithm"])
-    else:
-        own = {a: _algorithms.get(a).departures("omniglot", live_n) for a in chosen}
-        # A preset's settings that have no widget (queries, steps, protocol); an algorithm
-        # with its own Omniglot inner loop (Reptile's) takes only the preset's split.
-        chosen_preset = preset_settings(str(preset)) if preset in PRESETS else {}
-        extra = {k: v for k, v in chosen_preset.items()
-                 if k in ("n_query", "inner_steps", "test_inner_steps", "val_inner_steps",
-                          "protocol")}
-        try:
-            configs = {a: live_omniglot_config(
-                a, n_way=live_n, k_shot=live_k,
-                **{k: v for k, v in extra.items() if not own[a] or k == "protocol"},
-                meta_batch_size=meta_batch, iterations=iterations, seed=seed,
-                # An algorithm with its own Omniglot rates (Reptile's Adam) keeps them.
-                inner_lr=None if "inner_lr" in own[a] else inner_lr,
-                meta_lr=None if "meta_lr" in own[a] else meta_lr,
-                # A live run's weights reach this page without its optimiser's state, so
-                # its Reptile starts Adam afresh on every task (said in live_body).
-                inner_moments="fresh" if _algorithms.get(a).keeps_moments else None,
-                # The first curve point must not wait for a compile: on a GPU the unfused
-                # graph starts within a second ("auto" fuses runs of 10,000 or more).
-                implementation="graphed" if torch.cuda.is_available() else None)
-                for a in chosen}
-        except MamlvizError as exc:
-            st.error(t["bad_setting"].format(error=exc))
-        else:
-            test_split = data.split(next(iter(configs.values())).protocol)[1]
-            # At most MAX_STEPS steps, as the episode above: Reptile's 50 would make the
-            # live scoring (every 10 meta-iterations) cost as much as the training itself.
-            evaluators = {a: omniglot_evaluator(test_split, live_n, live_k, c.inner_lr,
-                                                min(c.steps_in_validation, MAX_STEPS),
-                                                optimizer=c.inner_optimizer,
-                                                batch_size=c.test_inner_batch)
-                          for a, c in configs.items()}
+    def evaluator(name: str, phi: Any) -> float:
+        return evaluators[name](name, phi)
 
-            def evaluator(name: str, phi: Any) -> float:
-                return evaluators[name](name, phi)
-
-            if live_run is not None:
-                live_run.stop()
-            st.session_state[RUN_KEY] = LiveRun(configs, device=None, omniglot=data,
-                                                idle_timeout=_classroom.IDLE_TIMEOUT_S,
-                                                evaluator=evaluator,
-                                                evaluate_every=10).start()
-            st.session_state["omni_was_running"] = True
-            st.session_state["omni_live_run_preset"] = preset
-            running = True
-            st.rerun()
-if c2.button(t["stop"], key="omni_stop", disabled=not _classroom.stoppable(live_run)):
     if live_run is not None:
         live_run.stop()
-        live_run.join(timeout=10)
-    st.rerun()
-if live_run is not None and not running and c3.button(t["clear"], key="omni_clear"):
-    del st.session_state[RUN_KEY]
-    st.rerun()
+    st.session_state[RUN_KEY] = LiveRun(configs, device=None, omniglot=data,
+                                        idle_timeout=_classroom.IDLE_TIMEOUT_S,
+                                        evaluator=evaluator,
+                                        evaluate_every=10).start()
+    st.session_state["omni_was_running"] = True
+    st.session_state["omni_live_run_preset"] = preset
 
-st.fragment(run_every=_classroom.poll_interval(live_run))(_live_panel)(
-    t, names, live_run.configs[next(iter(live_run.configs))].n_way if live_run else live_n)
-_ui.chapter_figures("omniglot")  # last: a zip of the figures this page showed
+
+def live_meta_training(t: dict[str, str], names: dict[str, str], data: Any, seed: int) -> None:
+    """Meta-train from scratch, live: the chosen algorithms in a worker thread, their
+    curves streamed (settings from ``mamlviz.live_omniglot``, or a preset's)."""
+    st.header(t["live_head"])
+    st.markdown(t["live_body"].format(device=_ui.device_name()))
+    live_run: LiveRun | None = st.session_state.get(RUN_KEY)
+    running = live_run is not None and live_run.alive
+    preset = st.selectbox(t["preset"], ["custom", *PRESETS], key="omni_live_preset",
+                          format_func=lambda p: t[f"preset_{p}"], on_change=_apply_preset,
+                          disabled=running)
+    if preset in PRESETS:
+        st.caption(t[f"{preset}_note"])
+    l1, l2, l3, l4 = st.columns(4)
+    chosen = l1.multiselect(t["algorithms"], ALGORITHMS,
+                            default=_algorithms.live_default("omniglot"),
+                            format_func=names.__getitem__, key="omni_algorithms",
+                            disabled=running)
+    live_n = l2.select_slider(t["n_way"], [5, 20], value=5, key="omni_live_n", disabled=running)
+    live_k = l2.select_slider(t["k_shot"], [1, 5], value=1, key="omni_live_k", disabled=running)
+    live = live_defaults(live_n)  # mamlviz.live_omniglot: the settings fastest to 90% on a CPU
+    meta_batch = l3.slider(t["meta_batch"], 1, 32, live["meta_batch_size"], key="omni_live_batch",
+                           disabled=running)
+    iterations = int(l3.number_input(t["iterations"], 1, 60_000, live["iterations"], step=50,
+                                     key="omni_live_iters", disabled=running))
+    inner_lr = l4.number_input(t["inner_lr"], 0.0, 100.0, live["inner_lr"], step=0.05,
+                               key=f"omni_live_lr_{live_n}", disabled=running,
+                               help=t["inner_lr_help"])
+    meta_lr = l4.number_input(t["meta_lr"], 0.0, 100.0, live["meta_lr"], step=0.001, format="%.4f",
+                              key="omni_live_meta_lr", disabled=running)
+    _classroom.capacity_note()
+
+    c1, c2, c3, _ = st.columns([1, 1, 2, 4])
+    if c1.button(t["train"], type="primary", key="omni_train", disabled=running):
+        if not chosen:
+            st.warning(t["no_algorithm"])
+        else:
+            try:
+                configs = live_run_configs(
+                    chosen, live_n, live_k, str(preset) if preset in PRESETS else None,
+                    meta_batch_size=meta_batch, iterations=iterations, seed=seed,
+                    inner_lr=inner_lr, meta_lr=meta_lr, gpu=torch.cuda.is_available())
+            except MamlvizError as exc:
+                st.error(t["bad_setting"].format(error=exc))
+            else:
+                _start_live_run(data, configs, live_run, preset)
+                running = True
+                st.rerun()
+    if c2.button(t["stop"], key="omni_stop", disabled=not _classroom.stoppable(live_run)):
+        if live_run is not None:
+            live_run.stop()
+            live_run.join(timeout=10)
+        st.rerun()
+    if live_run is not None and not running and c3.button(t["clear"], key="omni_clear"):
+        del st.session_state[RUN_KEY]
+        st.rerun()
+    st.fragment(run_every=_classroom.poll_interval(live_run))(_live_panel)(
+        t, names, live_run.configs[next(iter(live_run.configs))].n_way if live_run else live_n)
+
+
+def render() -> None:
+    t = _classroom.live_texts("omniglot")
+    names = _algorithms.labels(_i18n.lang(), "omniglot")
+    st.title(t["title"])
+    st.markdown(t["intro"])
+    env_source = os.environ.get("MAMLVIZ_OMNIGLOT")
+    data = the_data(t, names, env_source)
+    browse(t, data, env_source)
+    ep = an_episode(t, data, env_source)
+    answers, submitted, score_box = your_answers(t, ep)
+    results, model_names, steps = the_models(t, names, ep)
+    against_the_papers(t, names, ep, results, steps)
+    with score_box:  # under the answers, now that the models have answered
+        your_score(t, ep, answers, submitted, results, model_names, steps)
+    own_drawings(t, names, steps)
+    live_meta_training(t, names, data, ep.seed)
+    _ui.chapter_figures("omniglot")  # last: a zip of the figures this page showed
+
+
+render()

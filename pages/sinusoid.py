@@ -156,51 +156,50 @@ def _clear_training() -> None:
     st.session_state.pop(RUN_KEY, None)
 
 
-t = _classroom.live_texts("sinusoid")
-names = _algorithms.labels(_i18n.lang(), "sinusoid")
-st.title(t["title"])
-st.markdown(t["intro"])
+def live_meta_training(t: dict[str, str], names: dict[str, str]) -> None:
+    """The chosen algorithms meta-trained side by side, live, in a worker thread; the
+    settings start at the paper's (Finn et al. 2017, section 5.1)."""
+    st.header(t["train_head"])
+    run: LiveRun | None = st.session_state.get(RUN_KEY)
+    running = run is not None and run.alive
+    chosen = st.multiselect(t["algorithms"], ALGORITHMS, default=_algorithms.contrasted(),
+                            format_func=names.__getitem__, key="sin_algorithms", disabled=running)
 
-st.header(t["train_head"])
-run: LiveRun | None = st.session_state.get(RUN_KEY)
-running = run is not None and run.alive
-chosen = st.multiselect(t["algorithms"], ALGORITHMS, default=_algorithms.contrasted(),
-                        format_func=names.__getitem__, key="sin_algorithms", disabled=running)
-
-c = st.columns(4)
-c[0].slider(t["k_shot"], 1, 40, _default("k_shot"), key=_key("k_shot"), disabled=running)
-c[1].number_input(t["inner_lr"], 0.0, 100.0, _default("inner_lr"), step=0.005, format="%.4f",
-                  key=_key("inner_lr"), disabled=running)
-c[2].slider(t["inner_steps"], 1, 10, _default("inner_steps"), key=_key("inner_steps"),
-            disabled=running)
-c[3].slider(t["meta_batch"], 1, 100, _default("meta_batch_size"), key=_key("meta_batch_size"),
-            disabled=running)
-c = st.columns(4)
-c[0].number_input(t["meta_lr"], 0.0, 100.0, _default("meta_lr"), step=0.001, format="%.4f",
-                  key=_key("meta_lr"), disabled=running)
-c[1].number_input(t["iterations"], 1, 70_000, _default("iterations"), step=500,
-                  key=_key("iterations"), disabled=running)
-c[2].number_input(t["seed"], 0, 1_000_000, _default("seed"), key=_key("seed"), disabled=running)
-if _algorithms.interpolating(chosen):
-    c[3].slider(t["reptile_steps"], 1, 20, _default("reptile_steps"), key=_key("reptile_steps"),
+    c = st.columns(4)
+    c[0].slider(t["k_shot"], 1, 40, _default("k_shot"), key=_key("k_shot"), disabled=running)
+    c[1].number_input(t["inner_lr"], 0.0, 100.0, _default("inner_lr"), step=0.005, format="%.4f",
+                      key=_key("inner_lr"), disabled=running)
+    c[2].slider(t["inner_steps"], 1, 10, _default("inner_steps"), key=_key("inner_steps"),
                 disabled=running)
-    c[3].number_input(t["reptile_eps"], 0.0, 10.0, _default("reptile_eps"), step=0.05,
-                      key=_key("reptile_eps"), disabled=running)
-st.caption(t["defaults"])
-_classroom.capacity_note()
+    c[3].slider(t["meta_batch"], 1, 100, _default("meta_batch_size"), key=_key("meta_batch_size"),
+                disabled=running)
+    c = st.columns(4)
+    c[0].number_input(t["meta_lr"], 0.0, 100.0, _default("meta_lr"), step=0.001, format="%.4f",
+                      key=_key("meta_lr"), disabled=running)
+    c[1].number_input(t["iterations"], 1, 70_000, _default("iterations"), step=500,
+                      key=_key("iterations"), disabled=running)
+    c[2].number_input(t["seed"], 0, 1_000_000, _default("seed"), key=_key("seed"), disabled=running)
+    if _algorithms.interpolating(chosen):
+        c[3].slider(t["reptile_steps"], 1, 20, _default("reptile_steps"), key=_key("reptile_steps"),
+                    disabled=running)
+        c[3].number_input(t["reptile_eps"], 0.0, 10.0, _default("reptile_eps"), step=0.05,
+                          key=_key("reptile_eps"), disabled=running)
+    st.caption(t["defaults"])
+    _classroom.capacity_note()
 
-b1, b2, b3, _ = st.columns([1, 1, 2, 4])
-b1.button(t["train"], type="primary", key="sin_train", disabled=running,
-          on_click=_start_training, args=(t,))
-b2.button(t["stop"], key="sin_stop", disabled=not _classroom.stoppable(run),
-          on_click=_stop_training)
-if run is not None and not running:
-    b3.button(t["clear"], key="sin_clear", on_click=_clear_training)
-message = st.session_state.pop("sin_message", None)
-if message is not None:
-    getattr(st, message[0])(message[1])
+    b1, b2, b3, _ = st.columns([1, 1, 2, 4])
+    b1.button(t["train"], type="primary", key="sin_train", disabled=running,
+              on_click=_start_training, args=(t,))
+    b2.button(t["stop"], key="sin_stop", disabled=not _classroom.stoppable(run),
+              on_click=_stop_training)
+    if run is not None and not running:
+        b3.button(t["clear"], key="sin_clear", on_click=_clear_training)
+    message = st.session_state.pop("sin_message", None)
+    if message is not None:
+        getattr(st, message[0])(message[1])
 
-st.fragment(run_every=_classroom.poll_interval(run))(_live_panel)(t, names)
+    st.fragment(run_every=_classroom.poll_interval(run))(_live_panel)(t, names)
+
 
 # -- 2. a new task -------------------------------------------------------------------------------
 
@@ -337,5 +336,14 @@ def new_task_section(t: dict[str, str], names: dict[str, str]) -> None:
                         cache_key=None if task_key is None else (task_key, task_source, k_eval))
 
 
-new_task_section(t, names)
-_ui.chapter_figures("sinusoid")  # last: a zip of the figures this page showed
+def render() -> None:
+    t = _classroom.live_texts("sinusoid")
+    names = _algorithms.labels(_i18n.lang(), "sinusoid")
+    st.title(t["title"])
+    st.markdown(t["intro"])
+    live_meta_training(t, names)
+    new_task_section(t, names)
+    _ui.chapter_figures("sinusoid")  # last: a zip of the figures this page showed
+
+
+render()

@@ -28,6 +28,7 @@ N_QUERY = 10
 INNER_LRS = [0.001, 0.003, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5]
 CANDIDATES = ("random", *_algorithms.names("sinusoid"))
 
+
 def _fig_labels(name: str) -> dict[str, str]:
     return dict(_i18n.texts("three_steps.figures")[name])
 
@@ -101,38 +102,50 @@ def _episode(n_way: int, k_shot: int, seed: int, testing: bool) -> Any:
     return episodes.batch.task(0)
 
 
-t = _i18n.texts("three_steps")
-st.title(t["title"])
-st.markdown(t["intro"])
+def introduction(t: Mapping[str, str]) -> None:
+    st.title(t["title"])
+    st.markdown(t["intro"])
 
-st.header(t["step1"])
-st.markdown(t["step1_body"])
-st.latex(r"\hat\theta^n = \phi - \alpha \nabla_\phi l^n_{\mathrm{support}}(\phi)"
-         r"\quad(\text{k steps})")
 
-st.header(t["step2"])
-st.markdown(t["step2_body"])
-st.latex(r"L(F) = \sum_{n=1}^{N} l^n")
+def step_1_learning_algorithms(t: Mapping[str, str]) -> None:
+    """A set of learning algorithms: here they differ only in phi, where they start."""
+    st.header(t["step1"])
+    st.markdown(t["step1_body"])
+    st.latex(r"\hat\theta^n = \phi - \alpha \nabla_\phi l^n_{\mathrm{support}}(\phi)"
+             r"\quad(\text{k steps})")
 
-st.subheader(t["sinusoid_head"])
-st.markdown(t["sinusoid_body"])
-c1, c2, c3 = st.columns(3)
-n_tasks = c1.slider(t["n_tasks"], 1, 10, 5, key="ts_n_tasks")
-k_shot = c2.slider(t["k_shot"], 1, 20, 10, key="ts_k_shot")
-seed = int(c3.number_input(t["seed"], 0, 10_000, 0, step=1, key="ts_seed"))
-# Each figure is built once per server for its inputs (show_figure's cache_key): a new
-# session or a student repeating another's setting costs no figure building.
-_ui.show_figure(lambda: tasks_figure(*_task_sets(n_tasks, k_shot, seed),
-                                     labels=_fig_labels("tasks")),
-                "tasks", key="ts_tasks_fig", cache_key=(n_tasks, k_shot, seed))
 
-st.subheader(t["omniglot_head"])
-st.markdown(t["omniglot_body"])
-splits = _omniglot()
-if isinstance(splits, BaseException):
-    fetched = _data.missing(splits, key="ts")  # the data once a download ends, else None
-    splits = splits if fetched is None else fetched.split("maml")
-if not isinstance(splits, BaseException):
+def step_2_goodness(t: Mapping[str, str]) -> tuple[int, int, int]:
+    """How good an F is: tasks, each a support set and a query set. The sinusoid task
+    sets' settings (tasks, K, seed), which the steps below score on."""
+    st.header(t["step2"])
+    st.markdown(t["step2_body"])
+    st.latex(r"L(F) = \sum_{n=1}^{N} l^n")
+
+    st.subheader(t["sinusoid_head"])
+    st.markdown(t["sinusoid_body"])
+    c1, c2, c3 = st.columns(3)
+    n_tasks = c1.slider(t["n_tasks"], 1, 10, 5, key="ts_n_tasks")
+    k_shot = c2.slider(t["k_shot"], 1, 20, 10, key="ts_k_shot")
+    seed = int(c3.number_input(t["seed"], 0, 10_000, 0, step=1, key="ts_seed"))
+    # Each figure is built once per server for its inputs (show_figure's cache_key): a new
+    # session or a student repeating another's setting costs no figure building.
+    _ui.show_figure(lambda: tasks_figure(*_task_sets(n_tasks, k_shot, seed),
+                                         labels=_fig_labels("tasks")),
+                    "tasks", key="ts_tasks_fig", cache_key=(n_tasks, k_shot, seed))
+    return n_tasks, k_shot, seed
+
+
+def omniglot_episode(t: Mapping[str, str], seed: int) -> None:
+    """The same two sets in a real Omniglot episode (when the data is here)."""
+    st.subheader(t["omniglot_head"])
+    st.markdown(t["omniglot_body"])
+    splits = _omniglot()
+    if isinstance(splits, BaseException):
+        fetched = _data.missing(splits, key="ts")  # the data once a download ends, else None
+        splits = splits if fetched is None else fetched.split("maml")
+    if isinstance(splits, BaseException):
+        return
     o1, o2, o3 = st.columns(3)
     n_way = o1.slider(t["n_way"], 2, 10, 5, key="ts_n_way")
     k_omni = o2.slider(t["k_shot_omni"], 1, 5, 1, key="ts_k_omni")
@@ -149,62 +162,93 @@ if not isinstance(splits, BaseException):
     except MamlvizError as exc:
         _ui.error_box(exc)
 
-st.header(t["candidates_head"])
-st.markdown(t["candidates_body"])
-candidates, missing = _candidates(seed)
-for key, error in missing.items():
-    st.caption(t["missing_checkpoint"].format(name=_candidate_name(t, key), error=error))
-s1, s2 = st.columns(2)
-steps = s1.slider(t["inner_steps"], 0, 10, 1, key="ts_steps")
-inner_lr = s2.select_slider(t["inner_lr"], INNER_LRS, value=0.01, key="ts_inner_lr")
-keys = tuple(candidates)
-score_key = (n_tasks, k_shot, seed, inner_lr, steps, keys)
-scores_train, scores_test = _scores(*score_key)
-names = {k: _candidate_name(t, k) for k in keys}
-# The bars' tick labels: short enough to stay horizontal under half-width charts.
-short_names = {k: _candidate_name(t, k, short=True) for k in keys}
 
-diverged = [names[k] for k in keys
-            if not (scores_train[k].finite and scores_test[k].finite)]
-if diverged:
-    st.warning(t["diverged"].format(lr=inner_lr, steps=steps, names=", ".join(diverged)))
-worse = [names[k] for k in keys if names[k] not in diverged and steps > 0
-         and scores_test[k].total > sum(scores_test[k].before)]
-if worse:
-    st.warning(t["worse"].format(lr=inner_lr, names=", ".join(worse)))
+def candidates(t: Mapping[str, str], n_tasks: int, k_shot: int, seed: int
+               ) -> tuple[tuple[Any, ...], dict[str, Any], dict[str, Any]]:
+    """The candidate Fs (random, and each algorithm's phi), adapted with the chosen inner
+    rate and steps and scored on both task sets: (score key, training scores, testing
+    scores); the score key is also the figures' cache key."""
+    st.header(t["candidates_head"])
+    st.markdown(t["candidates_body"])
+    found, missing = _candidates(seed)
+    for key, error in missing.items():
+        st.caption(t["missing_checkpoint"].format(name=_candidate_name(t, key), error=error))
+    s1, s2 = st.columns(2)
+    steps = s1.slider(t["inner_steps"], 0, 10, 1, key="ts_steps")
+    inner_lr = s2.select_slider(t["inner_lr"], INNER_LRS, value=0.01, key="ts_inner_lr")
+    keys = tuple(found)
+    score_key = (n_tasks, k_shot, seed, inner_lr, steps, keys)
+    scores_train, scores_test = _scores(*score_key)
+    names = {k: _candidate_name(t, k) for k in keys}
+    diverged = [names[k] for k in keys
+                if not (scores_train[k].finite and scores_test[k].finite)]
+    if diverged:
+        st.warning(t["diverged"].format(lr=inner_lr, steps=steps, names=", ".join(diverged)))
+    worse = [names[k] for k in keys if names[k] not in diverged and steps > 0
+             and scores_test[k].total > sum(scores_test[k].before)]
+    if worse:
+        st.warning(t["worse"].format(lr=inner_lr, names=", ".join(worse)))
+    return score_key, scores_train, scores_test
 
-st.header(t["step3"])
-st.markdown(t["step3_body"])
-g1, g2 = _ui.chart_columns(2)
-with g1:
-    _ui.show_figure(lambda: goodness_figure(scores_train, names,
-                                            labels={**_fig_labels("goodness"),
-                                                    "title": t["train_title"]},
-                                            short_names=short_names),
-                    "goodness-training", key="ts_goodness_train", cache_key=score_key)
-with g2:
-    _ui.show_figure(lambda: goodness_figure(scores_test, names,
-                                            labels={**_fig_labels("goodness"),
-                                                    "title": t["test_title"]},
-                                            short_names=short_names),
-                    "goodness-testing", key="ts_goodness_test", cache_key=score_key)
-best_train, best_test = best(scores_train), best(scores_test)
-if best_train is None:
-    st.warning(t["none_finite"])
-else:
+
+def step_3_best(t: Mapping[str, str], score_key: tuple[Any, ...], scores_train: dict[str, Any],
+                scores_test: dict[str, Any]) -> None:
+    """L(F) of every candidate on the training and the testing tasks; F* is the smallest."""
+    keys = score_key[-1]
+    names = {k: _candidate_name(t, k) for k in keys}
+    # The bars' tick labels: short enough to stay horizontal under half-width charts.
+    short_names = {k: _candidate_name(t, k, short=True) for k in keys}
+    st.header(t["step3"])
+    st.markdown(t["step3_body"])
+    g1, g2 = _ui.chart_columns(2)
+    with g1:
+        _ui.show_figure(lambda: goodness_figure(scores_train, names,
+                                                labels={**_fig_labels("goodness"),
+                                                        "title": t["train_title"]},
+                                                short_names=short_names),
+                        "goodness-training", key="ts_goodness_train", cache_key=score_key)
+    with g2:
+        _ui.show_figure(lambda: goodness_figure(scores_test, names,
+                                                labels={**_fig_labels("goodness"),
+                                                        "title": t["test_title"]},
+                                                short_names=short_names),
+                        "goodness-testing", key="ts_goodness_test", cache_key=score_key)
+    best_train, best_test = best(scores_train), best(scores_test)
+    if best_train is None:
+        st.warning(t["none_finite"])
+        return
     st.markdown(t["best_train"].format(name=names[best_train],
                                        value=scores_train[best_train].total))
     if best_test is not None:
         st.markdown(t["best_test"].format(name=names[best_test],
                                           value=scores_test[best_test].total))
 
-st.subheader(t["fit_head"])
-task_n = st.slider(t["fit_task"], 1, n_tasks, 1, key="ts_fit_task") if n_tasks > 1 else 1
-finite_keys = tuple(k for k in keys if scores_test[k].finite)
-fit_key = (n_tasks, k_shot, seed, inner_lr, steps, task_n - 1, finite_keys)
-_ui.show_figure(lambda: fit_figure(_task_sets(n_tasks, k_shot, seed)[1], task_n - 1,
-                                   _fits(*fit_key), names, labels=_fig_labels("fit")),
-                "adapted-fit", key="ts_fit_fig", cache_key=fit_key)
 
-_ui.show_source(goodness, t["source"])
-_ui.chapter_figures("three-steps")  # last: a zip of the figures this page showed
+def what_each_learned(t: Mapping[str, str], score_key: tuple[Any, ...],
+                      scores_test: dict[str, Any]) -> None:
+    """One testing task: the function each F learned from its support set."""
+    n_tasks, k_shot, seed, inner_lr, steps, keys = score_key
+    names = {k: _candidate_name(t, k) for k in keys}
+    st.subheader(t["fit_head"])
+    task_n = st.slider(t["fit_task"], 1, n_tasks, 1, key="ts_fit_task") if n_tasks > 1 else 1
+    finite_keys = tuple(k for k in keys if scores_test[k].finite)
+    fit_key = (n_tasks, k_shot, seed, inner_lr, steps, task_n - 1, finite_keys)
+    _ui.show_figure(lambda: fit_figure(_task_sets(n_tasks, k_shot, seed)[1], task_n - 1,
+                                       _fits(*fit_key), names, labels=_fig_labels("fit")),
+                    "adapted-fit", key="ts_fit_fig", cache_key=fit_key)
+
+
+def render() -> None:
+    t = _i18n.texts("three_steps")
+    introduction(t)
+    step_1_learning_algorithms(t)
+    n_tasks, k_shot, seed = step_2_goodness(t)
+    omniglot_episode(t, seed)
+    score_key, scores_train, scores_test = candidates(t, n_tasks, k_shot, seed)
+    step_3_best(t, score_key, scores_train, scores_test)
+    what_each_learned(t, score_key, scores_test)
+    _ui.show_source(goodness, t["source"])
+    _ui.chapter_figures("three-steps")  # last: a zip of the figures this page showed
+
+
+render()

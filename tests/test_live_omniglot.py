@@ -7,12 +7,14 @@ import math
 import pytest
 
 from mamlviz import algorithms
+from mamlviz.config import omniglot_test_steps, preset_settings
 from mamlviz.live_omniglot import (
     LIVE_OMNIGLOT,
     live_algorithms,
     live_defaults,
     live_omniglot_config,
     live_omniglot_trainer,
+    live_run_configs,
 )
 
 
@@ -54,6 +56,34 @@ def test_the_live_defaults_serve_the_query_set_gradient_learners() -> None:
         spec = algorithms.get(name)
         assert spec.adapts and spec.outer_rule == "gradient"
         assert live_omniglot_config(name).inner_lr == LIVE_OMNIGLOT[5]["inner_lr"]
+
+
+def test_a_live_runs_configs_take_the_pages_settings_and_a_presets_protocol() -> None:
+    chosen = [a.name for a in algorithms.all_algorithms("omniglot")]
+    settings = {"meta_batch_size": 3, "iterations": 40, "seed": 7, "inner_lr": 0.7,
+                "meta_lr": 0.02}
+    configs = live_run_configs(chosen, 5, 1, "hw15", gpu=True, **settings)
+    assert list(configs) == chosen
+    hw15 = preset_settings("hw15")
+    for name, config in configs.items():
+        spec = algorithms.get(name)
+        own = spec.departures("omniglot", 5)
+        assert (config.n_way, config.k_shot, config.seed) == (5, 1, 7)
+        assert (config.meta_batch_size, config.iterations) == (3, 40)
+        assert config.protocol == hw15["protocol"]  # every algorithm takes the preset's split
+        for rate in ("inner_lr", "meta_lr"):  # its own rates when it has them
+            assert getattr(config, rate) == own.get(rate, settings[rate]), (name, rate)
+        if not own:  # the rest of the preset only where the algorithm has no settings
+            assert config.n_query == hw15["n_query"], name
+        assert config.implementation == "graphed"  # no compile before the first point
+        assert config.inner_moments == "fresh"  # a live run's phi comes without moments
+    assert live_run_configs(chosen[:1], 5, 1)[chosen[0]].implementation == (
+        live_omniglot_config(chosen[0]).implementation)
+
+
+def test_the_omniglot_chapters_first_steps_are_the_papers_test_steps() -> None:
+    assert (omniglot_test_steps(5), omniglot_test_steps(20)) == (3, 5)
+    assert omniglot_test_steps(7) == live_omniglot_config("maml", n_way=7).test_inner_steps
 
 
 def test_a_live_trainer_takes_steps_on_real_omniglot(omniglot) -> None:

@@ -180,6 +180,19 @@ def test_unknown_protocol(data: OmniglotData) -> None:
 # --------------------------------------------------------------------------- episodes
 
 
+def test_shown_episodes_come_from_unseen_characters_or_one_alphabet(data: OmniglotData) -> None:
+    unseen = data.shown_episodes()
+    assert torch.equal(unseen.characters, data.split()[1].characters)
+    assert not unseen.rotations  # upright, as a person draws them
+    alphabet = data.alphabets("evaluation")[0]
+    one = data.shown_episodes(alphabet)
+    assert one.n_characters == sum(a == alphabet for a in data.alphabet) > 0
+    assert {data.alphabet[int(c)] for c in one.characters} == {alphabet}
+    assert not one.rotations
+    with pytest.raises(ConfigError, match="unknown alphabet"):
+        data.shown_episodes("Klingon")
+
+
 def test_episode_shapes(data: OmniglotData) -> None:
     train, _ = data.split("maml")
     batch = OmniglotTasks(train, n_way=5).sample(

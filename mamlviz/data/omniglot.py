@@ -170,6 +170,18 @@ class OmniglotData:
             OmniglotSplit(self, "test", protocol, test.to(self.device), rot),
         )
 
+    def shown_episodes(self, alphabet: str = "random") -> OmniglotSplit:
+        """Where a shown episode's classes come from: "random", the MAML split's testing
+        characters (never meta-trained on), or one alphabet's characters; upright only,
+        as a person draws them."""
+        if alphabet == "random":
+            return self.split()[1].with_rotations(False)
+        chars = [c for c in range(self.n_characters) if self.alphabet[c] == alphabet]
+        if not chars:
+            raise ConfigError("alphabet", f"unknown alphabet {alphabet!r}")
+        return OmniglotSplit(self, "test", "maml", torch.tensor(chars, device=self.device),
+                             False)
+
 
 @dataclass(frozen=True, eq=False)
 class OmniglotSplit:
