@@ -349,7 +349,7 @@ def _bench(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _algorithms(args: argparse.Namespace) -> dict[str, Any]:
-    rows = [{"name": a.name, "label": a.label_in("en"), "family": a.family,
+    rows = [{"name": a.name, "label": a.label, "family": a.family,
              "problems": list(a.problems)} for a in algorithms.all_algorithms()]
     if not args.json:
         for r in rows:

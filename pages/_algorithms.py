@@ -6,14 +6,17 @@ from __future__ import annotations
 
 from mamlviz.algorithms import Algorithm, all_algorithms, get, names
 from mamlviz.live_omniglot import live_algorithms
+from pages import _i18n
 
 __all__ = ["Algorithm", "all_algorithms", "contrasted", "get", "interpolating", "labels",
            "names"]
 
 
 def labels(language: str = "en", problem: str | None = None) -> dict[str, str]:
-    """name -> display name in ``language`` (English where it has none), in registry order."""
-    return {a.name: a.label_in(language) for a in all_algorithms(problem)}
+    """name -> display name in ``language`` (its catalogue's; the registry's English name
+    where no catalogue has one yet), in registry order."""
+    shown = _i18n.texts("algorithms", language)
+    return {a.name: str(shown.get(a.name, a.label)) for a in all_algorithms(problem)}
 
 
 def contrasted() -> list[str]:

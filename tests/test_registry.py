@@ -22,7 +22,7 @@ from mamlviz.inner import mse
 from mamlviz.models.mlp import SinusoidMLP, init_params
 from mamlviz.reference import naive_step
 from mamlviz.tasks import SinusoidTasks
-from pages import _chart
+from pages import _chart, _i18n
 
 torch.set_num_threads(1)
 
@@ -95,7 +95,7 @@ def test_every_chapter_shows_every_algorithm(chapters: dict[str, dict[str, set[s
         # not a skip: the chapter must then *not* offer it
         assert name not in chapters[page]["option"], f"{page} offers {name}, which cannot run there"
         return
-    label = get(name).label_in("en")
+    label = get(name).label
     seen = chapters[page]
     # the label whole: alone, first, or in parentheses ("meta-learned init (MAML)"), so
     # "MAML" is not found inside "first-order MAML"
@@ -150,7 +150,12 @@ def test_the_registry_is_ordered_and_complete() -> None:
     assert tuple(REGISTRY) == names() and len(set(names())) == len(names())
     for algorithm in REGISTRY.values():
         assert algorithm.problems and algorithm.colour.startswith("#")
-        assert set(algorithm.label) == {"en", "zh"}
+        assert algorithm.label.strip()
+        # The catalogues name registered algorithms only, and English as the registry does.
+        english = _i18n.catalogue("en")["algorithms"]
+        assert english.get(algorithm.name, algorithm.label) == algorithm.label
+    for code in _i18n.languages():
+        assert set(_i18n.catalogue(code)["algorithms"]) <= set(names()), code
 
 
 def test_every_algorithm_runs_somewhere_the_chapters_show() -> None:

@@ -1,11 +1,13 @@
 """Meta-learning algorithms as objects in a registry, one module each.
 
-An ``Algorithm`` (``base``) carries a name, labels, a colour, its family, its default
+An ``Algorithm`` (``base``) carries a name, an English label, a colour, its family, its default
 settings per problem and its behaviour: a batched meta-step through the one functional
 inner loop (``mamlviz.inner``), the objective it minimises where it has one, and the
 plain per-task maths for the float64 reference (``mamlviz.reference``). Pages, figures,
 the CLI, the bench and the model card iterate over the registry, so adding an algorithm
-is one module here plus one ``register`` line below.
+is one module here plus one ``register`` line below. Its name in other languages goes
+in the app's catalogues (``pages/locales/``, section "algorithms"); until it is there,
+the chapters show its English label.
 
 References: MAML and first-order MAML (Finn et al. 2017, arXiv 1703.03400), Reptile
 (Nichol et al. 2018, arXiv 1803.02999), iMAML (Rajeswaran et al. 2019, arXiv

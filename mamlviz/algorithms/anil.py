@@ -104,7 +104,7 @@ def anil_step(loop: InnerLoop) -> StepFn:
 
 ALGORITHM = Algorithm(
     name="anil",
-    label={"en": "ANIL", "zh": "ANIL"},
+    label="ANIL",
     colour="#bcbd22",
     family="gradient-based",
     make_step=anil_step,

@@ -113,7 +113,9 @@ class Algorithm:
     """
 
     name: str
-    label: Mapping[str, str]  # language -> display name
+    # The display name in English (the CLI's, a figure's default); the chapters show each
+    # language's from its catalogue (pages/locales/, section "algorithms").
+    label: str
     colour: str
     family: str
     make_step: Callable[[InnerLoop], StepFn]
@@ -142,8 +144,8 @@ class Algorithm:
     def __post_init__(self) -> None:
         if not self.name.isidentifier():
             raise ValueError(f"algorithm name {self.name!r} must be an identifier")
-        if set(self.label) != {"en", "zh"}:
-            raise ValueError(f"{self.name}: needs a label in en and zh, got {sorted(self.label)}")
+        if not (isinstance(self.label, str) and self.label.strip()):
+            raise ValueError(f"{self.name}: needs a display name (label), got {self.label!r}")
         if self.family not in FAMILIES:
             raise ValueError(f"{self.name}: family must be one of {FAMILIES}")
         if self.outer_rule not in OUTER_RULES:
@@ -152,10 +154,6 @@ class Algorithm:
             raise ValueError(f"{self.name}: problems must be among {PROBLEMS}")
         if not (self.lam >= 0 and self.lam < float("inf")):
             raise ValueError(f"{self.name}: lam must be finite and >= 0, got {self.lam}")
-
-    def label_in(self, language: str) -> str:
-        """The display name in ``language``, English where it has none."""
-        return self.label.get(language, self.label["en"])
 
     def departures(self, problem: str, n_way: int = 5) -> dict[str, Any]:
         """This algorithm's settings that differ from the problem's paper defaults."""

@@ -13,7 +13,7 @@ from .maml import maml_step, naive_task
 
 ALGORITHM = Algorithm(
     name="fomaml",
-    label={"en": "first-order MAML", "zh": "一阶近似 MAML"},
+    label="first-order MAML",
     colour="#17becf",
     family="gradient-based",
     make_step=partial(maml_step, first_order=True),

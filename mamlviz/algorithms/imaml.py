@@ -122,7 +122,7 @@ def naive_task(loss, phi: Params, theta: Params, support_x: torch.Tensor,  # typ
 
 ALGORITHM = Algorithm(
     name="imaml",
-    label={"en": "iMAML", "zh": "iMAML"},
+    label="iMAML",
     colour="#2ca02c",
     family="gradient-based",
     make_step=partial(imaml_step, lam=LAM, cg_steps=CG_STEPS),

@@ -56,7 +56,7 @@ def naive_task(loss, phi: Params, theta: Params, support_x: torch.Tensor,  # typ
 
 ALGORITHM = Algorithm(
     name="maml",
-    label={"en": "MAML", "zh": "MAML"},
+    label="MAML",
     colour="#ff7f0e",
     family="gradient-based",
     make_step=maml_step,

@@ -21,7 +21,7 @@ from .maml import maml_step, naive_task
 
 ALGORITHM = Algorithm(
     name="metasgd",
-    label={"en": "Meta-SGD", "zh": "Meta-SGD"},
+    label="Meta-SGD",
     colour="#9467bd",
     family="gradient-based",
     make_step=maml_step,

@@ -56,7 +56,7 @@ def naive_task(loss, phi: Params, theta: Params, support_x: torch.Tensor,  # typ
 
 ALGORITHM = Algorithm(
     name="pretrain",
-    label={"en": "pre-training", "zh": "预训练"},
+    label="pre-training",
     colour="#8c564b",
     family="gradient-based",
     make_step=pretrain_step,

@@ -91,7 +91,7 @@ def naive_task(embedding, loss_fn, support_x: torch.Tensor,  # type: ignore[no-u
 
 ALGORITHM = Algorithm(
     name="protonet",
-    label={"en": "Prototypical Networks", "zh": "原型网络"},
+    label="Prototypical Networks",
     colour="#393b79",
     family="metric-based",
     make_step=protonet_step,

@@ -78,7 +78,7 @@ OMNIGLOT: dict[int, dict[str, Any]] = {
 
 ALGORITHM = Algorithm(
     name="reptile",
-    label={"en": "Reptile", "zh": "Reptile"},
+    label="Reptile",
     colour="#e377c2",
     family="gradient-based",
     make_step=reptile_step,

@@ -46,7 +46,7 @@ LABELS_2D: dict[str, str] = {
     "phi": "phi",
     "theta_hat": "theta_hat^n (one inner step)",
     "inner step": "inner step",
-    **{a.name: a.label_in("en") for a in all_algorithms()},
+    **{a.name: a.label for a in all_algorithms()},
     "norm": "length",
 }
 
