@@ -6,6 +6,7 @@ Thin: widgets in, ``mamlviz.three_steps`` computes, ``mamlviz.figures.three_step
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 import streamlit as st
@@ -200,19 +201,14 @@ def step_3_best(t: Mapping[str, str], score_key: tuple[Any, ...], scores_train: 
     short_names = {k: _candidate_name(t, k, short=True) for k in keys}
     st.header(t["step3"])
     st.markdown(t["step3_body"])
-    g1, g2 = _ui.chart_columns(2)
-    with g1:
-        _ui.show_figure(lambda: goodness_figure(scores_train, names,
-                                                labels={**_fig_labels("goodness"),
-                                                        "title": t["train_title"]},
-                                                short_names=short_names),
-                        "goodness-training", key="ts_goodness_train", cache_key=score_key)
-    with g2:
-        _ui.show_figure(lambda: goodness_figure(scores_test, names,
-                                                labels={**_fig_labels("goodness"),
-                                                        "title": t["test_title"]},
-                                                short_names=short_names),
-                        "goodness-testing", key="ts_goodness_test", cache_key=score_key)
+    sides = (("train", "goodness-training", scores_train),
+             ("test", "goodness-testing", scores_test))
+    for column, (side, figure_name, scores) in zip(_ui.chart_columns(2), sides):
+        with column:
+            labels = {**_fig_labels("goodness"), "title": t[f"{side}_title"]}
+            _ui.show_figure(partial(goodness_figure, scores, names, labels=labels,
+                                    short_names=short_names),
+                            figure_name, key=f"ts_goodness_{side}", cache_key=score_key)
     best_train, best_test = best(scores_train), best(scores_test)
     if best_train is None:
         st.warning(t["none_finite"])
