@@ -20,6 +20,7 @@ from mamlviz.config import TrainConfig
 from mamlviz.errors import MamlvizError
 from mamlviz.figures.sinusoid import fits_figure, mse_steps_figure, training_figure
 from mamlviz.live import LiveRun, process_rss_bytes
+from mamlviz.live_sinusoid import live_defaults, live_sinusoid_configs
 from mamlviz.tasks.sinusoid import SinusoidTask, support_from_points
 from pages import _algorithms, _classroom, _i18n, _ui
 from pages import _sinusoid_models as models_on
@@ -30,23 +31,9 @@ _ui.through_the_router()
 ALGORITHMS = _algorithms.names("sinusoid")
 RUN_KEY = "sin_live_run"
 
+
 def _fig_labels(name: str) -> dict[str, str]:
     return dict(_i18n.texts("sinusoid.figures")[name])
-
-
-def _configs(t: dict[str, str], chosen: list[str], values: dict[str, Any]
-             ) -> dict[str, TrainConfig]:
-    configs = {}
-    for algorithm in chosen:
-        overrides = {k: values[k] for k in ("k_shot", "inner_lr", "meta_batch_size",
-                                            "iterations", "seed")}
-        if _algorithms.interpolating([algorithm]):
-            overrides.update(inner_steps=values["reptile_steps"], meta_lr=values["reptile_eps"])
-        else:
-            overrides.update(inner_steps=values["inner_steps"], meta_lr=values["meta_lr"])
-        overrides["implementation"] = "traced"  # a second to trace, no C++ build before the curve
-        configs[algorithm] = TrainConfig.for_algorithm(algorithm, **overrides)
-    return configs
 
 
 def _meter(t: dict[str, str], snap: Any, names: dict[str, str]) -> None:
@@ -95,23 +82,22 @@ def _live_panel(t: dict[str, str], names: dict[str, str]) -> None:
         st.rerun()  # the run ended: redraw the page once (models, no more polling)
 
 
-# Training settings: widget key and default (the paper's) per setting. The Train
-# button's callback reads them from the session state.
-SETTINGS: dict[str, tuple[str, Any]] = {
-    "k_shot": ("sin_k", 10), "inner_lr": ("sin_inner_lr", 0.01),
-    "inner_steps": ("sin_inner_steps", 1), "meta_batch_size": ("sin_meta_batch", 25),
-    "meta_lr": ("sin_meta_lr", 0.001), "iterations": ("sin_iterations", 2_000),
-    "seed": ("sin_seed", 0), "reptile_steps": ("sin_rep_steps", 5),
-    "reptile_eps": ("sin_rep_eps", 0.1),
-}
+# The training settings' widget keys; their defaults are the paper's
+# (``mamlviz.live_sinusoid.live_defaults``). The Train button's callback reads them from
+# the session state.
+SETTINGS = {"k_shot": "sin_k", "inner_lr": "sin_inner_lr", "inner_steps": "sin_inner_steps",
+            "meta_batch_size": "sin_meta_batch", "meta_lr": "sin_meta_lr",
+            "iterations": "sin_iterations", "seed": "sin_seed",
+            "reptile_steps": "sin_rep_steps", "reptile_eps": "sin_rep_eps"}
+DEFAULTS = live_defaults()
 
 
 def _key(name: str) -> str:
-    return SETTINGS[name][0]
+    return SETTINGS[name]
 
 
 def _default(name: str) -> Any:
-    return SETTINGS[name][1]
+    return DEFAULTS[name]
 
 
 def _setting(name: str) -> Any:
@@ -132,7 +118,7 @@ def _start_training(t: dict[str, str]) -> None:
                                                          _default("reptile_eps"))
     values["iterations"], values["seed"] = int(values["iterations"]), int(values["seed"])
     try:
-        configs = _configs(t, chosen, values)
+        configs = live_sinusoid_configs(chosen, values)
     except MamlvizError as exc:
         st.session_state["sin_message"] = ("error", t["bad_setting"].format(error=exc))
         return
