@@ -54,10 +54,11 @@ def presentation() -> bool:
     return bool(st.session_state.get("presentation", False))
 
 
-def chart_columns(n: int) -> list[Any]:
+def chart_columns(n: int, stacked: bool = False) -> list[Any]:
     """``n`` charts side by side; one under the other in presentation mode, where
-    projector-sized fonts left half-width charts cramped (titles cut, labels piled up)."""
-    if presentation():
+    projector-sized fonts left half-width charts cramped (titles cut, labels piled up),
+    or when ``stacked`` (charts whose content needs the page's whole width)."""
+    if stacked or presentation():
         return [st.container() for _ in range(n)]
     return list(st.columns(n))
 

@@ -28,6 +28,7 @@ _ui.through_the_router()
 N_QUERY = 10
 INNER_LRS = [0.001, 0.003, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5]
 CANDIDATES = ("random", *_algorithms.names("sinusoid"))
+SIDE_BY_SIDE_BARS = 5
 
 
 def _fig_labels(name: str) -> dict[str, str]:
@@ -203,7 +204,10 @@ def step_3_best(t: Mapping[str, str], score_key: tuple[Any, ...], scores_train: 
     st.markdown(t["step3_body"])
     sides = (("train", "goodness-training", scores_train),
              ("test", "goodness-testing", scores_test))
-    for column, (side, figure_name, scores) in zip(_ui.chart_columns(2), sides):
+    # Side by side while every bar's label fits under it in half the width of a
+    # 1366-pixel laptop; more candidates than that get a chart each across the page.
+    stacked = len(keys) > SIDE_BY_SIDE_BARS
+    for column, (side, figure_name, scores) in zip(_ui.chart_columns(2, stacked), sides):
         with column:
             labels = {**_fig_labels("goodness"), "title": t[f"{side}_title"]}
             _ui.show_figure(partial(goodness_figure, scores, names, labels=labels,

@@ -208,7 +208,7 @@ class AppServer:
 
     def page_url(self, chapter: Chapter | str, lang: str = "en") -> str:
         path = chapter.url_path if isinstance(chapter, Chapter) else chapter
-        return f"{self.url}/{path}" + ("?lang=zh" if lang == "zh" else "")
+        return f"{self.url}/{path}" + ("" if lang == "en" else f"?lang={lang}")
 
 
 @contextmanager
