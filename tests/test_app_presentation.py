@@ -152,3 +152,23 @@ def test_every_chapter_has_points_in_the_lectures_order_with_a_target() -> None:
             assert point.text and translated.text, (file, point)
             assert (any("\u4e00" <= ch <= "\u9fff" for ch in translated.text)
                     or translated.text == point.text)
+
+
+# ------------------------------------------------------------------ the stylesheets
+
+
+def test_presentation_css_scales_what_stayed_small_and_hides_the_sidebar() -> None:
+    css = _presentation.PRESENTATION_CSS
+    for hook in ("stWidgetLabel", "stSliderThumbValue", "stTable", "stCaptionContainer",
+                 "stRadio", "stExpander", "mamlviz-pseudo-code", "code"):
+        assert hook in css, hook
+    assert re.search(r'\[data-testid="stSidebar"\][^{]*\{display: none', css)
+
+
+def test_print_css_hides_the_chrome_and_keeps_charts_whole() -> None:
+    css = _presentation.PRINT_CSS
+    assert "@page {size: A4" in css
+    assert re.search(r'\[data-testid="stSidebar"\][^{]*\{display: none', css)
+    assert "break-inside: avoid" in css and ".mamlviz-chart" in css
+    keys_js = (_lecture.ASSETS / "keys.js").read_text(encoding="utf-8")
+    assert "beforeprint" in keys_js and "afterprint" in keys_js
