@@ -151,10 +151,11 @@ def test_the_registry_is_ordered_and_complete() -> None:
     for algorithm in REGISTRY.values():
         assert algorithm.problems and algorithm.colour.startswith("#")
         assert algorithm.label.strip()
-        # The catalogues name registered algorithms only, and English as the registry does.
-        english = _i18n.catalogue("en")["algorithms"]
-        assert english.get(algorithm.name, algorithm.label) == algorithm.label
-    for code in _i18n.languages():
+        # Every algorithm named in every language, English as the registry names it.
+        for code in _i18n.languages():
+            assert _i18n.catalogue(code)["algorithms"][algorithm.name].strip(), (code, algorithm)
+        assert _i18n.catalogue("en")["algorithms"][algorithm.name] == algorithm.label
+    for code in _i18n.languages():  # and no name left of an algorithm no longer registered
         assert set(_i18n.catalogue(code)["algorithms"]) <= set(names()), code
 
 

@@ -5,9 +5,9 @@ settings per problem and its behaviour: a batched meta-step through the one func
 inner loop (``mamlviz.inner``), the objective it minimises where it has one, and the
 plain per-task maths for the float64 reference (``mamlviz.reference``). Pages, figures,
 the CLI, the bench and the model card iterate over the registry, so adding an algorithm
-is one module here plus one ``register`` line below. Its name in other languages goes
-in the app's catalogues (``pages/locales/``, section "algorithms"); until it is there,
-the chapters show its English label.
+is one module here plus one ``register`` line below, and its name in each language's
+catalogue (``pages/locales/``, section "algorithms"; ``tests/test_registry.py`` asks for
+it; a chapter shows the English label wherever a name is missing).
 
 References: MAML and first-order MAML (Finn et al. 2017, arXiv 1703.03400), Reptile
 (Nichol et al. 2018, arXiv 1803.02999), iMAML (Rajeswaran et al. 2019, arXiv
