@@ -65,10 +65,16 @@ OMNIGLOT_DEFAULTS: dict[int, dict[str, Any]] = {
 }
 
 
+def nearest_omniglot_setup(n_way: int) -> int:
+    """The paper's Omniglot setup (5-way or 20-way) whose settings N-way tasks take:
+    5-way up to 11 ways, else 20-way."""
+    return 5 if n_way < 12 else 20
+
+
 def omniglot_test_steps(n_way: int) -> int:
     """The paper's adaptation steps at test time in its setup nearest to N-way tasks
     (three at 5-way, five at 20-way): what the Omniglot chapter shows first."""
-    return int(OMNIGLOT_DEFAULTS[5 if n_way < 12 else 20]["test_inner_steps"])
+    return int(OMNIGLOT_DEFAULTS[nearest_omniglot_setup(n_way)]["test_inner_steps"])
 
 
 OMNIGLOT_COMMON: dict[str, Any] = {"iterations": 60_000, "k_shot": 1, "n_query": 15}
@@ -154,7 +160,7 @@ class TrainConfig:
         problem_defaults: dict[str, Any] = {}
         problem = given.get("problem", "sinusoid")
         n_way = given.get("n_way", 5)
-        nearest = 5 if isinstance(n_way, int) and n_way < 12 else 20
+        nearest = nearest_omniglot_setup(n_way) if isinstance(n_way, int) else 20
         departures = spec.departures(problem, nearest)
         if problem == "omniglot":
             problem_defaults = {**OMNIGLOT_COMMON, **OMNIGLOT_DEFAULTS[nearest]}

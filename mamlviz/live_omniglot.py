@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import algorithms
-from .config import TrainConfig
+from .config import TrainConfig, nearest_omniglot_setup
 from .train import Trainer
 
 # Live defaults of MAML and first-order MAML, by N (20-way: the paper's five inner steps
@@ -39,7 +39,7 @@ LIVE_OMNIGLOT: dict[int, dict[str, Any]] = {
 
 def live_defaults(n_way: int) -> dict[str, Any]:
     """The live settings for N-way tasks (the 5-way ones up to 11 ways, else the 20-way)."""
-    return dict(LIVE_OMNIGLOT[5 if n_way < 12 else 20])
+    return dict(LIVE_OMNIGLOT[nearest_omniglot_setup(n_way)])
 
 
 def live_algorithms() -> list[str]:

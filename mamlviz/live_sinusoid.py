@@ -21,8 +21,8 @@ LIVE_ITERATIONS = 2_000
 SHARED = ("k_shot", "inner_lr", "meta_batch_size", "iterations", "seed")
 
 
-def _interpolating(name: str) -> bool:
-    return algorithms.get(name).outer_rule == "interpolation"
+def _interpolating(algorithm: algorithms.Algorithm) -> bool:
+    return algorithm.outer_rule == "interpolation"
 
 
 def live_defaults() -> dict[str, Any]:
@@ -31,7 +31,7 @@ def live_defaults() -> dict[str, Any]:
     (``reptile_eps``)."""
     paper = TrainConfig()
     interpolating = next((a for a in algorithms.all_algorithms("sinusoid")
-                          if a.outer_rule == "interpolation"), None)
+                          if _interpolating(a)), None)
     own = interpolating.departures("sinusoid") if interpolating else {}
     return {"k_shot": paper.k_shot, "inner_lr": paper.inner_lr,
             "inner_steps": paper.inner_steps, "meta_batch_size": paper.meta_batch_size,
@@ -48,7 +48,7 @@ def live_sinusoid_configs(chosen: list[str], settings: dict[str, Any]) -> dict[s
     configs = {}
     for name in chosen:
         overrides = {k: settings[k] for k in SHARED}
-        if _interpolating(name):
+        if _interpolating(algorithms.get(name)):
             overrides.update(inner_steps=settings["reptile_steps"],
                              meta_lr=settings["reptile_eps"])
         else:

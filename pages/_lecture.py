@@ -144,9 +144,9 @@ def nav(pages: dict[str, Any], file: str, where: str, step: int | None = None) -
             st.page_link(pages[before], label="← " + _i18n.chapter_title(before),
                          query_params=_presentation.url_params(len(points(before))))
         if where == "head" and step is not None:
-            count = len(points(file))
-            point = points(file)[step - 1]
-            st.markdown(f'<div class="mamlviz-point">{step}/{count} · '
+            chapter_points = points(file)
+            point = chapter_points[step - 1]
+            st.markdown(f'<div class="mamlviz-point">{step}/{len(chapter_points)} · '
                         f'{html.escape(point.text)}</div>',
                         unsafe_allow_html=True)
         if after is not None:

@@ -42,9 +42,9 @@ def read_url(params: Mapping[str, str] | None = None) -> None:
     ``?presentation=1``, ``?lang=<code>`` (a catalogue's: en, zh) and ``?theme=dark``;
     unknown values are the defaults (a mistyped bookmark still opens the lecture). The
     settings live under a key of their own and are copied to their widgets' keys on
-    every run: Streamlit
-    drops every widget's value when a script switches pages (``st.switch_page``, which
-    the lecture's keys use), and the lecture must not fall back to English, small fonts.
+    every run: Streamlit drops every widget's value when a script switches pages
+    (``st.switch_page``, which the lecture's keys use), and the lecture must not fall
+    back to English, small fonts.
     """
     settings = st.session_state.get(_SETTINGS)
     if settings is None:

@@ -6,6 +6,7 @@ Thin: widgets in, ``mamlviz.three_steps`` computes, ``mamlviz.figures.three_step
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -165,11 +166,24 @@ def omniglot_episode(t: Mapping[str, str], seed: int) -> None:
         _ui.error_box(exc)
 
 
-def candidates(t: Mapping[str, str], n_tasks: int, k_shot: int, seed: int
-               ) -> tuple[tuple[Any, ...], dict[str, Any], dict[str, Any]]:
+@dataclass(frozen=True)
+class Scored:
+    """The candidates scored on both task sets. ``key`` (tasks, K, seed, inner rate, steps,
+    the candidates) is what the scores and the figures drawn from them are cached by."""
+
+    key: tuple[int, int, int, float, int, tuple[str, ...]]
+    train: dict[str, Any]
+    test: dict[str, Any]
+    names: dict[str, str]
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return self.key[-1]
+
+
+def candidates(t: Mapping[str, str], n_tasks: int, k_shot: int, seed: int) -> Scored:
     """The candidate Fs (random, and each algorithm's phi), adapted with the chosen inner
-    rate and steps and scored on both task sets: (score key, training scores, testing
-    scores); the score key is also the figures' cache key."""
+    rate and steps and scored on both task sets."""
     st.header(t["candidates_head"])
     st.markdown(t["candidates_body"])
     found, missing = _candidates(seed)
@@ -190,51 +204,48 @@ def candidates(t: Mapping[str, str], n_tasks: int, k_shot: int, seed: int
              and scores_test[k].total > sum(scores_test[k].before)]
     if worse:
         st.warning(t["worse"].format(lr=inner_lr, names=", ".join(worse)))
-    return score_key, scores_train, scores_test
+    return Scored(score_key, scores_train, scores_test, names)
 
 
-def step_3_best(t: Mapping[str, str], score_key: tuple[Any, ...], scores_train: dict[str, Any],
-                scores_test: dict[str, Any]) -> None:
+def step_3_best(t: Mapping[str, str], scored: Scored) -> None:
     """L(F) of every candidate on the training and the testing tasks; F* is the smallest."""
-    keys = score_key[-1]
-    names = {k: _candidate_name(t, k) for k in keys}
+    names = scored.names
     # The bars' tick labels: short enough to stay horizontal under half-width charts.
-    short_names = {k: _candidate_name(t, k, short=True) for k in keys}
+    short_names = {k: _candidate_name(t, k, short=True) for k in scored.keys}
     st.header(t["step3"])
     st.markdown(t["step3_body"])
-    sides = (("train", "goodness-training", scores_train),
-             ("test", "goodness-testing", scores_test))
+    sides = (("train", "goodness-training", scored.train),
+             ("test", "goodness-testing", scored.test))
     # Side by side while every bar's label fits under it in half the width of a
     # 1366-pixel laptop; more candidates than that get a chart each across the page.
-    stacked = len(keys) > SIDE_BY_SIDE_BARS
+    stacked = len(scored.keys) > SIDE_BY_SIDE_BARS
     for column, (side, figure_name, scores) in zip(_ui.chart_columns(2, stacked), sides):
         with column:
             labels = {**_fig_labels("goodness"), "title": t[f"{side}_title"]}
             _ui.show_figure(partial(goodness_figure, scores, names, labels=labels,
                                     short_names=short_names),
-                            figure_name, key=f"ts_goodness_{side}", cache_key=score_key)
-    best_train, best_test = best(scores_train), best(scores_test)
+                            figure_name, key=f"ts_goodness_{side}", cache_key=scored.key)
+    best_train, best_test = best(scored.train), best(scored.test)
     if best_train is None:
         st.warning(t["none_finite"])
         return
     st.markdown(t["best_train"].format(name=names[best_train],
-                                       value=scores_train[best_train].total))
+                                       value=scored.train[best_train].total))
     if best_test is not None:
         st.markdown(t["best_test"].format(name=names[best_test],
-                                          value=scores_test[best_test].total))
+                                          value=scored.test[best_test].total))
 
 
-def what_each_learned(t: Mapping[str, str], score_key: tuple[Any, ...],
-                      scores_test: dict[str, Any]) -> None:
+def what_each_learned(t: Mapping[str, str], scored: Scored) -> None:
     """One testing task: the function each F learned from its support set."""
-    n_tasks, k_shot, seed, inner_lr, steps, keys = score_key
-    names = {k: _candidate_name(t, k) for k in keys}
+    n_tasks, k_shot, seed, inner_lr, steps, keys = scored.key
     st.subheader(t["fit_head"])
     task_n = st.slider(t["fit_task"], 1, n_tasks, 1, key="ts_fit_task") if n_tasks > 1 else 1
-    finite_keys = tuple(k for k in keys if scores_test[k].finite)
+    finite_keys = tuple(k for k in keys if scored.test[k].finite)
     fit_key = (n_tasks, k_shot, seed, inner_lr, steps, task_n - 1, finite_keys)
     _ui.show_figure(lambda: fit_figure(_task_sets(n_tasks, k_shot, seed)[1], task_n - 1,
-                                       _fits(*fit_key), names, labels=_fig_labels("fit")),
+                                       _fits(*fit_key), scored.names,
+                                       labels=_fig_labels("fit")),
                     "adapted-fit", key="ts_fit_fig", cache_key=fit_key)
 
 
@@ -244,9 +255,9 @@ def render() -> None:
     step_1_learning_algorithms(t)
     n_tasks, k_shot, seed = step_2_goodness(t)
     omniglot_episode(t, seed)
-    score_key, scores_train, scores_test = candidates(t, n_tasks, k_shot, seed)
-    step_3_best(t, score_key, scores_train, scores_test)
-    what_each_learned(t, score_key, scores_test)
+    scored = candidates(t, n_tasks, k_shot, seed)
+    step_3_best(t, scored)
+    what_each_learned(t, scored)
     _ui.show_source(goodness, t["source"])
     _ui.chapter_figures("three-steps")  # last: a zip of the figures this page showed
 
