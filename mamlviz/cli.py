@@ -427,6 +427,7 @@ def _check_figures(args: argparse.Namespace) -> None:
         if args.lang not in _i18n.languages():
             raise ConfigError("--lang", f"{args.lang!r} is not one of "
                                         f"{', '.join(_i18n.languages())}")
+    export.check_out(args.out, create=False)  # the reader's mistake before the machine's
     reason = export.missing_renderer()
     if reason is not None:
         raise MamlvizError(reason)

@@ -37,11 +37,14 @@ def check_format(fmt: str) -> str:
     return fmt
 
 
-def check_out(out: str | os.PathLike[str]) -> Path:
-    """The output folder: created if missing, refused if it is a file or not writable."""
+def check_out(out: str | os.PathLike[str], create: bool = True) -> Path:
+    """The output folder: created if missing, refused if it is a file or not writable.
+    With ``create=False`` only refused if it is a file: a check that writes nothing."""
     folder = Path(out)
     if folder.exists() and not folder.is_dir():
         raise ConfigError("--out", f"{folder} is a file, not a folder")
+    if not create:
+        return folder
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
