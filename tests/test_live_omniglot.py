@@ -9,6 +9,7 @@ import pytest
 from mamlviz import algorithms
 from mamlviz.config import omniglot_test_steps, preset_settings
 from mamlviz.live_omniglot import (
+    ANNEAL_TO,
     LIVE_OMNIGLOT,
     live_algorithms,
     live_defaults,
@@ -25,6 +26,18 @@ def test_maml_and_first_order_maml_train_live_on_the_live_defaults(algorithm: st
     for key, value in LIVE_OMNIGLOT[5].items():
         assert getattr(config, key) == value
     assert config.inner_steps == 1 and config.test_inner_steps == 3  # the paper's, unchanged
+    assert config.meta_lr_final == pytest.approx(config.meta_lr * ANNEAL_TO[5])
+
+
+def test_the_live_meta_learning_rate_ends_at_a_tenth_of_where_the_page_starts_it() -> None:
+    assert live_omniglot_config("maml", meta_lr=0.02).meta_lr_final == pytest.approx(0.002)
+    assert live_omniglot_config("maml", meta_lr_final=0.005).meta_lr_final == 0.005
+    assert live_omniglot_config("maml", anneal=False).meta_lr_final is None
+    assert live_omniglot_config("maml", n_way=20).meta_lr_final is None  # not tuned at 20-way
+    chosen = live_algorithms()
+    assert all(c.meta_lr_final is None for c in live_run_configs(chosen, 5, 1, "hw15").values())
+    assert all(c.meta_lr_final == pytest.approx(c.meta_lr * ANNEAL_TO[5])
+               for c in live_run_configs(chosen, 5, 1, meta_lr=0.004).values())
 
 
 def test_an_override_wins_and_none_keeps_the_default() -> None:
