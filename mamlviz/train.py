@@ -74,8 +74,12 @@ def choose_implementation(config: TrainConfig, device: torch.device) -> str:
         # little on a CPU, while vmap's batched convolutions are slower there. On a GPU
         # the launches of its ~1,000 small kernels per step dominate: replay a graph,
         # and on a long run fuse it first (about 2x, after 30 to 60 s of compiling).
+        # A head-only inner loop (ANIL's) is the exception on a CPU: the batched step
+        # embeds a task's support set once and adapts a linear head on the features,
+        # where the per-task loop differentiates the whole network at every inner step
+        # (several times slower at 20-way's five steps: benchmarks/README.md).
         if device.type != "cuda":
-            return "loop"
+            return "loop" if get(config.algorithm).inner_mask is None else "traced"
         fuse = config.iterations >= FUSE_PAYS_OFF_AFTER and compiler_available()
         return "fused" if fuse else "graphed"
     long_run = config.iterations >= COMPILE_PAYS_OFF_AFTER
