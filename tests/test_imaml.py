@@ -126,6 +126,45 @@ def test_conjugate_gradient_solves_a_symmetric_positive_definite_system() -> Non
     assert torch.allclose(one, b / 3.0, rtol=1e-14)
 
 
+def test_conjugate_gradient_stops_at_the_first_direction_of_negative_curvature() -> None:
+    """On an indefinite system CG would go on to A^-1 b, a point of no meaning for a
+    regularised inner problem that is not convex: it stops where p^T A p <= 0."""
+    a = torch.diag(torch.tensor([2.0, -1.0], dtype=torch.float64))
+    b = torch.tensor([1.0, 1.0], dtype=torch.float64)
+    # step 1 along b (b^T A b = 1 > 0) reaches 2 b; the next direction, (6, 12), has
+    # p^T A p = -72: stop there (plain CG would take it to A^-1 b = (0.5, -1))
+    x = conjugate_gradient(lambda v: {"x": a @ v["x"]}, {"x": b}, steps=2)["x"]
+    assert torch.equal(x, 2 * b)
+    # no curvature along b itself: b, the first-order direction
+    x = conjugate_gradient(lambda v: {"x": -v["x"]}, {"x": b}, steps=3)["x"]
+    assert torch.equal(x, b)
+
+
+def test_where_curvature_is_negative_the_batched_step_and_the_naive_loop_agree() -> None:
+    """Both stop CG at the same point on a steep 1-D well, whose curvature falls below
+    -lam on its flanks (there the direction is no longer (1 + l''/lam)^-1 l')."""
+    from mamlviz import landscape as ls
+    from mamlviz.reference import naive_step
+
+    task = ls.TaskLoss(wells=(ls.Well(center=(0.0,), depth=4.0, width=0.5),), bowl=0.02,
+                       bowl_center=(0.0,), name="steep")
+    loop = InnerLoop(ls.TaskModel(task, 1), ls.value_of, 0.05, 1)
+    x, y = torch.zeros(1, 1, 1, dtype=torch.float64), torch.zeros(1, 1, dtype=torch.float64)
+    truncated = 0
+    for phi in np.linspace(-2.0, 2.0, 41):
+        at = {"phi": torch.tensor([phi], dtype=torch.float64)}
+        ours = imaml_step(loop)(at, x, y, x, y)[0]["phi"]
+        ref = naive_step("imaml", loop, at, x, y, x, y)[0]["phi"]
+        assert torch.allclose(ours, ref, rtol=1e-12, atol=1e-14), (phi, ours, ref)
+        theta = at["phi"] - 0.05 * torch.func.grad(lambda q: task(q).sum())(at["phi"])
+        curvature = float(torch.func.hessian(lambda q: task(q).sum())(theta))
+        if 1 + curvature / get("imaml").lam <= 0:  # the query gradient at theta itself
+            gradient = torch.func.grad(lambda q: task(q).sum())(theta)
+            assert torch.allclose(ours, gradient, rtol=1e-12), phi
+            truncated += 1
+    assert truncated >= 4, truncated
+
+
 def test_no_graph_through_the_inner_steps_is_kept() -> None:
     """Memory does not grow with the inner steps: the direction is computed from
     theta_hat alone, so it holds no autograd history back through the steps to phi."""

@@ -16,6 +16,15 @@ found by ``cg_steps`` steps of conjugate gradient, each one Hessian-vector produ
 through the inner steps, so memory does not grow with them: only theta_hat is kept.
 The regulariser's strength and the number of CG steps are those common iMAML-GD code
 defaults to (lam = 2, 5 steps).
+
+The paper assumes lam large enough that the regularised inner problem is convex, so
+that I + H / lam is positive definite. A network's loss need not oblige: where H has
+curvature below -lam, CG on the indefinite system takes steps of any size and sign,
+and meta-training drifts until it diverges (the sinusoid MLP does so). CG here stops
+at the first direction of non-positive curvature, as truncated (Steihaug) CG does in
+Newton-CG methods: its answer so far, or, if that happens at once, the query gradient
+itself (first-order MAML's direction). Where the system is positive definite nothing
+changes.
 """
 
 from __future__ import annotations
@@ -38,18 +47,26 @@ def _dot(a: Params, b: Params) -> torch.Tensor:
 
 
 def conjugate_gradient(apply_a: Callable[[Params], Params], b: Params, steps: int) -> Params:
-    """x with A x = b for a symmetric positive definite A given as x -> A x, after
-    ``steps`` CG iterations from x = 0 (exact after as many steps as distinct
-    eigenvalues). Fixed iterations, no branching on values, so it maps over tasks."""
+    """x with A x = b for a symmetric A given as x -> A x, after ``steps`` CG iterations
+    from x = 0 (for a positive definite A, exact after as many steps as distinct
+    eigenvalues). It stops at the first direction p with p^T A p <= 0, keeping the x
+    reached, or b if that is the first direction (truncated CG). Fixed iterations, no
+    branching on values, so it maps over tasks."""
     x = {k: torch.zeros_like(v) for k, v in b.items()}
     r = dict(b)
     p = dict(b)
     rs = _dot(r, r)
-    for _ in range(steps):
+    going = torch.ones((), dtype=torch.bool, device=rs.device)
+    for i in range(steps):
         ap = apply_a(p)
         pap = _dot(p, ap)
-        # once converged exactly (r = 0) the step is 0, not 0/0
-        alpha = torch.where(pap != 0, rs / torch.where(pap != 0, pap, 1), 0)
+        curved = pap > 0
+        if i == 0:  # no curvature to follow along b itself: b, the first-order direction
+            x = {k: torch.where(curved, x[k], b[k]) for k in x}
+        going = going & curved
+        # a stopped solve takes no more steps (and an exactly converged one, r = 0, has
+        # p^T A p = 0: it stops rather than take 0/0)
+        alpha = torch.where(going, rs / torch.where(curved, pap, 1), 0)
         x = {k: x[k] + alpha * p[k] for k in x}
         r = {k: r[k] - alpha * ap[k] for k in r}
         rs_new = _dot(r, r)
@@ -93,7 +110,7 @@ def naive_task(loss, phi: Params, theta: Params, support_x: torch.Tensor,  # typ
                support_y: torch.Tensor, query_x: torch.Tensor, query_y: torch.Tensor
                ) -> Params:
     """The implicit meta-gradient at theta_hat, with ``torch.autograd`` double backward
-    for the Hessian-vector products and CG written out: a direction already."""
+    for the Hessian-vector products and truncated CG written out: a direction already."""
     names = list(theta)
     leaves = [theta[k].detach().requires_grad_() for k in names]
     at = dict(zip(names, leaves))
@@ -107,10 +124,14 @@ def naive_task(loss, phi: Params, theta: Params, support_x: torch.Tensor,  # typ
     x = [torch.zeros_like(g) for g in query_grad]
     r, p = list(query_grad), list(query_grad)
     rs = torch.stack([(ri * ri).sum() for ri in r]).sum()
-    for _ in range(CG_STEPS):
+    for i in range(CG_STEPS):
         ap = apply_a(p)
         pap = torch.stack([(pi * api).sum() for pi, api in zip(p, ap)]).sum()
-        alpha = rs / pap if pap != 0 else torch.zeros_like(rs)
+        if pap <= 0:  # truncated CG: no curvature to follow; b itself if at once
+            if i == 0:
+                x = list(query_grad)
+            break
+        alpha = rs / pap
         x = [xi + alpha * pi for xi, pi in zip(x, p)]
         r = [ri - alpha * api for ri, api in zip(r, ap)]
         rs_new = torch.stack([(ri * ri).sum() for ri in r]).sum()
