@@ -282,7 +282,7 @@ CG now stops at the first direction of non-positive curvature (truncated CG,
 `mamlviz/algorithms/imaml.py`), and meta-training learns, then drifts towards ever
 sharper phi (its query loss before adaptation rises) until the inner steps diverge.
 Short runs on 2026-12-06 (training query loss after adaptation, meta-batch 25, seed 0):
-lambda = 2, five steps of 0.01: 1.43 at 1,600 meta-iterations, diverged before 3,000;
+lambda = 2, five steps of 0.01: 1.43 at 1,600 meta-iterations, its losses blew up before 3,000;
 ten steps of 0.01: 0.90 at 3,600 in one run, diverged at 3,033 in another; twenty steps
 of 0.005 (the default now): diverged at 8,257; lambda = 10, twenty steps of 0.005: 0.47
 at 1,200, diverged at 1,437; lambda = 1, twenty steps of 0.005: 0.59 at 6,000 and still
@@ -361,8 +361,9 @@ assets/checkpoints/continue_anil_cpu.sh` (`--resume`, 2,700 s each, Adam anneale
 towards 0.0001 over 45,000 and 21,000 meta-iterations in all: the 5-way model reached its
 45,000, the 20-way one 17,499, 91.6 ± 0.3 %); the 20-way model then went on twice more
 the same way, alone, with the schedule stretched (so its rate rose again, to 0.00044 and
-0.00024): to 26,986 of 28,000 in 1,500 s (92.6 ± 0.3 %) and to 31,601 of 32,000 in 780 s
-beside the test suite (the shipped model). The rows give the totals.
+0.00024, and to 0.00023 a third time): to 26,986 of 28,000 in 1,500 s (92.6 ± 0.3 %), to
+31,601 of 32,000 in 780 s beside the test suite (92.8 ± 0.3 %) and to 36,974 of 37,000 in
+720 s (the shipped model). The rows give the totals.
 Against the issue's goals: {cpu_goals()}.
 iMAML and Meta-SGD need more than this CPU gives in a session (second-order steps through
 every layer at the papers' meta-batches): not yet trained on Omniglot.
