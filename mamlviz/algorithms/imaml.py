@@ -19,8 +19,8 @@ defaults to (lam = 2, 5 steps).
 
 The paper assumes lam large enough that the regularised inner problem is convex, so
 that I + H / lam is positive definite. A network's loss need not oblige: where H has
-curvature below -lam, CG on the indefinite system takes steps of any size and sign,
-and meta-training drifts until it diverges (the sinusoid MLP does so). CG here stops
+curvature below -lam, CG on the indefinite system takes steps of any size and sign
+(on the sinusoid MLP meta-training then learned nothing). CG here stops
 at the first direction of non-positive curvature, as truncated (Steihaug) CG does in
 Newton-CG methods: its answer so far, or, if that happens at once, the query gradient
 itself (first-order MAML's direction). Where the system is positive definite nothing
