@@ -150,17 +150,19 @@ def test_where_curvature_is_negative_the_batched_step_and_the_naive_loop_agree()
                        bowl_center=(0.0,), name="steep")
     loop = InnerLoop(ls.TaskModel(task, 1), ls.value_of, 0.05, 1)
     x, y = torch.zeros(1, 1, 1, dtype=torch.float64), torch.zeros(1, 1, dtype=torch.float64)
+    def loss(q: torch.Tensor) -> torch.Tensor:
+        return task(q).sum()
+
     truncated = 0
     for phi in np.linspace(-2.0, 2.0, 41):
         at = {"phi": torch.tensor([phi], dtype=torch.float64)}
         ours = imaml_step(loop)(at, x, y, x, y)[0]["phi"]
         ref = naive_step("imaml", loop, at, x, y, x, y)[0]["phi"]
         assert torch.allclose(ours, ref, rtol=1e-12, atol=1e-14), (phi, ours, ref)
-        theta = at["phi"] - 0.05 * torch.func.grad(lambda q: task(q).sum())(at["phi"])
-        curvature = float(torch.func.hessian(lambda q: task(q).sum())(theta))
+        theta = at["phi"] - loop.inner_lr * torch.func.grad(loss)(at["phi"])
+        curvature = float(torch.func.hessian(loss)(theta))
         if 1 + curvature / get("imaml").lam <= 0:  # the query gradient at theta itself
-            gradient = torch.func.grad(lambda q: task(q).sum())(theta)
-            assert torch.allclose(ours, gradient, rtol=1e-12), phi
+            assert torch.allclose(ours, torch.func.grad(loss)(theta), rtol=1e-12), phi
             truncated += 1
     assert truncated >= 4, truncated
 
