@@ -27,6 +27,14 @@ from mamlviz.figures.omniglot import (
     image_grid_figure,
     live_training_figure,
 )
+from mamlviz.human_vs_model import (
+    PUBLISHED_ERRORS,
+    SOURCES,
+    GameEpisode,
+    game_episode,
+    seen_characters,
+    training_characters,
+)
 from mamlviz.live import LiveRun, process_rss_bytes
 from mamlviz.live_omniglot import live_defaults, live_run_configs
 from mamlviz.newtask import (
@@ -42,6 +50,9 @@ from pages._live_chart import live_chart
 _ui.through_the_router()
 
 ALGORITHMS = _algorithms.names("omniglot")
+# A shipped model's file is omniglot_{algorithm}_{N}w{K}s{protocol}.pt: "" for the MAML
+# protocol's split, "_lake" for models meta-trained on the background alphabets alone.
+PROTOCOLS = ("", "_lake")
 RUN_KEY = "omni_live_run"
 # Adaptation steps shown for one episode. MAML's paper adapts with 3 to 5 steps at test
 # time; Reptile's with 50 small Adam steps, most of whose gain comes in the first ten (its
@@ -74,18 +85,40 @@ def _omniglot(env_source: str | None) -> Any:
 
 
 @st.cache_resource(show_spinner=False)
-def _checkpoint(algorithm: str, n_way: int, k_shot: int) -> Any:
+def _checkpoint(algorithm: str, n_way: int, k_shot: int, protocol: str = "") -> Any:
     """A shipped checkpoint, loaded once per server: (config, phi, the inner Adam moments its
     training kept or None), an error, or None if absent."""
     from mamlviz.runs import load_learner
 
-    path = _ui.CHECKPOINTS / f"omniglot_{algorithm}_{n_way}w{k_shot}s.pt"
+    path = _ui.CHECKPOINTS / f"omniglot_{algorithm}_{n_way}w{k_shot}s{protocol}.pt"
     if not path.exists():
         return None
     try:
         return load_learner(path, problem="omniglot")
     except MamlvizError as exc:
         return exc
+
+
+def _shipped(n_way: int, k_shot: int) -> list[tuple[str, str, Any]]:
+    """Every shipped N-way K-shot model: (its key, algorithm, protocol suffix), present or
+    broken (a broken one is loaded as its error)."""
+    return [(f"{a}{p}", a, p) for a in ALGORITHMS for p in PROTOCOLS
+            if _checkpoint(a, n_way, k_shot, p) is not None]
+
+
+def _model_name(t: dict[str, str], names: dict[str, str], algorithm: str, protocol: str) -> str:
+    return t["lake_model"].format(name=names[algorithm]) if protocol else names[algorithm]
+
+
+@st.cache_resource(show_spinner=False)
+def _trained_on(env_source: str | None, algorithm: str, n_way: int, k_shot: int,
+                protocol: str) -> frozenset[int] | None:
+    """The characters a shipped model meta-trained on (from its file), once per server."""
+    from mamlviz.runs import load_checkpoint
+
+    path = _ui.CHECKPOINTS / f"omniglot_{algorithm}_{n_way}w{k_shot}s{protocol}.pt"
+    _, checkpoint = load_checkpoint(path, problem="omniglot")
+    return training_characters(checkpoint.config, checkpoint.metrics, _omniglot(env_source))[0]
 
 
 def _from_card(path: Path, show: Callable[[dict[str, Any]], str]) -> str:
@@ -107,26 +140,17 @@ def _reported(algorithm: str, n_way: int, k_shot: int) -> tuple[str, str]:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _episode(env_source: str | None, n_way: int, k_shot: int, seed: int, source: str
-             ) -> dict[str, Any]:
+             ) -> GameEpisode:
     """An episode with one query per class, the queries shuffled (shared across sessions)."""
-    from mamlviz.tasks.omniglot import OmniglotTasks
-
-    data = _omniglot(env_source)
-    generator = torch.Generator().manual_seed(seed)
-    episodes = OmniglotTasks(data.shown_episodes(source), n_way).episodes(1, k_shot, 1,
-                                                                    generator=generator)
-    batch = episodes.batch.task(0)
-    order = torch.randperm(n_way, generator=torch.Generator().manual_seed(seed + 1))
-    return {"support_x": batch.support_x[0], "support_y": batch.support_y[0],
-            "query_x": batch.query_x[0][order], "query_y": batch.query_y[0][order]}
+    return game_episode(_omniglot(env_source), source, n_way, k_shot, seed)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def _shipped_adapt(env_source: str | None, n_way: int, k_shot: int, seed: int, source: str,
-                   algorithm: str) -> dict[str, Any]:
+                   algorithm: str, protocol: str = "") -> dict[str, Any]:
     """A shipped model adapted on an episode: computed once per server, shared by sessions."""
-    config, phi, moments = _checkpoint(algorithm, n_way, k_shot)
-    ep = _episode(env_source, n_way, k_shot, seed, source)
+    config, phi, moments = _checkpoint(algorithm, n_way, k_shot, protocol)
+    ep = _episode(env_source, n_way, k_shot, seed, source).tensors
     return omniglot_adapt(phi, n_way, config.inner_lr, MAX_STEPS, ep["support_x"],
                           ep["support_y"], ep["query_x"], ep["query_y"],
                           config.inner_optimizer, config.test_inner_batch, moments,
@@ -136,7 +160,7 @@ def _shipped_adapt(env_source: str | None, n_way: int, k_shot: int, seed: int, s
 @st.cache_data(show_spinner=False, max_entries=64)
 def _random_adapt(env_source: str | None, n_way: int, k_shot: int, seed: int,
                   source: str) -> dict[str, Any]:
-    ep = _episode(env_source, n_way, k_shot, seed, source)
+    ep = _episode(env_source, n_way, k_shot, seed, source).tensors
     return omniglot_adapt(random_conv4_phi(n_way, 0), n_way, random_init_inner_lr(n_way),
                           MAX_STEPS, ep["support_x"], ep["support_y"], ep["query_x"],
                           ep["query_y"])
@@ -167,9 +191,9 @@ def own_drawings(t: dict[str, str], names: dict[str, str], steps: int) -> None:
         return
     episode = own_episode(drawn[:ways], drawn[ways])
     rows = []
-    for algorithm in ALGORITHMS:
-        loaded = _checkpoint(algorithm, ways, 1)
-        if loaded is None or isinstance(loaded, BaseException):
+    for _, algorithm, protocol in _shipped(ways, 1):
+        loaded = _checkpoint(algorithm, ways, 1, protocol)
+        if isinstance(loaded, BaseException):
             continue
         config, phi, moments = loaded
         result = omniglot_adapt(phi, ways, config.inner_lr, steps, episode["support_x"],
@@ -179,7 +203,7 @@ def own_drawings(t: dict[str, str], names: dict[str, str], steps: int) -> None:
         by_step = result["predictions_by_step"]
         # the query is the last of the query set; ProtoNets: one point, no steps
         said = by_step[min(steps, len(by_step) - 1)][-1]
-        rows.append({t["own_model"]: names[algorithm],
+        rows.append({t["own_model"]: _model_name(t, names, algorithm, protocol),
                      t["own_says"]: t["own_class"].format(c=said),
                      t["own_sure"]: f"{result['confidence'][-1]:.2f}"})
     if not rows:
@@ -248,6 +272,7 @@ class Episode:
     seed: int
     source: str
     tensors: dict[str, Any]
+    game: GameEpisode
 
     @property
     def key(self) -> tuple[int, int, int, str]:
@@ -301,24 +326,38 @@ def browse(t: dict[str, str], data: Any, env_source: str | None) -> None:
                     cache_key=(env_source, character))
 
 
+def _where_from(t: dict[str, str], data: Any, game: GameEpisode) -> str:
+    """Where the episode's characters come from, and who drew them, in words."""
+    sets = {data.info(c).set_name for c in game.characters}
+    alphabets = ", ".join(a.replace("_", " ") for a in game.alphabets)
+    return t["where_from"].format(
+        n=len(game.characters), alphabets=alphabets,
+        sets=" + ".join(t[f"set_{s}"] for s in sorted(sets)),
+        support=", ".join(map(str, game.support_drawers)),
+        query=", ".join(map(str, game.query_drawers)))
+
+
 def an_episode(t: dict[str, str], data: Any, env_source: str | None) -> Episode:
     """An N-way K-shot episode: its support set, and one query drawing per class."""
     st.header(t["episode_head"])
     e1, e2, e3, e4 = st.columns(4)
     n_way = e1.select_slider(t["n_way"], list(range(2, 21)), value=5, key="omni_n_way")
     k_shot = e2.select_slider(t["k_shot"], [1, 2, 3, 4, 5], value=1, key="omni_k_shot")
-    eval_alphabets = data.alphabets("evaluation") + data.alphabets("background")
-    source = e3.selectbox(t["from"], ["random", *eval_alphabets], key="omni_source",
-                          format_func=lambda s: (t["random"] if s == "random"
+    # Lake et al.'s runs first: characters no Lake-protocol model meta-trained on.
+    alphabets = data.alphabets("evaluation") + data.alphabets("background")
+    source = e3.selectbox(t["from"], [*SOURCES, *alphabets], key="omni_source",
+                          format_func=lambda s: (t[f"source_{s}"] if s in SOURCES
                                                  else s.replace("_", " ")))
     seed = int(e4.number_input(t["seed"], 0, 1_000_000, 0, key="omni_seed"))
     try:
-        tensors = _episode(env_source, n_way, k_shot, seed, source)
+        game = _episode(env_source, n_way, k_shot, seed, source)
     except MamlvizError as exc:
         n_chars = sum(1 for a in data.alphabet if a == source)
-        st.warning(t["too_few"].format(n=n_chars) if source != "random" else str(exc))
+        st.warning(t["too_few"].format(n=n_chars) if source not in SOURCES else str(exc))
         st.stop()
-    ep = Episode(env_source, n_way, k_shot, seed, source, tensors)
+    tensors = game.tensors
+    ep = Episode(env_source, n_way, k_shot, seed, source, tensors, game)
+    st.caption(_where_from(t, data, game))
     support_titles = [t["class"].format(n=int(y)) for y in tensors["support_y"]]
     st.subheader(t["support"])
     _ui.show_figure(lambda: image_grid_figure(tensors["support_x"], support_titles,
@@ -356,26 +395,28 @@ def your_answers(t: dict[str, str], ep: Episode) -> tuple[list[Any], bool, Any]:
     return answers, submitted, st.container()
 
 
-def the_models(t: dict[str, str], names: dict[str, str], ep: Episode
-               ) -> tuple[dict[str, dict[str, Any]], dict[str, str], int]:
+def the_models(t: dict[str, str], names: dict[str, str], data: Any, ep: Episode
+               ) -> tuple[dict[str, dict[str, Any]], dict[str, str], int, dict[str, int | None]]:
     """Every shipped model, this session's own and a random init adapt to the episode:
-    (their results, their names, the steps shown)."""
+    (their results, their names, the steps shown, how many of the episode's characters
+    each meta-trained on)."""
     st.header(t["models_head"])
     n_way, k_shot = ep.n_way, ep.k_shot
     episode = ep.tensors
     results: dict[str, dict[str, Any]] = {}
     model_names: dict[str, str] = {}
-    absent = []
-    for algorithm in ALGORITHMS:
-        loaded = _checkpoint(algorithm, n_way, k_shot)
-        if loaded is None:
-            absent.append(algorithm)
-        elif isinstance(loaded, BaseException):
-            st.caption(t["bad_checkpoint"].format(name=names[algorithm], error=loaded))
-        else:
-            results[algorithm] = _shipped_adapt(ep.env_source, *ep.key, algorithm)
-            model_names[algorithm] = names[algorithm]
-    if absent and not results:
+    seen: dict[str, int | None] = {}
+    for key, algorithm, protocol in _shipped(n_way, k_shot):
+        loaded = _checkpoint(algorithm, n_way, k_shot, protocol)
+        name = _model_name(t, names, algorithm, protocol)
+        if isinstance(loaded, BaseException):
+            st.caption(t["bad_checkpoint"].format(name=name, error=loaded))
+            continue
+        results[key] = _shipped_adapt(ep.env_source, *ep.key, algorithm, protocol)
+        model_names[key] = name
+        seen[key] = seen_characters(_trained_on(ep.env_source, algorithm, n_way, k_shot,
+                                                protocol), ep.game)
+    if not results:
         shipped = [f"{n}-way {k}-shot" for n in (5, 20) for k in (1, 5)
                    if any(_checkpoint(a, n, k) is not None for a in ALGORITHMS)]
         st.info(t["no_checkpoint"].format(N=n_way, K=k_shot, shipped=", ".join(shipped) or "—"))
@@ -389,11 +430,15 @@ def the_models(t: dict[str, str], names: dict[str, str], ep: Episode
                     episode["support_y"], episode["query_x"], episode["query_y"],
                     config.inner_optimizer, config.test_inner_batch, algorithm=key)
                 model_names[f"session:{key}"] = t["session_model"].format(name=names[key])
+                seen[f"session:{key}"] = seen_characters(frozenset(
+                    data.split(config.protocol)[0].characters.tolist()), ep.game)
     results["random"] = _random_adapt(ep.env_source, *ep.key)
     model_names["random"] = t["random_init"]
 
     steps = st.slider(t["steps"], 0, MAX_STEPS, omniglot_test_steps(n_way), key="omni_steps")
     st.markdown(t["models_body"].format(steps=steps))
+    st.markdown(t["seen_head"].format(n=n_way) + "\n\n" + "\n".join(
+        f"- {model_names[k]}: {_seen_words(t, count, n_way)}" for k, count in seen.items()))
     tabs = st.tabs([model_names[k] for k in results])
     for tab, (key, result) in zip(tabs, results.items()):
         predictions = result["predictions_by_step"][steps]
@@ -415,7 +460,13 @@ def the_models(t: dict[str, str], names: dict[str, str], ep: Episode
                                                  paper=paper),
                     "omniglot-accuracy-steps", key="omni_acc_fig",
                     cache_key=(ep.env_source, ep.key, tuple(results)) if shared else None)
-    return results, model_names, steps
+    return results, model_names, steps, seen
+
+
+def _seen_words(t: dict[str, str], count: int | None, n_way: int) -> str:
+    if count is None:
+        return t["seen_unknown"]
+    return t["seen_none"] if count == 0 else t["seen_some"].format(k=count, n=n_way)
 
 
 def against_the_papers(t: dict[str, str], names: dict[str, str], ep: Episode,
@@ -441,7 +492,7 @@ def against_the_papers(t: dict[str, str], names: dict[str, str], ep: Episode,
 
 def your_score(t: dict[str, str], ep: Episode, answers: list[Any], submitted: bool,
                results: dict[str, dict[str, Any]], model_names: dict[str, str],
-               steps: int) -> None:
+               steps: int, seen: dict[str, int | None]) -> None:
     """The class's score against each model's, drawing by drawing (under the answers)."""
     missing = [i + 1 for i, a in enumerate(answers) if a is None]
     if submitted and missing:
@@ -455,13 +506,20 @@ def your_score(t: dict[str, str], ep: Episode, answers: list[Any], submitted: bo
         return
     truth = [int(y) for y in ep.tensors["query_y"]]
     mine = played["answers"]
-    st.markdown("### " + t["your_score"].format(
-        right=sum(a == y for a, y in zip(mine, truth)), total=ep.n_way))
+    right = sum(a == y for a, y in zip(mine, truth))
+    st.markdown("### " + t["your_score"].format(right=right, total=ep.n_way))
+    st.markdown(t["published"].format(error=100 * (ep.n_way - right) / ep.n_way,
+                                      **PUBLISHED_ERRORS))
+    lines = []
     for key, result in results.items():
         predictions = result["predictions_by_step"][steps]
-        st.markdown("- " + t["model_score"].format(
+        line = t["model_score"].format(
             name=model_names[key], right=sum(p == y for p, y in zip(predictions, truth)),
-            total=ep.n_way))
+            total=ep.n_way)
+        if seen.get(key):
+            line += " · " + t["seen_some"].format(k=seen[key], n=ep.n_way)
+        lines.append("- " + line)
+    st.markdown("\n".join(lines))
     rows = []
     for i, y in enumerate(truth):
         you = f"{mine[i]} {'✓' if mine[i] == y else '✗'}"
@@ -570,10 +628,10 @@ def render() -> None:
     browse(t, data, env_source)
     ep = an_episode(t, data, env_source)
     answers, submitted, score_box = your_answers(t, ep)
-    results, model_names, steps = the_models(t, names, ep)
+    results, model_names, steps, seen = the_models(t, names, data, ep)
     against_the_papers(t, names, ep, results, steps)
     with score_box:  # under the answers, now that the models have answered
-        your_score(t, ep, answers, submitted, results, model_names, steps)
+        your_score(t, ep, answers, submitted, results, model_names, steps, seen)
     own_drawings(t, names, steps)
     live_meta_training(t, names, data, ep.seed)
     _ui.chapter_figures("omniglot")  # last: a zip of the figures this page showed

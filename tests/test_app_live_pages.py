@@ -168,6 +168,18 @@ def test_omniglot_human_versus_model(monkeypatch: pytest.MonkeyPatch, omniglot_s
     assert played["answers"] == [0, 1, 2, 3, 4]
     score = "你的得分" if lang == "zh" else "Your score"
     assert any(score in m.value for m in at.markdown)
+    # Honest by default: Lake's runs, their origin said, each model's exposure to them
+    # said, and the published human error beside the student's.
+    assert at.selectbox(key="omni_source").value == "within-alphabet"
+    where = "评估字母表" if lang == "zh" else "evaluation alphabets"
+    assert any(where in c.value and ("drawer" in c.value or "书写者" in c.value)
+               for c in at.caption)
+    seen = "见过" if lang == "zh" else "meta-trained on"
+    assert any(seen in m.value and m.value.count("\n- ") >= 5 for m in at.markdown)
+    assert any("4.5%" in m.value and "8.0%" in m.value for m in at.markdown)
+    # A model of the MAML protocol saw most of an evaluation alphabet; the page says so.
+    # Seed 0, five Avesta characters: the MAML split trained on four of them.
+    assert any(("4 of these 5" in m.value or "中的 4 个" in m.value) for m in at.markdown)
 
 
 @pytest.mark.parametrize("algorithm", ["fomaml", "reptile"])

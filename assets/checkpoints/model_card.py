@@ -19,6 +19,7 @@ sys.path.insert(0, str(HERE.parents[1]))  # this tree's mamlviz, not an installe
 from mamlviz.algorithms import all_algorithms  # noqa: E402
 from mamlviz.algorithms.maml import ALGORITHM as MAML  # noqa: E402
 from mamlviz.algorithms.reptile import ALGORITHM as REPTILE  # noqa: E402
+from mamlviz.human_vs_model import PUBLISHED_ERRORS  # noqa: E402
 
 ALGORITHMS = tuple(a.name for a in all_algorithms())
 # Omniglot 1-shot accuracy in percent, each algorithm's paper (``Algorithm.paper``).
@@ -76,10 +77,10 @@ def omniglot_rows() -> list[str]:
     return rows
 
 
-# Lake et al. (2015), within-alphabet 20-way 1-shot error (%): people, Bayesian Program
-# Learning; Koch et al. (2015): Siamese networks, as Lake et al. report them.
-LAKE_REFERENCES = (("people (Lake et al. 2015)", 4.5), ("Bayesian Program Learning", 3.3),
-                   ("Siamese networks (Koch et al. 2015)", 8.0))
+# Lake et al. (2015), within-alphabet 20-way 1-shot error (%), as the game shows them.
+LAKE_REFERENCES = tuple(zip(("people (Lake et al. 2015)", "Bayesian Program Learning",
+                             "Siamese networks (Koch et al. 2015)"),
+                            (PUBLISHED_ERRORS[k] for k in ("people", "bpl", "siamese"))))
 
 
 def within_alphabet_rows() -> list[str]:
