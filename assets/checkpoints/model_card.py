@@ -41,6 +41,14 @@ def _mse(mean: float | None, ci: float | None) -> str:
     return f"{mean:.3f} ± {ci:.3f}"
 
 
+def imaml_25() -> str:
+    """iMAML's sinusoid MSE after the 25 steps it trains with, from its JSON."""
+    r = _read("sinusoid_imaml.25-steps.eval.json")
+    if not r:
+        return "(not scored)"
+    return f"{_mse(r['mse_by_step'][25], r['ci95_by_step'][25])} after 25 steps"
+
+
 def sinusoid_rows() -> list[str]:
     rows = ["| algorithm | meta-iterations | wall time (s) | query MSE, 0 steps | 1 step | "
             "10 steps |", "|---|---:|---:|---:|---:|---:|"]
@@ -220,6 +228,31 @@ def lake_protonet() -> str:
             f"model, cut off after 20 minutes, is far from people's 4.5 %")
 
 
+def lake_rows() -> list[str]:
+    """Every Lake-protocol (``_lake``) model with its scores on the evaluation alphabets:
+    within-alphabet episodes (Lake's runs) and random episodes."""
+    rows = ["| file | meta-iterations | seconds | device | error, within-alphabet | "
+            "error, random episodes | episode characters seen in meta-training |",
+            "|---|---:|---:|---|---:|---:|---:|"]
+    for ways in (5, 20):
+        for algorithm in ALGORITHMS:
+            name = f"omniglot_{algorithm}_{ways}w1s_lake"
+            train = _read(f"{name}.train.json")
+            within = _read(f"{name}.within-alphabet.eval.json")
+            random = _read(f"{name}.lake-random.eval.json")
+            if not (train and within and random):
+                continue
+
+            def error(r: dict) -> str:
+                return (f"{100 * (1 - r['accuracy']):.1f} ± {100 * r['ci95']:.1f} % "
+                        f"({r['tasks']} x {r['ways'] * r['queries']})")
+
+            rows.append(f"| `{name}.pt` | {train['step']:,} | {train['elapsed_s']:.0f} | "
+                        f"{train['device']} | {error(within)} | {error(random)} | "
+                        f"{within['characters_seen_in_training']} of {within['characters']} |")
+    return rows
+
+
 def fit_check() -> str:
     """Models scored on their own training characters too (``--split train``): a score
     there near the testing one means the model under-fits; far above it, it over-fits."""
@@ -273,23 +306,27 @@ of features fixed for every task, while a sinusoid's phase moves those features 
 et al. measured feature reuse on images, not on this task); ten steps of the same size
 overshoot on some tasks (the wide interval): the features were meta-trained for one.
 
-iMAML is not shipped: no setting found yet keeps its meta-training stable. With plain
-conjugate gradient, `mamlviz train sinusoid --algorithm imaml --iterations 70000 --seed 0`
-(five inner steps of 0.01 pulled towards phi with lambda = 2, five conjugate-gradient
-steps; 893 s on a shared CPU) did not learn: 4.884 ± 0.249 before adaptation and
-14.431 ± 1.532 after one step on the 600 held-out tasks. The regularised inner problem
-of this MLP is not convex (curvature below -lambda), so CG solved an indefinite system;
-CG now stops at the first direction of non-positive curvature (truncated CG,
-`mamlviz/algorithms/imaml.py`), and meta-training learns, then drifts towards ever
-sharper phi (its query loss before adaptation rises) until the inner steps diverge.
-Short runs on 2026-12-06 (training query loss after adaptation, meta-batch 25, seed 0):
-lambda = 2, five steps of 0.01: 1.43 at 1,600 meta-iterations, its losses blew up before 3,000;
-ten steps of 0.01: 0.90 at 3,600 in one run, diverged at 3,033 in another; twenty steps
-of 0.005 (the default now): diverged at 8,257; lambda = 10, twenty steps of 0.005: 0.47
-at 1,200, diverged at 1,437; lambda = 1, twenty steps of 0.005: 0.59 at 6,000 and still
-falling when stopped. MAML's one step reaches about 1.0 by 2,000. Without truncation,
-lambda = 1 and twenty steps of 0.005 stayed at 3.8 after 1,000. A lambda for the sinusoid
-apart from Omniglot's is the next thing to try.
+iMAML has its own run (its registry defaults; `train_sinusoid.sh`): 25 inner steps of
+0.002 pulled towards phi with lambda = 2, five steps of truncated conjugate gradient,
+16,000 meta-iterations with the meta learning rate annealed linearly from 0.001 to
+0.0001, in 367 s on one CPU thread. Its rate is a fifth of the others', so its columns
+above are after 1 and 10 of *its* steps; after all 25 of its training steps it reaches
+{imaml_25()} on the same 600 tasks, about MAML's one step, short of MAML's ten.
+
+Why its own run. The implicit meta-gradient is blind to the inner steps, so
+meta-training drifts to ever sharper phi until plain steps of a fixed size diverge. On
+this MLP that happened after a summed meta learning rate of about 15, whatever the
+setting (2026-12-06 and -07, seed 0, training query loss after adaptation): lambda = 2
+with ten steps of 0.01 diverged at 3,033; twenty of 0.005 at 8,257; lambda = 10, twenty
+of 0.005, at 1,437; lambda = 1, twenty of 0.005, at 8,082 (0.59 at 6,000); lambda = 100,
+ten of 0.005, at 502; lambda = 10, 25 of 0.002, at 10,030; lambda = 2, 25 of 0.002, at
+15,575 (0.25 at 14,000) and, with the rate annealed over 40,000 iterations, at 19,191;
+Adam inner steps (lambda = 2, 20 of 0.01) did not diverge but stalled near 2.3. The
+shipped run stops at a summed rate of 8.8. It is sensitive: the same settings through
+the compiled step (the same maths, other rounding) ended at 0.530 ± 0.055 after 25
+steps. Before truncated CG, plain conjugate gradient on the indefinite system
+I + H / lambda (curvature below -lambda) learned nothing in 70,000 iterations: 4.884 ±
+0.249 before adaptation, 14.431 ± 1.532 after one step.
 
 ## Omniglot 1-shot (the papers' settings, a fixed budget)
 
