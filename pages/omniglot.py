@@ -438,7 +438,8 @@ def the_models(t: dict[str, str], names: dict[str, str], data: Any, ep: Episode
     steps = st.slider(t["steps"], 0, MAX_STEPS, omniglot_test_steps(n_way), key="omni_steps")
     st.markdown(t["models_body"].format(steps=steps))
     st.markdown(t["seen_head"].format(n=n_way) + "\n\n" + "\n".join(
-        f"- {model_names[k]}: {_seen_words(t, count, n_way)}" for k, count in seen.items()))
+        "- " + t["seen_line"].format(name=model_names[k], seen=_seen_words(t, count, n_way))
+        for k, count in seen.items()))
     tabs = st.tabs([model_names[k] for k in results])
     for tab, (key, result) in zip(tabs, results.items()):
         predictions = result["predictions_by_step"][steps]

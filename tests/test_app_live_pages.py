@@ -180,6 +180,9 @@ def test_omniglot_human_versus_model(monkeypatch: pytest.MonkeyPatch, omniglot_s
     # A model of the MAML protocol saw most of an evaluation alphabet; the page says so.
     # Seed 0, five Avesta characters: the MAML split trained on four of them.
     assert any(("4 of these 5" in m.value or "中的 4 个" in m.value) for m in at.markdown)
+    # and the Lake-protocol models play too, having seen none of them
+    never = "MAML，Lake 协议：一个都没见过" if lang == "zh" else "MAML, Lake protocol: never saw"
+    assert any(never in m.value for m in at.markdown)
 
 
 @pytest.mark.parametrize("algorithm", ["fomaml", "reptile"])

@@ -10,8 +10,9 @@
 #   OUT=/tmp/anil bash assets/checkpoints/continue_anil_cpu.sh      (about SECONDS_EACH + 5 min)
 # Run of 2026-12-06: SECONDS_EACH=2700 ITERATIONS_5=45000 ITERATIONS_20=21000; then the
 # 20-way model alone, by the same train command from each result in turn:
-# `--iterations 28000 --max-seconds 1500`, `--iterations 32000 --max-seconds 780`, then
-# `--iterations 37000 --max-seconds 720`.
+# `--iterations 28000 --max-seconds 1500`, `--iterations 32000 --max-seconds 780`,
+# `--iterations 37000 --max-seconds 720`, then (2026-12-07) `--iterations 46000
+# --max-seconds 1260`, which stopped at 45,904.
 # Try it first with tiny settings:
 #   SECONDS_EACH=10 ITERATIONS_5=13400 ITERATIONS_20=1620 TASKS=4 OUT=/tmp/anil bash ...
 set -euo pipefail
