@@ -101,8 +101,9 @@ def _checkpoint(algorithm: str, n_way: int, k_shot: int, protocol: str = "") -> 
 
 def _shipped(n_way: int, k_shot: int) -> list[tuple[str, str, Any]]:
     """Every shipped N-way K-shot model: (its key, algorithm, protocol suffix), present or
-    broken (a broken one is loaded as its error)."""
-    return [(f"{a}{p}", a, p) for a in ALGORITHMS for p in PROTOCOLS
+    broken (a broken one is loaded as its error). A Lake-protocol model's key is
+    "algorithm@lake": the figures draw it in its algorithm's colour, dotted."""
+    return [(f"{a}@{p.strip('_')}" if p else a, a, p) for a in ALGORITHMS for p in PROTOCOLS
             if _checkpoint(a, n_way, k_shot, p) is not None]
 
 

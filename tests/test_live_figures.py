@@ -90,6 +90,14 @@ def test_omniglot_figures_and_adaptation() -> None:
     papers = {t.meta: t for t in fig.data if t.meta.endswith(":paper")}
     assert papers["maml:paper"].y == (98.7, 98.7) and papers["maml:paper"].x == (0, 2)
     assert "98.3" in papers["fomaml:paper"].name and not fig.layout.annotations
+    # A variant (a Lake-protocol model) takes its algorithm's colour, dotted; each of two
+    # keys the registry does not know gets a colour of its own.
+    fig = accuracy_steps_figure({"maml": [0.2, 1.0], "maml@lake": [0.2, 0.8], "a": [0.2, 0.2],
+                                 "b": [0.2, 0.4]}, {})
+    line = {t.meta.split(":")[0]: t.line for t in fig.data}
+    assert line["maml"].color == line["maml@lake"].color
+    assert (line["maml"].dash, line["maml@lake"].dash) == ("solid", "dot")
+    assert len({line[k].color for k in ("maml", "a", "b")}) == 3
     recs = {"fomaml": _records(20)}
     evals = {"fomaml": [EvalPoint(0, 0.2, 0.0), EvalPoint(10, 0.5, 1.0)]}
     fig = live_training_figure(recs, evals, {"fomaml": "FO"}, n_way=5)

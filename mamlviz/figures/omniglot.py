@@ -127,8 +127,11 @@ def accuracy_steps_figure(curves: Mapping[str, Sequence[float]], names: Mapping[
         error = None
         if ci and key in ci:
             error = {"type": "data", "array": [100 * c if math.isfinite(c) else 0 for c in ci[key]]}
+        # A variant of an algorithm ("maml@lake": another training split) takes its colour,
+        # dotted, so the two read as one method trained two ways.
+        line = {"color": color, "width": 3, "dash": "dot" if "@" in key else "solid"}
         fig.add_trace(go.Scatter(x=steps, y=[100 * a for a in acc], mode="lines+markers",
-                                 name=names.get(key, key), line={"color": color, "width": 3},
+                                 name=names.get(key, key), line=line,
                                  error_y=error, meta=f"{key}:accuracy"))
         if paper and key in paper:
             fig.add_trace(go.Scatter(x=[0, last_step], y=[paper[key], paper[key]], mode="lines",

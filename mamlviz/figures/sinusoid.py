@@ -53,8 +53,10 @@ LABELS_MSE: dict[str, str] = {
 
 
 def _color(key: str, i: int) -> str:
+    """An algorithm's colour for ``key`` ("maml", "maml:..." or a variant "maml@lake");
+    a palette colour by position for any other key."""
     palette = list(COLORS.values())
-    return COLORS.get(key.split(":")[0], palette[i % len(palette)])
+    return COLORS.get(key.split(":")[0].split("@")[0], palette[i % len(palette)])
 
 
 def decimate(xs: Sequence[Any], ys: Sequence[Any], max_points: int = MAX_POINTS
