@@ -98,6 +98,9 @@ def test_omniglot_figures_and_adaptation() -> None:
     assert line["maml"].color == line["maml@lake"].color
     assert (line["maml"].dash, line["maml@lake"].dash) == ("solid", "dot")
     assert len({line[k].color for k in ("maml", "a", "b")}) == 3
+    # More models, more legend rows below the plot: the chart grows by them, the plot not
+    # squeezed (tests/browser/test_layout_browser.py measures it in a browser).
+    assert fig.layout.height > accuracy_steps_figure({"maml": [0.2, 1.0]}, {}).layout.height
     recs = {"fomaml": _records(20)}
     evals = {"fomaml": [EvalPoint(0, 0.2, 0.0), EvalPoint(10, 0.5, 1.0)]}
     fig = live_training_figure(recs, evals, {"fomaml": "FO"}, n_way=5)

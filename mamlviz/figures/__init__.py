@@ -42,6 +42,14 @@ DEFAULT_HEIGHT = 450  # plotly.js's height for a figure that sets none
 MODEBAR_PX = 34
 
 
+def height_with_legend_below(fig: go.Figure, base: int, per_entry: int = 20) -> int:
+    """A chart's height when its legend sits below: ``base`` px for the plot, axes and
+    title, and ``per_entry`` px for each legend entry, so that a longer legend (more rows
+    under the plot, as more models are shipped) never squeezes the plot under half the
+    chart."""
+    return base + per_entry * sum(1 for t in fig.data if t.showlegend is not False)
+
+
 def place_legend(fig: go.Figure, where: Literal["below", "right", "above"]) -> go.Figure:
     """Put ``fig``'s legend below, right of or above the plot, whatever it was before.
 

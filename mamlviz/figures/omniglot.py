@@ -15,7 +15,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from mamlviz.figures import LEGEND_BELOW, white
+from mamlviz.figures import LEGEND_BELOW, height_with_legend_below, white
 
 from .png import add_picture
 from .sinusoid import GRID, LIGHT, _color, loss_traces
@@ -142,9 +142,10 @@ def accuracy_steps_figure(curves: Mapping[str, Sequence[float]], names: Mapping[
     white(fig)
     fig.update_layout(title=lab["title"], xaxis_title=lab["x"], yaxis_title=lab["y"],
                       yaxis_range=[0, 102],
-                      # Tall enough that the legend's rows below (a line per algorithm and
-                      # paper) leave the plot over half the chart on a laptop's projector.
-                      legend=LEGEND_BELOW, height=620)
+                      # Tall enough that the legend's rows below (a line per model and
+                      # paper) leave the plot over half the chart on a laptop's projector:
+                      # 620 px for 11 entries.
+                      legend=LEGEND_BELOW, height=height_with_legend_below(fig, 400))
     return fig
 
 

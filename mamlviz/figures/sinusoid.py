@@ -15,7 +15,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from mamlviz.algorithms import all_algorithms
-from mamlviz.figures import LEGEND_BELOW, panel_axes, panels, white
+from mamlviz.figures import LEGEND_BELOW, height_with_legend_below, panel_axes, panels, white
 
 COLORS = {**{a.name: a.colour for a in all_algorithms()}, "random": "#7f7f7f"}
 STEP_DASH = {0: "dot", 1: "dash", 10: "solid"}
@@ -221,8 +221,8 @@ def mse_steps_figure(curves: Mapping[str, tuple[Sequence[float], Sequence[float]
     white(fig)
     fig.update_layout(title=lab["title"], xaxis_title=lab["x"], yaxis_title=lab["y"],
                       # Tall enough that the legend's rows below leave the plot over half
-                      # the chart on a laptop's projector.
-                      legend=LEGEND_BELOW, height=520)
+                      # the chart on a laptop's projector: 520 px for 12 entries.
+                      legend=LEGEND_BELOW, height=height_with_legend_below(fig, 280))
     # A model whose steps diverge (Meta-SGD's step sizes, learned for one step, taken ten
     # times) would stretch the axis to 1e30 and flatten every curve: past the error before
     # adaptation, a curve leaves the chart upwards.
