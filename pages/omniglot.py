@@ -84,13 +84,17 @@ def _omniglot(env_source: str | None) -> Any:
     return _data.omniglot()
 
 
+def _checkpoint_path(algorithm: str, n_way: int, k_shot: int, protocol: str = "") -> Path:
+    return _ui.CHECKPOINTS / f"omniglot_{algorithm}_{n_way}w{k_shot}s{protocol}.pt"
+
+
 @st.cache_resource(show_spinner=False)
 def _checkpoint(algorithm: str, n_way: int, k_shot: int, protocol: str = "") -> Any:
     """A shipped checkpoint, loaded once per server: (config, phi, the inner Adam moments its
     training kept or None), an error, or None if absent."""
     from mamlviz.runs import load_learner
 
-    path = _ui.CHECKPOINTS / f"omniglot_{algorithm}_{n_way}w{k_shot}s{protocol}.pt"
+    path = _checkpoint_path(algorithm, n_way, k_shot, protocol)
     if not path.exists():
         return None
     try:
@@ -117,8 +121,8 @@ def _trained_on(env_source: str | None, algorithm: str, n_way: int, k_shot: int,
     """The characters a shipped model meta-trained on (from its file), once per server."""
     from mamlviz.runs import load_checkpoint
 
-    path = _ui.CHECKPOINTS / f"omniglot_{algorithm}_{n_way}w{k_shot}s{protocol}.pt"
-    _, checkpoint = load_checkpoint(path, problem="omniglot")
+    _, checkpoint = load_checkpoint(_checkpoint_path(algorithm, n_way, k_shot, protocol),
+                                    problem="omniglot")
     return training_characters(checkpoint.config, checkpoint.metrics, _omniglot(env_source))[0]
 
 
@@ -132,7 +136,7 @@ def _from_card(path: Path, show: Callable[[dict[str, Any]], str]) -> str:
 
 def _reported(algorithm: str, n_way: int, k_shot: int) -> tuple[str, str]:
     """A shipped model's 600-task accuracy and its meta-iterations, from its model-card JSON."""
-    stem = _ui.CHECKPOINTS / f"omniglot_{algorithm}_{n_way}w{k_shot}s"
+    stem = _checkpoint_path(algorithm, n_way, k_shot)
     accuracy = _from_card(stem.with_suffix(".eval.json"),
                           lambda r: f"{100 * r['accuracy']:.1f} ± {100 * r['ci95']:.1f}")
     iterations = _from_card(stem.with_suffix(".train.json"), lambda r: f"{r['step']:,}")
@@ -265,15 +269,18 @@ def _live_panel(t: dict[str, str], names: dict[str, str], n_way: int) -> None:
 @dataclass(frozen=True)
 class Episode:
     """The episode on screen: its settings (``key`` also keys the figures' caches) and
-    its drawings (support and query, the queries shuffled)."""
+    ``game``: its drawings (support and query, the queries shuffled) and their origin."""
 
     env_source: str | None
     n_way: int
     k_shot: int
     seed: int
     source: str
-    tensors: dict[str, Any]
     game: GameEpisode
+
+    @property
+    def tensors(self) -> dict[str, Any]:
+        return self.game.tensors
 
     @property
     def key(self) -> tuple[int, int, int, str]:
@@ -357,7 +364,7 @@ def an_episode(t: dict[str, str], data: Any, env_source: str | None) -> Episode:
         st.warning(t["too_few"].format(n=n_chars) if source not in SOURCES else str(exc))
         st.stop()
     tensors = game.tensors
-    ep = Episode(env_source, n_way, k_shot, seed, source, tensors, game)
+    ep = Episode(env_source, n_way, k_shot, seed, source, game)
     st.caption(_where_from(t, data, game))
     support_titles = [t["class"].format(n=int(y)) for y in tensors["support_y"]]
     st.subheader(t["support"])
@@ -431,8 +438,8 @@ def the_models(t: dict[str, str], names: dict[str, str], data: Any, ep: Episode
                     episode["support_y"], episode["query_x"], episode["query_y"],
                     config.inner_optimizer, config.test_inner_batch, algorithm=key)
                 model_names[f"session:{key}"] = t["session_model"].format(name=names[key])
-                seen[f"session:{key}"] = seen_characters(frozenset(
-                    data.split(config.protocol)[0].characters.tolist()), ep.game)
+                seen[f"session:{key}"] = seen_characters(
+                    training_characters(config.to_dict(), {}, data)[0], ep.game)
     results["random"] = _random_adapt(ep.env_source, *ep.key)
     model_names["random"] = t["random_init"]
 
