@@ -30,7 +30,7 @@ ALGORITHM = Algorithm(
     init_phi=with_rates,
     dash="dashdot",
     # The paper adapts in one step, meta-training and testing alike: its learned step
-    # sizes are for that one step (more can overshoot, as on the sinusoid).
+    # sizes are for that one step (on the sinusoid ten of them diverge).
     defaults={"omniglot": {5: {"inner_steps": 1, "test_inner_steps": 1},
                            20: {"inner_steps": 1, "test_inner_steps": 1}}},
     paper={(5, 1): "99.53 ± 0.26", (20, 1): "95.93 ± 0.38"},
