@@ -265,9 +265,10 @@ def second_order_runs() -> str:
                 f"quer{'y' if c['n_query'] == 1 else 'ies'} a class, {c['inner_steps']} inner "
                 f"step{'s' if c['inner_steps'] != 1 else ''} of {c['inner_lr']:.1f} "
                 f"({steps} at test), Adam {c['meta_lr']:g} annealed towards "
-                f"{c['meta_lr_final']:g} over {c['iterations']:,} meta-iterations; stopped "
-                f"by its time limit at {train['step']:,} after {train['elapsed_s']:,.0f} s "
-                f"on the {train['device']}"
+                f"{c['meta_lr_final']:g} over {c['iterations']:,} meta-iterations; "
+                + (f"stopped by its time limit at {train['step']:,}"
+                   if train["step"] < c["iterations"] else "all of them")
+                + f" in {train['elapsed_s']:,.0f} s on the {train['device']}"
                 + (f"; {learned_rates(name)}" if algorithm == METASGD.name else ""))
     return "\n".join(lines)
 
