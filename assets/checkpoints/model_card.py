@@ -482,6 +482,18 @@ our mean loss (the paper draws them from [0.005, 0.1] on its own loss). More ste
 test time than it was meta-trained for (`--steps 5`, the same 600 tasks): {more_steps()}.
 {second_order_runs()}
 
+iMAML's first run (2026-12-07), at Meta-SGD's meta learning rate (0.003 annealed towards
+0.0003 over 8,200 meta-iterations), diverged as iMAML did on the sinusoid: the implicit
+meta-gradient is blind to the inner steps, and phi drifted to where they overshoot. It
+stopped at 7,582 meta-iterations after 5,701 s with the training tasks' query loss at
+151 before adaptation and 3.5 after it, and scored 60.8 % after one step and 22.5 ±
+0.5 % after its five on the 600 tasks; after 376 meta-iterations (240 s) the same
+settings had scored 68.9 % on 100 tasks. The shipped run takes a third of that rate
+and 22 minutes, what was left of the session: it did not diverge, but it learned
+slowly (its query loss before adaptation rose from 1.6 to 3.2 all the same), and its
+score is far from iMAML's: it needs a GPU's meta-iterations and a study of its
+settings on Omniglot.
+
 Against the issue's goals: {cpu_goals()}.
 
 Where we differ from the papers:
