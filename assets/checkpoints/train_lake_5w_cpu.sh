@@ -11,12 +11,7 @@
 # Usage: MAMLVIZ_OMNIGLOT=../shared/omniglot bash assets/checkpoints/train_lake_5w_cpu.sh
 # (about an hour). OUT (default: this folder) is where the .pt and JSON files land.
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-out="${OUT:-$here}"
-mkdir -p "$out"
-cd "$out"
-export PYTHONPATH="$here/../..${PYTHONPATH:+:$PYTHONPATH}"
-export MAMLVIZ_DEVICE="${MAMLVIZ_DEVICE:-cpu}" OMP_NUM_THREADS=1
+source "$(dirname "$0")/_cpu_env.sh"
 train_and_eval() {  # algorithm iterations seconds
   local name="omniglot_${1}_5w1s_lake"
   python -m mamlviz train omniglot --algorithm "$1" --ways 5 --shots 1 --queries 3 \

@@ -11,12 +11,7 @@
 # [NAME...] (default: all three, one after another; two can run side by side, one per
 # core). OUT (default: this folder) is where the .pt and JSON files land.
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-out="${OUT:-$here}"
-mkdir -p "$out"
-cd "$out"
-export PYTHONPATH="$here/../..${PYTHONPATH:+:$PYTHONPATH}"
-export MAMLVIZ_DEVICE="${MAMLVIZ_DEVICE:-cpu}" OMP_NUM_THREADS=1
+source "$(dirname "$0")/_cpu_env.sh"
 train_and_eval() {  # name seconds options...
   local name=$1 seconds=$2; shift 2
   python -m mamlviz train omniglot "$@" --shots 1 --max-seconds "$seconds" --seed 0 \
