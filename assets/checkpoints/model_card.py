@@ -21,6 +21,7 @@ from mamlviz.algorithms.imaml import ALGORITHM as IMAML  # noqa: E402
 from mamlviz.algorithms.maml import ALGORITHM as MAML  # noqa: E402
 from mamlviz.algorithms.metasgd import ALGORITHM as METASGD  # noqa: E402
 from mamlviz.algorithms.reptile import ALGORITHM as REPTILE  # noqa: E402
+from mamlviz.config import TrainConfig  # noqa: E402
 from mamlviz.human_vs_model import PUBLISHED_ERRORS  # noqa: E402
 from mamlviz.inner import RATES  # noqa: E402
 
@@ -215,9 +216,10 @@ def cpu_goals() -> str:
     return "; ".join(out)
 
 
-def learned_rates(name: str) -> str:
-    """A Meta-SGD model's learned step sizes: the median of each layer's weights' rates,
-    first to last, and the share below zero (those weights move uphill on the support loss)."""
+def learned_rates(name: str, start: float) -> str:
+    """A Meta-SGD model's learned step sizes (all ``start`` at first): the median of each
+    layer's weights' rates, first to last, and the share below zero (those weights move
+    uphill on the support loss)."""
     import torch
 
     phi = torch.load(HERE / f"{name}.pt", weights_only=True)["phi"]
@@ -226,14 +228,9 @@ def learned_rates(name: str) -> str:
     medians = ", ".join(f"{rates[k].median().item():.2f}" for k in weights)
     every = torch.cat([v.flatten() for v in rates.values()])
     negative = 100 * (every < 0).float().mean().item()
-    return (f"its {every.numel():,} step sizes, all {phi_start(name)} at the start, have "
+    return (f"its {every.numel():,} step sizes, all {start:.1f} at the start, have "
             f"medians {medians} on the weights of its layers, first to last; {negative:.1f}% "
             f"of them are negative (those weights move uphill on the support loss)")
-
-
-def phi_start(name: str) -> str:
-    train = _read(f"{name}.train.json")
-    return f"{train['settings']['inner_lr']:.1f}" if train else "?"
 
 
 def more_steps() -> str:
@@ -259,7 +256,7 @@ def second_order_runs() -> str:
                 lines.append(f"- `{name}`: not trained (no GPU lent, no CPU time left)")
                 continue
             c = train["settings"]
-            steps = c["test_inner_steps"] if c["test_inner_steps"] is not None else c["inner_steps"]
+            steps = TrainConfig.from_dict(c).steps_at_test
             lines.append(
                 f"- `{name}`: meta-batch {c['meta_batch_size']}, {c['n_query']} "
                 f"quer{'y' if c['n_query'] == 1 else 'ies'} a class, {c['inner_steps']} inner "
@@ -269,7 +266,7 @@ def second_order_runs() -> str:
                 + (f"stopped by its time limit at {train['step']:,}"
                    if train["step"] < c["iterations"] else "all of them")
                 + f" in {train['elapsed_s']:,.0f} s on the {train['device']}"
-                + (f"; {learned_rates(name)}" if algorithm == METASGD.name else ""))
+                + (f"; {learned_rates(name, c['inner_lr'])}" if algorithm == METASGD.name else ""))
     return "\n".join(lines)
 
 

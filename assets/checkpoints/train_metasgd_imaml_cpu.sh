@@ -38,6 +38,5 @@ run() {
     *) echo "unknown model $1" >&2; exit 2 ;;
   esac
 }
-for name in "${@:-omniglot_metasgd_5w1s omniglot_metasgd_20w1s omniglot_imaml_5w1s}"; do
-  for each in $name; do run "$each"; done
-done
+[ $# -gt 0 ] || set -- omniglot_metasgd_5w1s omniglot_metasgd_20w1s omniglot_imaml_5w1s
+for name in "$@"; do run "$name"; done
