@@ -106,6 +106,9 @@ def _parser() -> argparse.ArgumentParser:
     to.add_argument("--inner-moments", choices=INNER_MOMENTS,
                     help="Adam's inner moments: afresh for every task, or kept from task to "
                          "task and into testing (Reptile's code)")
+    to.add_argument("--inner-lam", type=float,
+                    help="iMAML: the pull towards phi inside the inner steps (0: plain steps; "
+                         "default: its lam, or its Omniglot setting)")
     to.add_argument("--meta-lr-final", type=float,
                     help="anneal the meta learning rate linearly to this")
     to.add_argument("--protocol", choices=("maml", "lake"))
@@ -215,7 +218,8 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
                         test_inner_steps=args.test_inner_steps, train_shots=args.train_shots,
                         inner_optimizer=args.inner_optimizer, inner_batch=args.inner_batch,
                         test_inner_batch=args.test_inner_batch,
-                        inner_moments=args.inner_moments, meta_lr_final=args.meta_lr_final)
+                        inner_moments=args.inner_moments, meta_lr_final=args.meta_lr_final,
+                        inner_lam=args.inner_lam)
     preset = getattr(args, "preset", None)
     if preset is not None:
         from .config import preset_settings

@@ -146,6 +146,10 @@ class TrainConfig:
     # Adam's inner moments: "fresh" for every task, or "kept" from task to task over the
     # whole run (Reptile's code; the trained moments travel with phi to test time).
     inner_moments: str = "fresh"
+    # The pull towards phi inside the inner steps, lam/2 ||theta - phi||^2, of an algorithm
+    # that has one (iMAML); None: the algorithm's own lam. The meta-gradient keeps the
+    # algorithm's lam whatever this is (mamlviz.algorithms.imaml).
+    inner_lam: float | None = None
     implementation: str = "auto"
     log_every: int = 1
 
@@ -222,6 +226,11 @@ class TrainConfig:
                                                  and self.inner_optimizer == "adam"):
             raise ConfigError("inner_moments", "only Adam inner steps of an algorithm that "
                               "keeps them (Reptile's) keep their moments from task to task")
+        if self.inner_lam is not None:
+            if not spec.lam:
+                raise ConfigError("inner_lam", f"{self.algorithm} has no pull towards phi in "
+                                  "its inner steps (iMAML has)")
+            _positive_float("inner_lam", self.inner_lam, allow_zero=True)
         if self.meta_lr_final is not None:
             _positive_float("meta_lr_final", self.meta_lr_final, allow_zero=True)
         if self.outer_optimizer not in ("adam", "sgd"):

@@ -110,6 +110,7 @@ def naive_step(algorithm: str, loop: InnerLoop, phi: Params, support_x: torch.Te
     mask = dict(spec.inner_mask(phi)) if spec.inner_mask is not None else {}
     n_tasks = support_x.shape[0]
     second_order = spec.second_order
+    pull = spec.lam if loop.lam is None else loop.lam
     total = torch.zeros((), dtype=leaves[0].dtype, device=leaves[0].device)
     differences = [torch.zeros_like(p) for p in leaves]
     differentiate = True
@@ -132,8 +133,8 @@ def naive_step(algorithm: str, loop: InnerLoop, phi: Params, support_x: torch.Te
                 correction = -math.expm1((t0 + step + 1) * math.log(ADAM_BETA2))
                 v_hat = [vi / correction for vi in v]
                 grads = [g / (vh.sqrt() + ADAM_EPS) for g, vh in zip(grads, v_hat)]
-            if spec.lam:  # the gradient of lam/2 ||theta - phi||^2 joins the support's
-                grads = [g + spec.lam * (theta[k] - phi_leaf[k]).detach()
+            if pull:  # the gradient of lam/2 ||theta - phi||^2 joins the support's
+                grads = [g + pull * (theta[k] - phi_leaf[k]).detach()
                          for k, g in zip(names, grads)]
             # ANIL: the full gradient, then the body's part multiplied by 0
             theta = {k: theta[k] - rates[k] * mask.get(k, 1.0) * g

@@ -213,7 +213,8 @@ class Trainer:
                                         total_steps=config.iterations)
         self.loop = InnerLoop(self.model, self.problem.loss_fn, config.inner_lr, config.inner_steps,
                               config.inner_optimizer, config.inner_batch,
-                              keep_moments=config.inner_moments == "kept")
+                              keep_moments=config.inner_moments == "kept",
+                              lam=config.inner_lam)
         self.opt_state = {**self.optimizer.init(self.phi), **self._fresh_moments()}
         self.implementation = choose_implementation(config, self.device)
         self._meta_step = self._build(self.implementation)

@@ -175,3 +175,50 @@ def test_no_graph_through_the_inner_steps_is_kept() -> None:
     direction = imaml_step(loop)(phi, *_regression_tasks(2, seed=5))[0]
     assert direction["theta"].grad_fn is None and not direction["theta"].requires_grad
     assert get("imaml").lam > 0 and not get("imaml").second_order
+
+
+@pytest.mark.parametrize("steps", [1, 5])
+def test_without_the_pull_the_direction_is_the_implicit_gradient_where_plain_steps_stop(
+        steps: int) -> None:
+    """Omniglot's inner steps leave the pull out (``inner_lam`` 0): theta_hat is where
+    plain steps stop, and the direction is (I + H/lam)^-1 grad l_query(theta_hat) with
+    the algorithm's lam, in closed form on quadratic tasks; the naive loop agrees."""
+    from mamlviz.reference import naive_step
+
+    lam, inner_lr = get("imaml").lam, 0.05
+    phi = {"theta": torch.randn(DIM, 1, generator=torch.Generator().manual_seed(2),
+                                dtype=torch.float64)}
+    batch = _regression_tasks(3, seed=4)
+    plain = InnerLoop(Linear(), mse, inner_lr, steps, lam=0.0)
+    direction, _, after = imaml_step(plain, lam=lam, cg_steps=DIM)(phi, *batch)
+    expected, losses = np.zeros((DIM, 1)), []
+    for sx, sy, qx, qy in zip(*(t.numpy() for t in batch)):
+        a_s, c_s = 2 / len(sx) * sx.T @ sx, 2 / len(sx) * sx.T @ sy
+        a_q, c_q = 2 / len(qx) * qx.T @ qx, 2 / len(qx) * qx.T @ qy
+        theta = phi["theta"].numpy()
+        for _ in range(steps):
+            theta = theta - inner_lr * (a_s @ theta - c_s)
+        expected += np.linalg.solve(np.eye(DIM) + a_s / lam, a_q @ theta - c_q) / len(batch[0])
+        losses.append(np.mean((qx @ theta - qy) ** 2))
+    np.testing.assert_allclose(direction["theta"].numpy(), expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(after.numpy(), losses, rtol=1e-10)
+    reference = naive_step("imaml", plain, phi, *batch)[0]["theta"]
+    torch.testing.assert_close(direction["theta"], reference, rtol=1e-12, atol=1e-14)
+    pulled = imaml_step(InnerLoop(Linear(), mse, inner_lr, steps), lam=lam, cg_steps=DIM)(
+        phi, *batch)[0]["theta"]
+    # The pull is zero at phi, where the first step starts; after it, it moves theta_hat.
+    assert ((pulled - direction["theta"]).abs().max() > 1e-4) == (steps > 1)
+
+
+def test_omniglot_leaves_the_pull_out_of_the_steps_and_only_imaml_takes_one() -> None:
+    from mamlviz.config import TrainConfig
+    from mamlviz.errors import ConfigError
+
+    for n_way in (5, 20):
+        assert TrainConfig.for_algorithm("imaml", problem="omniglot",
+                                         n_way=n_way).inner_lam == 0.0
+    assert TrainConfig.for_algorithm("imaml", problem="sinusoid").inner_lam is None
+    with pytest.raises(ConfigError, match="no pull towards phi"):
+        TrainConfig.for_algorithm("maml", problem="omniglot", inner_lam=1.0)
+    with pytest.raises(ConfigError, match="inner_lam"):
+        TrainConfig.for_algorithm("imaml", problem="omniglot", inner_lam=-1.0)

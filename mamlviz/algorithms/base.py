@@ -46,6 +46,7 @@ class InnerLoop:
     optimizer: str = "sgd"  # or "adam": Reptile's inner Adam (mamlviz.inner)
     batch_size: int | None = None  # support examples per inner step; None: all of them
     keep_moments: bool = False  # Adam's moments go on from task to task (Reptile's code)
+    lam: float | None = None  # the pull towards phi in the steps (iMAML's); None: its own
 
     def __post_init__(self) -> None:
         check_inner(self.inner_lr, self.inner_steps)
