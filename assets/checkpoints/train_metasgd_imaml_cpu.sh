@@ -38,9 +38,9 @@ run() {
     omniglot_imaml_5w1s) train_and_eval "$1" 3600 --algorithm imaml --ways 5 \
       --queries 3 --meta-batch-size 8 --implementation vmap --meta-lr 0.001 \
       --meta-lr-final 0.0001 --iterations 8000 ;;
-    omniglot_imaml_20w1s) train_and_eval "$1" 3600 --algorithm imaml --ways 20 \
+    omniglot_imaml_20w1s) train_and_eval "$1" 2100 --algorithm imaml --ways 20 \
       --queries 1 --meta-batch-size 4 --implementation vmap --meta-lr 0.001 \
-      --meta-lr-final 0.0001 --iterations 4000 ;;
+      --meta-lr-final 0.0001 --iterations 2600 ;;
     *) echo "unknown model $1" >&2; exit 2 ;;
   esac
 }
