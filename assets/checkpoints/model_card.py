@@ -471,37 +471,38 @@ Meta-SGD and iMAML (issue 23): no GPU was lent either, so `bash
 assets/checkpoints/train_metasgd_imaml_cpu.sh` trained them on the 2-core CPU, one
 thread each, two side by side, for a wall-clock budget each. Both differentiate through
 the whole network at every meta-step (Meta-SGD through its inner step; iMAML by
-Hessian-vector products, five steps of truncated conjugate gradient with lambda = 2),
-so a session's CPU gives them a fraction of their papers' meta-iterations, at
-meta-batches of 8 (5-way) and 4 (20-way), where MAML's paper takes 32 and 16 (iMAML's
-code: 16 inner steps of 0.1 at 5-way and 25 at 20-way, lambda = 2 and 1, meta-batch 32). Meta-SGD adapts in one step,
-meta-training and testing, as in its paper; its per-weight step sizes start at 2.0 on
-our mean loss (the paper draws them from [0.005, 0.1] on its own loss). More steps at
-test time than it was meta-trained for (`--steps 5`, the same 600 tasks): {more_steps()}.
+Hessian-vector products, five steps of truncated conjugate gradient with lambda = 2), so
+a session's CPU gives them a fraction of their papers' meta-iterations, at meta-batches
+of 8 (5-way) and 4 (20-way), where MAML's paper takes 32 and 16 (iMAML's code: 16 inner
+steps of 0.1 at 5-way and 25 at 20-way, lambda = 2 and 1, meta-batch 32). Meta-SGD
+adapts in one step, meta-training and testing, as in its paper; its per-weight step
+sizes start at 2.0 on our mean loss (the paper draws them from [0.005, 0.1] on its own
+loss). More steps at test time than it was meta-trained for (`--steps 5`, the same 600
+tasks): {more_steps()}.
 {second_order_runs()}
 
-iMAML's earlier runs (2026-12-07) pulled every inner step towards phi (lambda = 2,
-steps of 0.4 on our mean loss), which takes back 80% of theta's distance from phi at each
+iMAML's earlier runs (2026-12-07) pulled every inner step towards phi (lambda = 2, steps
+of 0.4 on our mean loss), which takes back 80% of theta's distance from phi at each
 step. At Meta-SGD's meta learning rate (0.003 annealed towards 0.0003 over 8,200
 meta-iterations) that run diverged as iMAML did on the sinusoid: it stopped at 7,582
 meta-iterations after 5,701 s with the training tasks' query loss at 151 before
 adaptation and 3.5 after it, and scored 22.5 ± 0.5 % on the 600 tasks. At a third of
-that rate, 2,300 meta-iterations in 22 minutes scored 67.8 ± 1.2 %. A study of the
-inner problem followed (2026-12-07, 5-way, meta-batch 8, 3 queries a class, Adam 0.001,
-300 meta-iterations each on one core, 100 testing tasks after five steps unless said):
+that rate, 2,300 meta-iterations in 22 minutes scored 67.8 ± 1.2 %. A study of the inner
+problem followed (2026-12-07, 5-way, meta-batch 8, 3 queries a class, Adam 0.001, 300
+meta-iterations each on one core, 100 testing tasks after five steps unless said):
 pulled steps of 0.4, 67.5 % (67.0 % after 400); ten pulled steps of 0.08, 54.1 % (after
 400, ten steps); sixteen pulled steps of 0.1, 64.3 % (sixteen steps); lambda 0.5 in both
-the steps and the meta-gradient, 65.3 %; lambda 0.1, 72.6 %; plain steps of 0.4 with
-the meta-gradient's lambda = 2, 85.6 %; the same with the authors' code's damped system
-((1 + 1) v + H v / (lambda + 10)), 84.9 %; first-order MAML with the same plain steps,
-85.2 %. So the shipped models take plain inner steps (`inner_lam` 0, the registry's
-Omniglot setting; the authors' Omniglot code also minimises the support loss alone in
-its steps, then pulls back once) and keep the undamped meta-gradient with lambda = 2.
-At 20-way (meta-batch 4, one query a class, 200 meta-iterations) plain steps of 2.0,
-MAML's 20-way step, scored 48.0 % and of 0.4 36.0 %; but a run of 4,000 meta-iterations
-at 2.0 (3,301 s) drove phi where those steps overshoot: the training tasks' query loss
-before adaptation reached 75, and the 600 tasks scored 42.6 ± 1.1 % after five steps. The shipped 20-way model
-takes steps of 0.4 (the registry's 20-way setting).
+the steps and the meta-gradient, 65.3 %; lambda 0.1, 72.6 %; plain steps of 0.4 with the
+meta-gradient's lambda = 2, 85.6 %; the same with the authors' code's damped system ((1
++ 1) v + H v / (lambda + 10)), 84.9 %; first-order MAML with the same plain steps, 85.2
+%. So the shipped models take plain inner steps (`inner_lam` 0, the registry's Omniglot
+setting; the authors' Omniglot code also minimises the support loss alone in its steps,
+then pulls back once) and keep the undamped meta-gradient with lambda = 2. At 20-way
+(meta-batch 4, one query a class, 200 meta-iterations) plain steps of 2.0, MAML's 20-way
+step, scored 48.0 % and of 0.4 36.0 %; but a run of 4,000 meta-iterations at 2.0 (3,301
+s) drove phi where those steps overshoot: the training tasks' query loss before
+adaptation reached 75, and the 600 tasks scored 42.6 ± 1.1 % after five steps. The
+shipped 20-way model takes steps of 0.4 (the registry's 20-way setting).
 
 Against the issue's goals: {cpu_goals()}.
 
