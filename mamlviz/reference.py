@@ -110,7 +110,7 @@ def naive_step(algorithm: str, loop: InnerLoop, phi: Params, support_x: torch.Te
     mask = dict(spec.inner_mask(phi)) if spec.inner_mask is not None else {}
     n_tasks = support_x.shape[0]
     second_order = spec.second_order
-    pull = spec.lam if loop.lam is None else loop.lam
+    pull = loop.pull(spec.lam)
     total = torch.zeros((), dtype=leaves[0].dtype, device=leaves[0].device)
     differences = [torch.zeros_like(p) for p in leaves]
     differentiate = True

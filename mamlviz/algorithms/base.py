@@ -51,6 +51,10 @@ class InnerLoop:
     def __post_init__(self) -> None:
         check_inner(self.inner_lr, self.inner_steps)
 
+    def pull(self, own: float) -> float:
+        """The pull towards phi the inner steps take: this loop's, else the algorithm's ``own``."""
+        return own if self.lam is None else self.lam
+
     def adapt(self, phi: Params, support_x: torch.Tensor, support_y: torch.Tensor,
               first_order: bool) -> Params:
         return adapt(self.model, self.loss_fn, phi, support_x, support_y, self.inner_lr,

@@ -86,10 +86,9 @@ def conjugate_gradient(apply_a: Callable[[Params], Params], b: Params, steps: in
 def _task(loop: InnerLoop, lam: float, cg_steps: int, phi: Params, support_x: torch.Tensor,
           support_y: torch.Tensor, query_x: torch.Tensor, query_y: torch.Tensor
           ) -> tuple[Params, torch.Tensor, torch.Tensor]:
-    pull = lam if loop.lam is None else loop.lam  # Omniglot's steps leave it out
     theta_hat = adapt(loop.model, loop.loss_fn, phi, support_x, support_y, loop.inner_lr,
                       loop.inner_steps, first_order=True, optimizer=loop.optimizer,
-                      batch_size=loop.batch_size, lam=pull)
+                      batch_size=loop.batch_size, lam=loop.pull(lam))  # Omniglot's: 0
     theta_hat = {k: v.detach() for k, v in theta_hat.items()}
     before, after = query_losses(loop, phi, theta_hat, query_x, query_y)
     query_grad = grad(partial(task_loss, loop.model, loop.loss_fn))(theta_hat, query_x, query_y)
