@@ -11,23 +11,19 @@
 #     bash assets/checkpoints/train_metasgd_imaml_gpu.sh
 # IMPLEMENTATION (default auto: on a GPU the graphed or fused step) picks another path.
 set -uo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
-out="${CKPT_OUT:-$here}"
-mkdir -p "$out"
-export MAMLVIZ_DEVICE="${MAMLVIZ_DEVICE:-cuda}"
+source "$(dirname "$0")/_gpu_env.sh"
 ITERATIONS="${ITERATIONS:-60000}"
 TRAIN_SECONDS="${TRAIN_SECONDS:-300}"
 TASKS="${TASKS:-600}"
 IMPLEMENTATION="${IMPLEMENTATION:-auto}"
-cd "$root"
-say() { echo "[$(date +%T)] $*"; }
 
 say "training for up to ${TRAIN_SECONDS} s each"
+names=()
 pids=()
 for ways in 5 20; do
   for algorithm in metasgd imaml; do
     name="omniglot_${algorithm}_${ways}w1s"
+    names+=("$name")
     # The meta learning rates of the CPU runs (train_metasgd_imaml_cpu.sh): iMAML diverged
     # at Meta-SGD's 0.003.
     case $algorithm in
@@ -42,26 +38,18 @@ for ways in 5 20; do
   done
 done
 wait "${pids[@]}"
-for ways in 5 20; do
-  for algorithm in metasgd imaml; do
-    name="omniglot_${algorithm}_${ways}w1s"
-    tail -n 1 "$out/${name}.train.log" > "$out/${name}.train.json"
-  done
-done
+for name in "${names[@]}"; do tail -n 1 "$out/${name}.train.log" > "$out/${name}.train.json"; done
 
 say "evaluating on $TASKS testing tasks"
 pids=()
-for ways in 5 20; do
-  for algorithm in metasgd imaml; do
-    name="omniglot_${algorithm}_${ways}w1s"
-    python -m mamlviz eval omniglot --checkpoint "$out/${name}.pt" --tasks "$TASKS" --json \
-      > "$out/${name}.eval.log" 2> "$out/${name}.eval.err" &
-    pids+=($!)
-  done
+for name in "${names[@]}"; do
+  python -m mamlviz eval omniglot --checkpoint "$out/${name}.pt" --tasks "$TASKS" --json \
+    > "$out/${name}.eval.log" 2> "$out/${name}.eval.err" &
+  pids+=($!)
 done
 wait "${pids[@]}"
-for f in "$out"/omniglot_{metasgd,imaml}_*.eval.log; do
-  tail -n 1 "$f" > "${f%.log}.json"; cat "${f%.log}.json"
+for name in "${names[@]}"; do
+  tail -n 1 "$out/${name}.eval.log" > "$out/${name}.eval.json"; cat "$out/${name}.eval.json"
 done
 if [ "$out" = "$here" ]; then python "$here/model_card.py"; fi
 say "done"

@@ -9,18 +9,12 @@
 #   TRAIN_SECONDS=5 ITERATIONS=2 TASKS=4 BENCH=0 CHECKS=0 MAMLVIZ_DEVICE=cpu CKPT_OUT=/tmp/ckpt \
 #     bash assets/checkpoints/train_omniglot_gpu.sh
 set -uo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
-out="${CKPT_OUT:-$here}"
-mkdir -p "$out"
-export MAMLVIZ_DEVICE="${MAMLVIZ_DEVICE:-cuda}"
+source "$(dirname "$0")/_gpu_env.sh"
 ITERATIONS="${ITERATIONS:-60000}"
 PRETRAIN_ITERATIONS="${PRETRAIN_ITERATIONS:-10000}"  # it learns nothing transferable anyway
 TRAIN_SECONDS="${TRAIN_SECONDS:-300}"
 TASKS="${TASKS:-600}"
 QUERIES="${QUERIES:-15}"
-cd "$root"
-say() { echo "[$(date +%T)] $*"; }
 
 say "data"
 python -m mamlviz data omniglot --json | tail -n 1 > "$out/data.json" || exit 1
