@@ -112,6 +112,10 @@ def _parser() -> argparse.ArgumentParser:
     to.add_argument("--meta-lr-final", type=float,
                     help="anneal the meta learning rate linearly to this")
     to.add_argument("--protocol", choices=("maml", "lake"))
+    to.add_argument("--rotations", action=argparse.BooleanOptionalAction,
+                    help="meta-train on each character turned by 0, 90, 180 and 270 degrees "
+                         "as four classes (default: the protocol's choice, on for maml, off "
+                         "for lake; testing keeps the protocol's)")
     to.add_argument("--implementation", choices=IMPLEMENTATIONS)
     to.add_argument("--seed", type=int)
     to.add_argument("--log-every", type=int, default=10)
@@ -219,7 +223,7 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
                         inner_optimizer=args.inner_optimizer, inner_batch=args.inner_batch,
                         test_inner_batch=args.test_inner_batch,
                         inner_moments=args.inner_moments, meta_lr_final=args.meta_lr_final,
-                        inner_lam=args.inner_lam)
+                        inner_lam=args.inner_lam, rotations=args.rotations)
     preset = getattr(args, "preset", None)
     if preset is not None:
         from .config import preset_settings

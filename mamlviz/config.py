@@ -133,6 +133,11 @@ class TrainConfig:
     # Omniglot: classes per task, train/test split, steps of adaptation when testing.
     n_way: int = 5
     protocol: str = "maml"
+    # Meta-training classes: each character turned by 0, 90, 180 and 270 degrees is four
+    # classes (Santoro et al. 2016's augmentation, which the MAML protocol keeps); None: the
+    # protocol's choice (maml: on; lake: off, as Lake's characters are drawn upright).
+    # Testing classes keep the protocol's choice whatever this is.
+    rotations: bool | None = None
     test_inner_steps: int | None = None
     # Steps when scoring during training (HW15 validates with 3); None: test_inner_steps.
     val_inner_steps: int | None = None
@@ -207,6 +212,11 @@ class TrainConfig:
         _int("n_way", self.n_way, lower=2, upper=100)
         if self.protocol not in ("maml", "lake"):
             raise ConfigError("protocol", f"unknown protocol {self.protocol!r} (maml or lake)")
+        if self.rotations is not None:
+            if not isinstance(self.rotations, bool):
+                raise ConfigError("rotations", f"must be true or false, got {self.rotations!r}")
+            if self.problem != "omniglot":
+                raise ConfigError("rotations", "only Omniglot's characters are turned")
         for name in ("test_inner_steps", "val_inner_steps"):
             if getattr(self, name) is not None:
                 _int(name, getattr(self, name), lower=0, upper=MAX_INNER_STEPS)

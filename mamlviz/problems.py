@@ -79,6 +79,8 @@ def problem_from_config(config: TrainConfig, device: torch.device | str = "cpu",
 
         data = omniglot if isinstance(omniglot, OmniglotData) else load_omniglot(omniglot)
         train, test = data.split(config.protocol)
+        if config.rotations is not None:
+            train = train.with_rotations(config.rotations)
         chosen = (train if split == "train" else test).to(device)
         return OmniglotProblem(tasks=OmniglotTasks(chosen, n_way=config.n_way),
                                k_shot=k_shot, n_query=config.n_query,

@@ -15,8 +15,9 @@ from mamlviz import training_split
 from mamlviz.cli import main
 from mamlviz.config import TrainConfig
 from mamlviz.errors import ConfigError
+from mamlviz.problems import problem_from_config
 from mamlviz.runs import evaluate_phi, load_checkpoint, train_to_checkpoint
-from mamlviz.tasks import WithinAlphabetTasks
+from mamlviz.tasks import OmniglotTasks, WithinAlphabetTasks
 from mamlviz.train import Trainer
 from tests.conftest import SHARED_OMNIGLOT
 
@@ -78,6 +79,40 @@ def test_within_alphabet_episodes_are_lakes_runs(omniglot) -> None:
                            info.query_drawer[t].tolist()):
             assert torch.equal(x[0], omniglot.images[c, d - 1].float() / 255.0)
     assert len(alphabets_used) > 10  # alphabets are picked at random, not always the same
+
+
+def test_rotations_augment_meta_training_only(omniglot, tmp_path: Path) -> None:
+    # --rotations under the lake protocol: the 964 background characters, each turned four
+    # ways, are 3,856 training classes; the testing characters stay upright, and the stored
+    # split is still the protocol's (no evaluation character is added).
+    out = tmp_path / "turned.pt"
+    rc = main(["train", "omniglot", "--algorithm", "fomaml", "--protocol", "lake",
+               "--rotations", "--iterations", "1", "--meta-batch-size", "2", "--queries", "1",
+               "--device", "cpu", "--omniglot", str(SHARED_OMNIGLOT), "--out", str(out),
+               "--json"])
+    assert rc == 0
+    config, saved = load_checkpoint(out, problem="omniglot")
+    assert config.rotations is True and config.protocol == "lake"
+    train = problem_from_config(config, "cpu", omniglot=omniglot).tasks.split
+    test = problem_from_config(config, "cpu", split="test", omniglot=omniglot).tasks.split
+    assert (train.n_characters, train.n_classes, train.rotations) == (964, 3856, True)
+    assert (test.n_classes, test.rotations) == (659, False)
+    eps = OmniglotTasks(train, n_way=20).episodes(50, 1, 1,
+                                                  generator=torch.Generator().manual_seed(0))
+    assert set(eps.info.class_rotation.unique().tolist()) == {0, 1, 2, 3}
+    assert all(omniglot.set_name(c) == "background" for c in eps.info.classes.unique().tolist())
+    stored = saved.metrics[training_split.KEY]
+    assert stored["rotations"] is True and stored["characters"] == 964
+    check = training_split.check_split(saved.config, saved.metrics, omniglot)
+    assert check.status == "matches"
+    # Off under the MAML protocol, on by default there; refused where nothing turns.
+    assert problem_from_config(tiny("maml"), "cpu", omniglot=omniglot).tasks.split.rotations
+    off = problem_from_config(tiny("maml", rotations=False), "cpu", omniglot=omniglot)
+    assert off.tasks.split.n_classes == 1200
+    with pytest.raises(ConfigError, match="only Omniglot"):
+        TrainConfig.for_algorithm("maml", rotations=True)
+    with pytest.raises(ConfigError, match="true or false"):
+        tiny("lake", rotations="yes")
 
 
 def test_within_alphabet_needs_alphabets_of_n_characters(omniglot) -> None:
