@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Goes on with the shipped ANIL Omniglot models on a CPU, one thread each, both at once:
-# `--resume` from the shipped checkpoint to ITERATIONS_5 / ITERATIONS_20 meta-iterations
-# in all, for at most SECONDS_EACH of wall time each, the meta learning rate annealed linearly
-# on towards 0.0001 (the schedule counts from step 0, so it goes on from where the first
-# run left it). The "auto" implementation is the batched step on a CPU for ANIL: its
-# support set is embedded once per task and only the head adapts. Results land in OUT
+# Goes on with the shipped ANIL Omniglot models on a CPU, one thread each, both at once
+# (continue_cpu.sh for each): `--resume` from the shipped checkpoint to ITERATIONS_5 /
+# ITERATIONS_20 meta-iterations in all, for at most SECONDS_EACH of wall time each, the
+# meta learning rate annealed linearly on towards 0.0001 (the schedule counts from step 0,
+# so it goes on from where the first run left it). The "auto" implementation is the
+# batched step on a CPU for ANIL: its support set is embedded once per task and only the
+# head adapts. Results land in OUT
 # (never over a shipped file); if they score better, copy the .pt, .train.json and
 # .eval.json files into assets/checkpoints/ and run `python assets/checkpoints/model_card.py`.
 #   OUT=/tmp/anil bash assets/checkpoints/continue_anil_cpu.sh      (about SECONDS_EACH + 5 min)
@@ -17,18 +18,9 @@
 #   SECONDS_EACH=10 ITERATIONS_5=13400 ITERATIONS_20=1620 TASKS=4 OUT=/tmp/anil bash ...
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-export PYTHONPATH="$(cd "$here/../.." && pwd)${PYTHONPATH:+:$PYTHONPATH}"
-export MAMLVIZ_DEVICE="${MAMLVIZ_DEVICE:-cpu}" OMP_NUM_THREADS=1
-SECONDS_EACH="${SECONDS_EACH:-2700}" TASKS="${TASKS:-600}" OUT="${OUT:?set OUT to a folder}"
-mkdir -p "$OUT" && cd "$OUT"
-go_on() {  # ways total-iterations
-  local name="omniglot_anil_$1w1s"
-  python -m mamlviz train omniglot --algorithm anil --ways "$1" --resume "$here/$name.pt" \
-    --iterations "$2" --meta-lr-final 0.0001 --max-seconds "$SECONDS_EACH" \
-    --out "$name.pt" --json | tail -n 1 > "$name.train.json"
-  python -m mamlviz eval omniglot --checkpoint "$name.pt" --tasks "$TASKS" --json \
-    | tail -n 1 > "$name.eval.json"
-}
-go_on 5 "${ITERATIONS_5:-45000}" &
-go_on 20 "${ITERATIONS_20:-21000}" &
+SECONDS_EACH="${SECONDS_EACH:-2700}"
+: "${OUT:?set OUT to a folder}"
+bash "$here/continue_cpu.sh" omniglot_anil_5w1s "${ITERATIONS_5:-45000}" 0.0001 "$SECONDS_EACH" &
+bash "$here/continue_cpu.sh" omniglot_anil_20w1s "${ITERATIONS_20:-21000}" 0.0001 \
+  "$SECONDS_EACH" &
 wait
