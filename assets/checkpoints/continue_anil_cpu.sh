@@ -5,9 +5,9 @@
 # meta learning rate annealed linearly on towards 0.0001 (the schedule counts from step 0,
 # so it goes on from where the first run left it). The "auto" implementation is the
 # batched step on a CPU for ANIL: its support set is embedded once per task and only the
-# head adapts. Results land in OUT
-# (never over a shipped file); if they score better, copy the .pt, .train.json and
-# .eval.json files into assets/checkpoints/ and run `python assets/checkpoints/model_card.py`.
+# head adapts. Results land in OUT (never over a shipped file); if they score better, copy
+# the .pt, .train.json and .eval.json files into assets/checkpoints/ and run
+# `python assets/checkpoints/model_card.py`.
 #   OUT=/tmp/anil bash assets/checkpoints/continue_anil_cpu.sh      (about SECONDS_EACH + 5 min)
 # Run of 2026-12-06: SECONDS_EACH=2700 ITERATIONS_5=45000 ITERATIONS_20=21000; then the
 # 20-way model alone, by the same train command from each result in turn:
