@@ -503,12 +503,20 @@ loss). More steps at test time than it was meta-trained for (`--steps 5`, the sa
 tasks): {more_steps()}.
 {second_order_runs()}
 
-The 5-way Meta-SGD model's first run (3,600 s) stopped at 16,315 of 17,000
-meta-iterations, its rate annealed to 0.00041, and scored 98.47 ± 0.29 %. It then went on
-(2026-12-07) by `OUT=/tmp/go bash assets/checkpoints/continue_cpu.sh omniglot_metasgd_5w1s
-32000 0 4500`: the schedule counts from step 0 over the new total, so the rate restarted
-at 0.0015 and fell linearly to zero at 32,000 meta-iterations, reached after 3,208 s more
-on one thread; its line above gives the totals.
+Three of these models then went on from their first runs (2026-12-07), by
+`OUT=/tmp/go bash assets/checkpoints/continue_cpu.sh NAME ITERATIONS 0 SECONDS` (iMAML
+with `IMPLEMENTATION=vmap`), one thread each, beside other runs. The schedule counts from
+step 0 over the new total, so each rate restarted part of the way down and fell linearly
+towards zero; the lines above give the totals:
+- `omniglot_metasgd_5w1s`: the first run stopped at 16,315 of 17,000 meta-iterations
+  (3,600 s, the rate annealed to 0.00041) and scored 98.47 ± 0.29 %; on to 32,000 (ITERATIONS
+  32000, SECONDS 4500), the rate restarted at 0.0015, reached in 3,208 s more;
+- `omniglot_metasgd_20w1s`: the first run ended at 13,000 (2,599 s, rate 0.0003) and scored
+  92.89 ± 0.46 %; on towards 26,000 (SECONDS 2400), the rate restarted at 0.0015, stopped by
+  the time limit at 24,198;
+- `omniglot_imaml_5w1s`: the first run stopped at 7,078 of 8,000 (3,600 s, rate 0.0002)
+  and scored 95.79 ± 0.48 %; on towards 12,000 (SECONDS 2400), the rate restarted at
+  0.00041, stopped by the time limit at 11,873.
 
 iMAML's earlier runs (2026-12-07) pulled every inner step towards phi (lambda = 2, steps
 of 0.4 on our mean loss), which takes back 80% of theta's distance from phi at each
