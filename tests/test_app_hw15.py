@@ -16,7 +16,6 @@ from mamlviz.cli import main
 from mamlviz.config import PRESET_REFERENCES, TrainConfig, preset_settings
 from mamlviz.errors import ConfigError
 from mamlviz.figures.omniglot import live_training_figure
-from tests.conftest import SHARED_OMNIGLOT
 
 torch.set_num_threads(1)
 
@@ -38,10 +37,11 @@ def test_hw15_preset_holds_the_homeworks_settings() -> None:
         preset_settings("hw99")
 
 
-def test_cli_hw15_preset_ends_with_its_settings(omniglot, tmp_path: Path, capsys) -> None:
+def test_cli_hw15_preset_ends_with_its_settings(omniglot, omniglot_source: Path, tmp_path: Path,
+                                                capsys) -> None:
     out = tmp_path / "hw15.pt"
     rc = main(["train", "omniglot", "--preset", "hw15", "--iterations", "2", "--out", str(out),
-               "--device", "cpu", "--omniglot", str(SHARED_OMNIGLOT), "--json"])
+               "--device", "cpu", "--omniglot", str(omniglot_source), "--json"])
     assert rc == 0
     lines = capsys.readouterr().out.strip().splitlines()
     result = json.loads(lines[-1])  # one JSON object, last
@@ -52,11 +52,12 @@ def test_cli_hw15_preset_ends_with_its_settings(omniglot, tmp_path: Path, capsys
     assert saved.config["n_query"] == 1 and saved.metrics["training_split"]["protocol"] == "lake"
 
 
-def test_cli_flags_override_the_preset(omniglot, tmp_path: Path, capsys) -> None:
+def test_cli_flags_override_the_preset(omniglot, omniglot_source: Path, tmp_path: Path,
+                                       capsys) -> None:
     rc = main(["train", "omniglot", "--preset", "hw15", "--algorithm", "fomaml",
                "--inner-lr", "0.1", "--meta-batch-size", "2", "--iterations", "1",
                "--out", str(tmp_path / "x.pt"), "--device", "cpu",
-               "--omniglot", str(SHARED_OMNIGLOT), "--json"])
+               "--omniglot", str(omniglot_source), "--json"])
     assert rc == 0
     settings = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["settings"]
     assert (settings["algorithm"], settings["inner_lr"], settings["meta_batch_size"]) == (

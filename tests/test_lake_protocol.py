@@ -19,7 +19,6 @@ from mamlviz.problems import problem_from_config
 from mamlviz.runs import evaluate_phi, load_checkpoint, train_to_checkpoint
 from mamlviz.tasks import OmniglotTasks, WithinAlphabetTasks
 from mamlviz.train import Trainer
-from tests.conftest import SHARED_OMNIGLOT
 
 CHECKPOINTS = Path(__file__).resolve().parents[1] / "assets" / "checkpoints"
 
@@ -81,14 +80,15 @@ def test_within_alphabet_episodes_are_lakes_runs(omniglot) -> None:
     assert len(alphabets_used) > 10  # alphabets are picked at random, not always the same
 
 
-def test_rotations_augment_meta_training_only(omniglot, tmp_path: Path) -> None:
+def test_rotations_augment_meta_training_only(omniglot, omniglot_source: Path,
+                                               tmp_path: Path) -> None:
     # --rotations under the lake protocol: the 964 background characters, each turned four
     # ways, are 3,856 training classes; the testing characters stay upright, and the stored
     # split is still the protocol's (no evaluation character is added).
     out = tmp_path / "turned.pt"
     rc = main(["train", "omniglot", "--algorithm", "fomaml", "--protocol", "lake",
                "--rotations", "--iterations", "1", "--meta-batch-size", "2", "--queries", "1",
-               "--device", "cpu", "--omniglot", str(SHARED_OMNIGLOT), "--out", str(out),
+               "--device", "cpu", "--omniglot", str(omniglot_source), "--out", str(out),
                "--json"])
     assert rc == 0
     config, saved = load_checkpoint(out, problem="omniglot")
@@ -158,13 +158,14 @@ def test_checkpoint_stores_its_split_and_it_is_checked(omniglot, tmp_path: Path)
     assert training_split.check_split(maml.config, old, omniglot).status == "unknown split"
 
 
-def test_eval_cli_within_alphabet_reports_contamination(omniglot, capsys) -> None:
+def test_eval_cli_within_alphabet_reports_contamination(omniglot, omniglot_source: Path,
+                                                        capsys) -> None:
     # A shipped model was trained under the MAML protocol, before splits were stored: it
     # loads, its split is "unknown split", and most of Lake's evaluation characters were
     # among its training characters.
     rc = main(["eval", "omniglot", "--checkpoint", str(CHECKPOINTS / "omniglot_maml_5w1s.pt"),
                "--protocol", "lake", "--episodes", "within-alphabet", "--tasks", "6",
-               "--queries", "1", "--device", "cpu", "--omniglot", str(SHARED_OMNIGLOT),
+               "--queries", "1", "--device", "cpu", "--omniglot", str(omniglot_source),
                "--json"])
     assert rc == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
