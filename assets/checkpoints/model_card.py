@@ -95,11 +95,15 @@ LAKE_REFERENCES = tuple(zip(("people (Lake et al. 2015)", "Bayesian Program Lear
                             (PUBLISHED_ERRORS[k] for k in ("people", "bpl", "siamese"))))
 
 
+def _err(r: dict) -> str:
+    """'E ± C %': a classification result's error after its last step, with its 95% CI."""
+    return f"{100 * (1 - r['accuracy']):.1f} ± {100 * r['ci95']:.1f} %"
+
+
 def _error(name: str) -> str:
-    """'E ± C %': a scored file's error after its last step, or 'not scored'."""
+    """The error of a scored file (:func:`_err`), or 'not scored'."""
     r = _read(name)
-    return (f"{100 * (1 - r['accuracy']):.1f} ± {100 * r['ci95']:.1f} %" if r
-            else "not scored")
+    return _err(r) if r else "not scored"
 
 
 def _by_step(name: str) -> str:
@@ -122,8 +126,7 @@ def within_alphabet_rows() -> list[str]:
                     continue
                 trained = ("Lake: background alphabets" if r["trained_protocol"] == "lake"
                            else "MAML split: **contaminated**")
-                rows.append(f"| `{name}.pt` | {trained} | {100 * (1 - r['accuracy']):.1f} ± "
-                            f"{100 * r['ci95']:.1f} % | {r['tasks']} x "
+                rows.append(f"| `{name}.pt` | {trained} | {_err(r)} | {r['tasks']} x "
                             f"{r['ways'] * r['queries']} | {r['characters_seen_in_training']} "
                             f"of {r['characters']} |")
     rows += [f"| {who} | — | {error:.1f} % | — | — |" for who, error in LAKE_REFERENCES]
@@ -299,10 +302,9 @@ def lake_protonet() -> str:
             f"{train['elapsed_s']:.0f} s on the 2-core CPU, one thread). Its stored split "
             f"matches the protocol and none of the episodes' {within['characters']} "
             f"characters was in its meta-training. On {within['tasks']} within-alphabet "
-            f"episodes it errs {100 * (1 - within['accuracy']):.1f} ± "
-            f"{100 * within['ci95']:.1f} % (the table); on {random['tasks']} random 20-way "
-            f"episodes of the same evaluation alphabets, {100 * (1 - random['accuracy']):.1f} "
-            f"± {100 * random['ci95']:.1f} %. Telling apart the characters of one alphabet is "
+            f"episodes it errs {_err(within)} (the table); on {random['tasks']} random 20-way "
+            f"episodes of the same evaluation alphabets, {_err(random)}. Telling apart the "
+            f"characters of one alphabet is "
             f"what makes Lake's runs hard, and this model, cut off after "
             f"{train['elapsed_s'] / 60:.0f} minutes of a CPU, is far from people's 4.5 %. "
             f"Three 1,200 s runs of the same settings, scored on the same 300 within-alphabet "
@@ -329,8 +331,7 @@ def lake_rows() -> list[str]:
                 continue
 
             def error(r: dict) -> str:
-                return (f"{100 * (1 - r['accuracy']):.1f} ± {100 * r['ci95']:.1f} % "
-                        f"({r['tasks']} x {r['ways'] * r['queries']})")
+                return f"{_err(r)} ({r['tasks']} x {r['ways'] * r['queries']})"
 
             rows.append(f"| `{name}.pt` | {train['step']:,} | {train['elapsed_s']:.0f} | "
                         f"{train['device']} | {error(within)} | {error(random)} | "
