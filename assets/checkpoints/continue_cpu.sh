@@ -14,20 +14,15 @@ set -euo pipefail
 name="${1:?NAME of a shipped model, e.g. omniglot_metasgd_5w1s}"
 iterations="${2:?ITERATIONS in all}"
 final="${3:-0.0001}" seconds="${4:-2700}"
+OUT="${OUT:?set OUT to a folder (never the shipped one)}"
 here="$(cd "$(dirname "$0")" && pwd)"
 [ -e "$here/$name.pt" ] || { echo "no shipped model $here/$name.pt" >&2; exit 2; }
-algorithm="$(python3 -c "import sys; print(sys.argv[1].split('_')[1])" "$name")"
-OUT="${OUT:?set OUT to a folder (never the shipped one)}" TASKS="${TASKS:-600}"
-mkdir -p "$OUT"
-[ "$(cd "$OUT" && pwd)" != "$here" ] || { echo "OUT must not be $here" >&2; exit 2; }
-source "$here/_cpu_env.sh"
+algorithm="${name#omniglot_}"
+algorithm="${algorithm%%_*}"  # omniglot_ALGORITHM_NwKs
+source "$here/_cpu_env.sh"  # makes OUT and works there
+[ "$PWD" != "$here" ] || { echo "OUT must not be $here" >&2; exit 2; }
 python -m mamlviz train omniglot --algorithm "$algorithm" --resume "$here/$name.pt" \
   --iterations "$iterations" --meta-lr-final "$final" --max-seconds "$seconds" \
   ${IMPLEMENTATION:+--implementation "$IMPLEMENTATION"} \
   --log-every 50 --out "$name.pt" --json 2> "$name.train.err" | tail -n 1 > "$name.train.json"
-python -m mamlviz eval omniglot --checkpoint "$name.pt" --tasks "$TASKS" --json \
-  | tail -n 1 > "$name.eval.json"
-case $name in  # Meta-SGD meta-trains one step: does it keep its accuracy after more?
-  *metasgd*) python -m mamlviz eval omniglot --checkpoint "$name.pt" --tasks "$TASKS" \
-    --steps 5 --json | tail -n 1 > "$name.5-steps.eval.json" ;;
-esac
+score "$name"

@@ -16,12 +16,7 @@ train_and_eval() {  # name seconds options...
   local name=$1 seconds=$2; shift 2
   python -m mamlviz train omniglot "$@" --shots 1 --max-seconds "$seconds" --seed 0 \
     --log-every 50 --out "$name.pt" --json 2> "$name.train.err" | tail -n 1 > "$name.train.json"
-  python -m mamlviz eval omniglot --checkpoint "$name.pt" --tasks 600 --json \
-    | tail -n 1 > "$name.eval.json"
-  case $name in  # Meta-SGD meta-trains one step: does it keep its accuracy after more?
-    *metasgd*) python -m mamlviz eval omniglot --checkpoint "$name.pt" --tasks 600 \
-      --steps 5 --json | tail -n 1 > "$name.5-steps.eval.json" ;;
-  esac
+  score "$name"
 }
 run() {
   case $1 in
