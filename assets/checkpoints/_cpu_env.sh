@@ -16,3 +16,14 @@ score() {
       --steps 5 --json | tail -n 1 > "$1.5-steps.eval.json" ;;
   esac
 }
+# score_lake NAME: a Lake-protocol model on TASKS (default 600) within-alphabet N-way 1-shot
+# episodes (N characters of one evaluation alphabet, support and query by different
+# drawers, Lake et al. 2015) and as many random N-way episodes of the evaluation alphabets,
+# one query a class, into NAME.within-alphabet.eval.json and NAME.lake-random.eval.json.
+score_lake() {
+  python -m mamlviz eval omniglot --checkpoint "$1.pt" --protocol lake \
+    --episodes within-alphabet --queries 1 --tasks "${TASKS:-600}" --json \
+    | tail -n 1 > "$1.within-alphabet.eval.json"
+  python -m mamlviz eval omniglot --checkpoint "$1.pt" --protocol lake --queries 1 \
+    --tasks "${TASKS:-600}" --json | tail -n 1 > "$1.lake-random.eval.json"
+}

@@ -18,11 +18,7 @@ train_and_eval() {  # algorithm iterations seconds
     --meta-batch-size 8 --inner-lr 2.0 --iterations "$2" --meta-lr 0.003 \
     --meta-lr-final 0.0003 --max-seconds "$3" --protocol lake --seed 0 --log-every 50 \
     --out "$name.pt" --json 2> "$name.train.err" | tail -n 1 > "$name.train.json"
-  python -m mamlviz eval omniglot --checkpoint "$name.pt" --protocol lake \
-    --episodes within-alphabet --queries 1 --tasks 600 --json \
-    | tail -n 1 > "$name.within-alphabet.eval.json"
-  python -m mamlviz eval omniglot --checkpoint "$name.pt" --protocol lake --queries 1 \
-    --tasks 600 --json | tail -n 1 > "$name.lake-random.eval.json"
+  score_lake "$name"
 }
 train_and_eval maml "${ITERATIONS_MAML:-14000}" "${SECONDS_MAML:-2400}"
 train_and_eval fomaml "${ITERATIONS_FOMAML:-14000}" "${SECONDS_FOMAML:-900}"

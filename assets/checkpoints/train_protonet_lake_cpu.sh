@@ -16,8 +16,4 @@ python -m mamlviz train omniglot --algorithm protonet --ways 20 --shots 1 --quer
   --meta-batch-size 1 --iterations 40000 --meta-lr 0.001 --meta-lr-final 0.0001 \
   --max-seconds 2700 --protocol lake --rotations --seed 0 --out "$name.pt" --json \
   | tail -n 1 > "$name.train.json"
-for episodes in within-alphabet random; do
-  suffix=$([ "$episodes" = random ] && echo lake-random || echo within-alphabet)
-  python -m mamlviz eval omniglot --checkpoint "$name.pt" --protocol lake \
-    --episodes "$episodes" --queries 1 --tasks 300 --json | tail -n 1 > "$name.$suffix.eval.json"
-done
+TASKS="${TASKS:-300}" score_lake "$name"
