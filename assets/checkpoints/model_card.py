@@ -514,10 +514,12 @@ towards zero; the lines above give the totals:
   32000, SECONDS 4500), the rate restarted at 0.0015, reached in 3,208 s more;
 - `omniglot_metasgd_20w1s`: the first run ended at 13,000 (2,599 s, rate 0.0003) and scored
   92.89 ± 0.46 %; on towards 26,000 (SECONDS 2400), the rate restarted at 0.0015, stopped by
-  the time limit at 24,198;
+  the time limit at 24,198 (94.29 ± 0.42 %); on again to 37,500 (SECONDS 3000), the rate
+  restarted at 0.0011, reached in 2,615 s more;
 - `omniglot_imaml_5w1s`: the first run stopped at 7,078 of 8,000 (3,600 s, rate 0.0002)
   and scored 95.79 ± 0.48 %; on towards 12,000 (SECONDS 2400), the rate restarted at
-  0.00041, stopped by the time limit at 11,873.
+  0.00041, stopped by the time limit at 11,873 (96.54 ± 0.45 %); on again towards 18,000
+  (SECONDS 3000), the rate restarted at 0.00034, stopped by the time limit at 17,604.
 
 iMAML's earlier runs (2026-12-07) pulled every inner step towards phi (lambda = 2, steps
 of 0.4 on our mean loss), which takes back 80% of theta's distance from phi at each
