@@ -6,6 +6,14 @@ mkdir -p "$out"
 cd "$out"
 export PYTHONPATH="$here/../..${PYTHONPATH:+:$PYTHONPATH}"
 export MAMLVIZ_DEVICE="${MAMLVIZ_DEVICE:-cpu}" OMP_NUM_THREADS=1
+# train_to NAME OPTIONS...: `mamlviz train omniglot OPTIONS` into NAME.pt, its log in
+# NAME.train.err and its last JSON record (the run's summary) in NAME.train.json.
+train_to() {
+  local name="$1"
+  shift
+  python -m mamlviz train omniglot "$@" --log-every 50 --out "$name.pt" --json \
+    2> "$name.train.err" | tail -n 1 > "$name.train.json"
+}
 # score NAME: NAME.pt on TASKS (default 600) testing tasks, into NAME.eval.json; a Meta-SGD
 # model (meta-trained for one step) also after five, to see whether it keeps its accuracy.
 score() {

@@ -21,8 +21,7 @@ algorithm="${name#omniglot_}"
 algorithm="${algorithm%%_*}"  # omniglot_ALGORITHM_NwKs
 source "$here/_cpu_env.sh"  # makes OUT and works there
 [ "$PWD" != "$here" ] || { echo "OUT must not be $here" >&2; exit 2; }
-python -m mamlviz train omniglot --algorithm "$algorithm" --resume "$here/$name.pt" \
+train_to "$name" --algorithm "$algorithm" --resume "$here/$name.pt" \
   --iterations "$iterations" --meta-lr-final "$final" --max-seconds "$seconds" \
-  ${IMPLEMENTATION:+--implementation "$IMPLEMENTATION"} \
-  --log-every 50 --out "$name.pt" --json 2> "$name.train.err" | tail -n 1 > "$name.train.json"
+  ${IMPLEMENTATION:+--implementation "$IMPLEMENTATION"}
 score "$name"

@@ -10,7 +10,8 @@
 # five at test time, as the paper), at the paper's effective step (its 0.1 on a summed
 # loss, 2.0 on our mean: mamlviz/config.py), MAML and first-order MAML alike; Reptile
 # keeps its paper's setup but for the meta-iterations. Each run's ITERATIONS are what its
-# budget holds, so its annealed rate ends where the paper's does. Then each model is
+# budget holds, so that its annealed rate reaches its final value as the budget ends
+# (Reptile's epsilon: zero, as its paper's). Then each model is
 # scored on TASKS (600) within-alphabet episodes and as many random ones (score_lake).
 # Usage: MAMLVIZ_OMNIGLOT=../shared/omniglot bash assets/checkpoints/train_lake_20w_cpu.sh
 # (about 100 minutes in all; ALGORITHMS="maml" and ALGORITHMS="pretrain fomaml reptile"
@@ -22,10 +23,8 @@ source "$(dirname "$0")/_cpu_env.sh"
 lake_20w() {
   local name="omniglot_${1}_20w1s_lake" algorithm="$1" iterations="$2" seconds="$3"
   shift 3
-  python -m mamlviz train omniglot --algorithm "$algorithm" --ways 20 --shots 1 \
-    --protocol lake --rotations --iterations "$iterations" --max-seconds "$seconds" \
-    --seed 0 --log-every 50 "$@" --out "$name.pt" --json 2> "$name.train.err" \
-    | tail -n 1 > "$name.train.json"
+  train_to "$name" --algorithm "$algorithm" --ways 20 --shots 1 --protocol lake \
+    --rotations --iterations "$iterations" --max-seconds "$seconds" --seed 0 "$@"
   score_lake "$name"
 }
 small=(--queries 3 --meta-batch-size 8 --inner-lr 2.0 --inner-steps 1 --test-inner-steps 5

@@ -14,10 +14,9 @@ set -euo pipefail
 source "$(dirname "$0")/_cpu_env.sh"
 train_and_eval() {  # algorithm iterations seconds
   local name="omniglot_${1}_5w1s_lake"
-  python -m mamlviz train omniglot --algorithm "$1" --ways 5 --shots 1 --queries 3 \
+  train_to "$name" --algorithm "$1" --ways 5 --shots 1 --queries 3 \
     --meta-batch-size 8 --inner-lr 2.0 --iterations "$2" --meta-lr 0.003 \
-    --meta-lr-final 0.0003 --max-seconds "$3" --protocol lake --seed 0 --log-every 50 \
-    --out "$name.pt" --json 2> "$name.train.err" | tail -n 1 > "$name.train.json"
+    --meta-lr-final 0.0003 --max-seconds "$3" --protocol lake --seed 0
   score_lake "$name"
 }
 train_and_eval maml "${ITERATIONS_MAML:-14000}" "${SECONDS_MAML:-2400}"

@@ -14,8 +14,7 @@ set -euo pipefail
 source "$(dirname "$0")/_cpu_env.sh"
 train_and_eval() {  # name seconds options...
   local name=$1 seconds=$2; shift 2
-  python -m mamlviz train omniglot "$@" --shots 1 --max-seconds "$seconds" --seed 0 \
-    --log-every 50 --out "$name.pt" --json 2> "$name.train.err" | tail -n 1 > "$name.train.json"
+  train_to "$name" "$@" --shots 1 --max-seconds "$seconds" --seed 0
   score "$name"
 }
 run() {
