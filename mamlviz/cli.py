@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import algorithms
-from .config import IMPLEMENTATIONS, INNER_MOMENTS, PRESETS
+from .config import EPISODES, IMPLEMENTATIONS, INNER_MOMENTS, PRESETS
 from .errors import ConfigError, MamlvizError
 
 EXIT_DONE, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -116,6 +116,13 @@ def _parser() -> argparse.ArgumentParser:
                     help="meta-train on each character turned by 0, 90, 180 and 270 degrees "
                          "as four classes (default: the protocol's choice, on for maml, off "
                          "for lake; testing keeps the protocol's)")
+    to.add_argument("--train-ways", type=int,
+                    help="classes per meta-training task (default: --ways); protonet only, "
+                         "as its paper's 60-way training for 5- and 20-way tests")
+    to.add_argument("--train-episodes", choices=EPISODES,
+                    help="meta-training tasks: random (default), or within-alphabet: N "
+                         "characters of one training alphabet, as Lake et al. build their "
+                         "testing runs (with --rotations, one turn for the whole task)")
     to.add_argument("--implementation", choices=IMPLEMENTATIONS)
     to.add_argument("--seed", type=int)
     to.add_argument("--log-every", type=int, default=10)
@@ -162,7 +169,7 @@ def _parser() -> argparse.ArgumentParser:
     eo.add_argument("--protocol", choices=("maml", "lake"),
                     help="the split the episodes come from (default: the model's own); lake: "
                          "the 20 evaluation alphabets")
-    eo.add_argument("--episodes", choices=("random", "within-alphabet"), default="random",
+    eo.add_argument("--episodes", choices=EPISODES, default="random",
                     help="random: N characters from anywhere in the split; within-alphabet: "
                          "N characters of one evaluation alphabet, support and query by "
                          "different drawers (Lake et al. 2015; implies --protocol lake)")
@@ -223,7 +230,8 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
                         inner_optimizer=args.inner_optimizer, inner_batch=args.inner_batch,
                         test_inner_batch=args.test_inner_batch,
                         inner_moments=args.inner_moments, meta_lr_final=args.meta_lr_final,
-                        inner_lam=args.inner_lam, rotations=args.rotations)
+                        inner_lam=args.inner_lam, rotations=args.rotations,
+                        train_episodes=args.train_episodes, train_ways=args.train_ways)
     preset = getattr(args, "preset", None)
     if preset is not None:
         from .config import preset_settings

@@ -35,6 +35,7 @@ from .inner import INNER_OPTIMIZERS, check_inner_lr
 
 PROBLEMS = ("sinusoid", "omniglot")
 INNER_MOMENTS = ("fresh", "kept")
+EPISODES = ("random", "within-alphabet")
 IMPLEMENTATIONS = ("auto", "fused", "graphed", "compiled", "traced", "vmap", "loop")
 MAX_ITERATIONS = 10_000_000
 MAX_INNER_STEPS = 1000
@@ -138,12 +139,20 @@ class TrainConfig:
     # protocol's choice (maml: on; lake: off, as Lake's characters are drawn upright).
     # Testing classes keep the protocol's choice whatever this is.
     rotations: bool | None = None
+    # Meta-training tasks: "random" N-way tasks over all training classes, or
+    # "within-alphabet" ones, N characters of one alphabet as Lake et al. (2015) build
+    # their testing runs, so training sees the fine distinctions testing asks for.
+    train_episodes: str = "random"
     test_inner_steps: int | None = None
     # Steps when scoring during training (HW15 validates with 3); None: test_inner_steps.
     val_inner_steps: int | None = None
     # The inner loop's rule (mamlviz.inner): plain steps on the whole support set (MAML),
     # or Reptile's Adam steps on mini-batches of ``train_shots`` shots per class.
     train_shots: int | None = None  # shots per class of a training task; None: k_shot
+    # Classes per training task; None: n_way. Only a metric-based method has no output
+    # layer fixing its classes, so ProtoNets alone may train on more ways than it is tested
+    # on (Snell et al. 2017 train on 60-way episodes: a harder task to learn the metric on).
+    train_ways: int | None = None
     inner_optimizer: str = "sgd"
     inner_batch: int | None = None  # support examples per inner step; None: all
     test_inner_batch: int | None = None  # the same at test time; None: all
@@ -189,6 +198,11 @@ class TrainConfig:
         return self.steps_at_test if self.val_inner_steps is None else self.val_inner_steps
 
     @property
+    def ways_in_training(self) -> int:
+        """Classes per task that meta-training draws."""
+        return self.n_way if self.train_ways is None else self.train_ways
+
+    @property
     def shots_in_training(self) -> int:
         """Support shots per class of the tasks meta-training draws."""
         return self.k_shot if self.train_shots is None else self.train_shots
@@ -217,6 +231,20 @@ class TrainConfig:
                 raise ConfigError("rotations", f"must be true or false, got {self.rotations!r}")
             if self.problem != "omniglot":
                 raise ConfigError("rotations", "only Omniglot's characters are turned")
+        if self.train_ways is not None:
+            _int("train_ways", self.train_ways, lower=2, upper=100)
+            if self.problem != "omniglot":
+                raise ConfigError("train_ways", "only Omniglot's tasks have classes")
+            if spec.classify is None and self.train_ways != self.n_way:
+                raise ConfigError("train_ways", f"{self.algorithm}'s output layer has n_way = "
+                                  f"{self.n_way} classes, so it meta-trains on {self.n_way}-way "
+                                  "tasks; only a metric-based method (protonet) trains on "
+                                  "other ways")
+        if self.train_episodes not in EPISODES:
+            raise ConfigError("train_episodes", f"must be one of {', '.join(EPISODES)}, "
+                              f"got {self.train_episodes!r}")
+        if self.train_episodes != "random" and self.problem != "omniglot":
+            raise ConfigError("train_episodes", "only Omniglot has alphabets")
         for name in ("test_inner_steps", "val_inner_steps"):
             if getattr(self, name) is not None:
                 _int(name, getattr(self, name), lower=0, upper=MAX_INNER_STEPS)
@@ -254,10 +282,12 @@ class TrainConfig:
                 raise ConfigError(name, f"needs finite low <= high, got ({lo}, {hi})")
 
     def examples_per_task(self, shots: int | None = None) -> int:
-        """Support and query examples of one task (images for Omniglot, points for sinusoids)."""
+        """Support and query examples of one task (images for Omniglot, points for sinusoids):
+        a training task's, or with ``shots`` given, a testing task's."""
+        ways = self.ways_in_training if shots is None else self.n_way
         shots = self.shots_in_training if shots is None else shots
         per_class = shots + self.n_query
-        return per_class * self.n_way if self.problem == "omniglot" else per_class
+        return per_class * ways if self.problem == "omniglot" else per_class
 
     def _check_memory(self) -> None:
         if self.problem == "omniglot":

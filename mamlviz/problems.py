@@ -62,7 +62,9 @@ def problem_from_config(config: TrainConfig, device: torch.device | str = "cpu",
     """The problem a config describes; ``split`` picks Omniglot's training or testing classes.
 
     Training tasks have ``config.shots_in_training`` support shots (Reptile's paper trains
-    on more shots than its test tasks give); testing tasks have ``config.k_shot``.
+    on more shots than its test tasks give) and ``config.ways_in_training`` classes
+    (ProtoNets' paper trains on more ways); testing tasks have ``config.k_shot`` and
+    ``config.n_way``.
 
     ``omniglot`` is loaded Omniglot data or a source path (default: ``$MAMLVIZ_OMNIGLOT``
     or the download cache, see ``mamlviz.data``).
@@ -75,14 +77,17 @@ def problem_from_config(config: TrainConfig, device: torch.device | str = "cpu",
     if config.problem == "omniglot":
         from .data import OmniglotData, load_omniglot
         from .models.conv4 import Conv4
-        from .tasks import OmniglotTasks
+        from .tasks import OmniglotTasks, WithinAlphabetTasks
 
         data = omniglot if isinstance(omniglot, OmniglotData) else load_omniglot(omniglot)
         train, test = data.split(config.protocol)
         if config.rotations is not None:
             train = train.with_rotations(config.rotations)
         chosen = (train if split == "train" else test).to(device)
-        return OmniglotProblem(tasks=OmniglotTasks(chosen, n_way=config.n_way),
+        sampler = (WithinAlphabetTasks if split == "train"
+                   and config.train_episodes == "within-alphabet" else OmniglotTasks)
+        n_way = config.ways_in_training if split == "train" else config.n_way
+        return OmniglotProblem(tasks=sampler(chosen, n_way=n_way),
                                k_shot=k_shot, n_query=config.n_query,
                                model=Conv4(config.n_way))
     raise ConfigError("problem", f"unknown problem {config.problem!r}")

@@ -18,7 +18,7 @@ import torch
 
 from . import algorithms, training_split
 from . import checkpoint as ckpt
-from .config import EVAL_EXAMPLE_LIMIT, MAX_INNER_STEPS, TrainConfig
+from .config import EPISODES, EVAL_EXAMPLE_LIMIT, MAX_INNER_STEPS, TrainConfig
 from .device import describe, pick_device
 from .errors import ConfigError
 from .evaluate import adaptation_curves, classification_curves, summarise
@@ -29,7 +29,6 @@ from .tasks import WithinAlphabetTasks
 from .train import Record, Trainer
 
 SINUSOID_EVAL_QUERY_POINTS = 100
-EPISODES = ("random", "within-alphabet")
 EVAL_SEED = 2024  # held-out tasks come from a stream the training seed never uses
 MAX_EVAL_TASKS = 100_000
 
@@ -212,9 +211,10 @@ def evaluate_phi(config: TrainConfig, phi: Params, tasks: int = 100, k_shot: int
         steps = 0
     lr = config.inner_lr if inner_lr is None else inner_lr
     check_evaluation(tasks, steps, lr, seed)
-    # train_shots=None: an episode from training characters has the test's K shots too.
+    # train_shots/train_ways=None: an episode from training characters has the test's K
+    # shots and N ways too.
     changes: dict[str, Any] = {"k_shot": config.k_shot if k_shot is None else k_shot,
-                               "train_shots": None}
+                               "train_shots": None, "train_ways": None}
     if config.problem == "sinusoid":
         changes["n_query"] = SINUSOID_EVAL_QUERY_POINTS
     elif n_query is not None:

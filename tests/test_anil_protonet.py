@@ -10,6 +10,8 @@ on an Omniglot episode, it gives one accuracy, at no step.
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -136,6 +138,53 @@ def test_protonet_logits_are_minus_squared_distances_to_class_means() -> None:
     means = torch.stack([z_support[sy == k].mean(0) for k in range(5)])
     assert z_support.shape == (15, 64)
     assert torch.allclose(logits, -torch.cdist(z_query, means) ** 2, atol=1e-10)
+
+
+def test_protonet_meta_trains_on_more_ways_than_its_head_holds() -> None:
+    # Snell et al. train on 60-way episodes and test on 5 or 20: the step takes its classes
+    # from the support set, not from the model's 5-output head, and still equals the
+    # direct implementation.
+    model = Conv4(5)
+    phi = init_params(model, seed=6, dtype=torch.float64)
+    loop = InnerLoop(model, cross_entropy, 0.4, 0)
+    batch = _episodes(n_tasks=2, n_way=12, k_shot=2, n_query=1)
+    ours, _, after = make_step("protonet", loop)(phi, *batch)
+    ref, ref_loss, _ = naive_step("protonet", loop, phi, *batch)
+    assert _max_diff(ours, ref) < 1e-12 and torch.allclose(after, ref_loss, atol=1e-12)
+    assert all(torch.isfinite(g).all() for g in ours.values())
+    # Asked for more classes than the support holds, the empty ones get -inf and change
+    # nothing: the same probabilities over the classes present.
+    sx, sy, qx, _ = (t[0] for t in _episodes(n_way=5, k_shot=2))
+    wide = prototype_logits(model, phi, sx, sy, qx, n_way=9)
+    assert wide.shape == (10, 9) and torch.isneginf(wide[:, 5:]).all()
+    assert torch.allclose(wide.softmax(-1)[:, :5],
+                          prototype_logits(model, phi, sx, sy, qx).softmax(-1), atol=1e-12)
+
+
+def test_train_ways_is_for_the_metric_based_method_alone(omniglot) -> None:  # type: ignore[no-untyped-def]
+    from mamlviz.config import TrainConfig
+    from mamlviz.runs import evaluate_phi
+    from mamlviz.train import Trainer
+
+    config = TrainConfig.for_algorithm("protonet", problem="omniglot", n_way=5, train_ways=30,
+                                       n_query=1, meta_batch_size=2, iterations=1)
+    assert config.ways_in_training == 30 and config.examples_per_task() == 60
+    trainer = Trainer(config, device="cpu", omniglot=omniglot)
+    assert trainer.problem.tasks.n_way == 30
+    records = list(trainer.run())
+    assert records and all(math.isfinite(r.query_loss_after) for r in records)
+    # Tested on its own n_way-way tasks; the model's head is still n_way wide.
+    assert trainer.phi["head.bias"].shape == (5,)
+    result = evaluate_phi(config, trainer.phi, tasks=4, omniglot=omniglot)
+    assert result["ways"] == 5 and 0.0 <= result["accuracy"] <= 1.0
+    for algorithm in ("maml", "anil", "pretrain"):
+        with pytest.raises(ConfigError, match="only a metric-based method"):
+            TrainConfig.for_algorithm(algorithm, problem="omniglot", n_way=5, train_ways=30)
+    assert TrainConfig.for_algorithm("maml", problem="omniglot", n_way=5, train_ways=5)
+    with pytest.raises(ConfigError, match="only Omniglot"):
+        TrainConfig.for_algorithm("maml", train_ways=5)
+    with pytest.raises(ConfigError, match="train_ways"):
+        TrainConfig.for_algorithm("protonet", problem="omniglot", train_ways=1)
 
 
 def test_protonet_runs_only_where_there_are_classes() -> None:

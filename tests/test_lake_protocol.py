@@ -24,9 +24,10 @@ CHECKPOINTS = Path(__file__).resolve().parents[1] / "assets" / "checkpoints"
 
 
 def tiny(protocol: str, **changes) -> TrainConfig:
-    return TrainConfig.for_algorithm("fomaml", problem="omniglot", protocol=protocol, n_way=5,
-                                     iterations=1, meta_batch_size=2, n_query=1,
-                                     log_every=1, **changes)
+    settings = {"n_way": 5, "iterations": 1, "meta_batch_size": 2, "n_query": 1,
+                "log_every": 1, **changes}
+    return TrainConfig.for_algorithm("fomaml", problem="omniglot", protocol=protocol,
+                                     **settings)
 
 
 def test_lake_meta_training_never_sees_an_evaluation_alphabet(omniglot) -> None:
@@ -113,6 +114,52 @@ def test_rotations_augment_meta_training_only(omniglot, omniglot_source: Path,
         TrainConfig.for_algorithm("maml", rotations=True)
     with pytest.raises(ConfigError, match="true or false"):
         tiny("lake", rotations="yes")
+
+
+def test_within_alphabet_meta_training(omniglot, omniglot_source: Path, tmp_path: Path) -> None:
+    # --train-episodes within-alphabet: every training task is N characters of one
+    # background alphabet, all turned alike, drawn by two groups of people; testing tasks
+    # are unchanged, and the setting travels with the checkpoint.
+    config = tiny("lake", train_episodes="within-alphabet", rotations=True, n_way=20)
+    trainer = Trainer(config, device="cpu", omniglot=omniglot)
+    tasks = trainer.problem.tasks
+    assert isinstance(tasks, WithinAlphabetTasks) and tasks.split.rotations
+    eps = tasks.episodes(80, 1, 2, generator=torch.Generator().manual_seed(1))
+    turns = set()
+    for t in range(80):
+        classes = eps.info.classes[t].tolist()
+        assert len({omniglot.alphabet[c] for c in classes}) == 1
+        assert omniglot.set_name(classes[0]) == "background"
+        rotation = eps.info.class_rotation[t].unique().tolist()
+        assert len(rotation) == 1, "one turn for the whole task"
+        turns.add(rotation[0])
+        assert not set(eps.info.support_drawer[t].tolist()) & set(eps.info.query_drawer[t].tolist())
+    assert turns == {0, 1, 2, 3}
+    # A turned image is its upright drawing turned: the query images are what info says.
+    t = 0
+    c, d, r = (eps.info.query_character[t, 0].item(), eps.info.query_drawer[t, 0].item(),
+               eps.info.query_rotation[t, 0].item())
+    upright = omniglot.images[c, d - 1].float() / 255.0
+    assert torch.equal(eps.batch.query_x[t, 0, 0], torch.rot90(upright, r, dims=(0, 1)))
+    test = problem_from_config(config, "cpu", split="test", omniglot=omniglot).tasks
+    assert isinstance(test, OmniglotTasks) and not test.split.rotations
+    # Upright splits draw no turn, so Lake's testing episodes are as they always were.
+    upright_tasks = WithinAlphabetTasks(omniglot.split("lake")[1], n_way=20)
+    a = upright_tasks.episodes(3, 1, 1, generator=torch.Generator().manual_seed(5))
+    assert a.info.class_rotation.eq(0).all()
+    out = tmp_path / "within.pt"
+    rc = main(["train", "omniglot", "--algorithm", "protonet", "--protocol", "lake",
+               "--ways", "20", "--train-episodes", "within-alphabet", "--iterations", "1",
+               "--meta-batch-size", "1", "--queries", "1", "--device", "cpu",
+               "--omniglot", str(omniglot_source), "--out", str(out), "--json"])
+    assert rc == 0
+    saved_config, saved = load_checkpoint(out, problem="omniglot")
+    assert saved_config.train_episodes == "within-alphabet"
+    assert training_split.check_split(saved.config, saved.metrics, omniglot).status == "matches"
+    with pytest.raises(ConfigError, match="only Omniglot has alphabets"):
+        TrainConfig.for_algorithm("maml", train_episodes="within-alphabet")
+    with pytest.raises(ConfigError, match="train_episodes"):
+        tiny("lake", train_episodes="alphabetical")
 
 
 def test_within_alphabet_needs_alphabets_of_n_characters(omniglot) -> None:

@@ -37,21 +37,30 @@ def n_way_of(phi: Params) -> int:
 
 
 def prototype_logits(model: nn.Module, phi: Params, support_x: torch.Tensor,
-                     support_y: torch.Tensor, query_x: torch.Tensor) -> torch.Tensor:
-    """-||f_phi(query) - c_k||^2 for every query and class k: [queries, n_way]."""
-    n_way = n_way_of(phi)
+                     support_y: torch.Tensor, query_x: torch.Tensor,
+                     n_way: int | None = None) -> torch.Tensor:
+    """-||f_phi(query) - c_k||^2 for every query and class k < ``n_way`` (default: the
+    model's classes): [queries, n_way]. A class without support images gets -inf, so it
+    never wins and adds nothing to a softmax."""
+    n_way = n_way_of(phi) if n_way is None else n_way
     z_support, z_query = embed(model, phi, support_x), embed(model, phi, query_x)
     # one-hot by comparison, not F.one_hot: it maps over tasks (vmap) without a .item()
     one_hot = (support_y.unsqueeze(-1) == torch.arange(n_way, device=support_y.device)
                ).to(z_support.dtype)
-    prototypes = (one_hot.T @ z_support) / one_hot.sum(0).unsqueeze(-1)
-    return -(z_query.unsqueeze(1) - prototypes.unsqueeze(0)).square().sum(-1)
+    counts = one_hot.sum(0)
+    # clamped so an empty class's prototype is 0, not 0/0 (whose gradient would be nan)
+    prototypes = (one_hot.T @ z_support) / counts.clamp(min=1).unsqueeze(-1)
+    logits = -(z_query.unsqueeze(1) - prototypes.unsqueeze(0)).square().sum(-1)
+    return logits.masked_fill(counts == 0, float("-inf"))
 
 
 def _task(loop: InnerLoop, phi: Params, support_x: torch.Tensor, support_y: torch.Tensor,
           query_x: torch.Tensor, query_y: torch.Tensor
           ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
-    logits = prototype_logits(loop.model, phi, support_x, support_y, query_x)
+    # A task has at most one class per support image, whatever the model's output layer
+    # holds: meta-training may draw more ways than testing (the paper's 60-way episodes).
+    logits = prototype_logits(loop.model, phi, support_x, support_y, query_x,
+                              n_way=support_x.shape[0])
     loss = loop.loss_fn(logits, query_y)
     # nothing adapts: the query loss "before" and "after" are the same
     return loss, (loss.detach(), loss.detach())
@@ -101,7 +110,8 @@ ALGORITHM = Algorithm(
     classify=prototype_logits,
     dash="dashdot",
     # The paper's Omniglot training: Adam at 1e-3 (halved every 2000 episodes), 60-way
-    # training episodes with 5 queries per class; here the test's N ways, as the others.
+    # training episodes with 5 queries per class; here the test's N ways by default, as
+    # the others (``train_ways`` draws more).
     defaults={"omniglot": {5: {"inner_steps": 0, "test_inner_steps": 0, "meta_lr": 0.001},
                            20: {"inner_steps": 0, "test_inner_steps": 0, "meta_lr": 0.001}}},
     paper={(5, 1): "98.8", (5, 5): "99.7", (20, 1): "96.0", (20, 5): "98.9"},

@@ -169,8 +169,10 @@ class WithinAlphabetTasks:
     K + Q drawers for the whole task: the first K drew every support image and the
     other Q every query image, as in Lake's runs, where one person drew the training
     images and another the test images. Omniglot's 20 drawings of a character are by
-    20 different people, so a drawing's index is its drawer. No rotations: the classes
-    are the characters as drawn.
+    20 different people, so a drawing's index is its drawer. A split with rotations
+    (meta-training's augmentation) turns each task's characters by one random number of
+    quarter turns, all alike: a turned alphabet is a new alphabet, while mixing turns
+    inside a task would let its classes differ by orientation alone.
     """
 
     split: OmniglotSplit
@@ -207,7 +209,7 @@ class WithinAlphabetTasks:
         if k_shot + n_query > N_DRAWERS:
             raise ConfigError("n_query", f"k_shot + n_query must be at most {N_DRAWERS} (each "
                               f"character has {N_DRAWERS} drawings), got {k_shot} + {n_query}")
-        split, n_way, shots = self.split.with_rotations(False), self.n_way, k_shot + n_query
+        split, n_way, shots = self.split, self.n_way, k_shot + n_query
         device = split.data.images.device
         rng_device = generator.device if generator is not None else device
         eligible = self.eligible_alphabets()
@@ -228,4 +230,8 @@ class WithinAlphabetTasks:
         drawers = order.unsqueeze(1).expand(n_tasks, n_way, shots)
         character = split.characters[local]
         rotation = torch.zeros_like(character)
+        if split.rotations:  # drawn only here, so upright episodes stay as they were
+            turn = torch.randint(N_ROTATIONS, (n_tasks, 1), generator=generator,
+                                 device=rng_device)
+            rotation = turn.to(device).expand_as(character).contiguous()
         return _assemble(split, character, rotation, drawers, k_shot)
