@@ -379,10 +379,9 @@ def lake_20w_resumed() -> str:
             "it holds from the second step to the fifth. First-order MAML, continued the "
             "same way (`continue_cpu.sh omniglot_fomaml_20w1s_lake 7200 0.0003 2400`, to "
             "6,442 meta-iterations on 2026-12-07), got worse: 89.1 ± 0.5 % within-alphabet "
-            "and 82.6 ± 0.6 % random-episode error on the same 600 episodes each; one "
+            "and 82.6 ± 0.6 % random-episode error on the same 600 episodes each (with one "
             "first-order step of 2.0 in training, more meta-iterations did not help it), so "
-            "its row is still its "
-            "first run's. ")
+            "its row is still its first run's. ")
 
 
 def lake_rows() -> list[str]:
