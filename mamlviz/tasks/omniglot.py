@@ -18,6 +18,7 @@ everything on the GPU.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import torch
@@ -197,6 +198,15 @@ class WithinAlphabetTasks:
         """The split's alphabets with at least N characters, in id order."""
         return [a for a, n in self._alphabet_sizes().items() if n >= self.n_way]
 
+    @cached_property
+    def _alphabet_of(self) -> torch.Tensor:
+        """[characters of the split]: each one's index among the eligible alphabets, -1 for
+        a character of an alphabet too small for N-way tasks (never drawn). Built once:
+        meta-training samples every step."""
+        eligible = self.eligible_alphabets()
+        names = [self.split.data.alphabet[c] for c in self.split.characters.tolist()]
+        return torch.tensor([eligible.index(a) if a in eligible else -1 for a in names])
+
     def sample(self, n_tasks: int, k_shot: int, n_query: int, *,
                generator: torch.Generator | None = None) -> TaskBatch:
         return self.episodes(n_tasks, k_shot, n_query, generator=generator).batch
@@ -212,13 +222,9 @@ class WithinAlphabetTasks:
         split, n_way, shots = self.split, self.n_way, k_shot + n_query
         device = split.data.images.device
         rng_device = generator.device if generator is not None else device
-        eligible = self.eligible_alphabets()
-        names = [split.data.alphabet[c] for c in split.characters.tolist()]
-        # -1 marks a character of an alphabet too small for N-way tasks: never drawn.
-        alphabet_of = torch.tensor([eligible.index(a) if a in eligible else -1 for a in names],
-                                   device=rng_device)
-        chosen = torch.randint(len(eligible), (n_tasks,), generator=generator,
-                               device=rng_device)
+        n_eligible = int(self._alphabet_of.max()) + 1  # on the CPU: no device sync
+        alphabet_of = self._alphabet_of.to(rng_device)
+        chosen = torch.randint(n_eligible, (n_tasks,), generator=generator, device=rng_device)
         # N distinct characters of the task's alphabet: the N largest keys, the others' -1.
         keys = torch.rand(n_tasks, split.n_characters, generator=generator, device=rng_device)
         keys = keys.masked_fill(alphabet_of.unsqueeze(0) != chosen.unsqueeze(1), -1.0)
