@@ -123,6 +123,10 @@ def _parser() -> argparse.ArgumentParser:
                     help="meta-training tasks: random (default), or within-alphabet: N "
                          "characters of one training alphabet, as Lake et al. build their "
                          "testing runs (with --rotations, one turn for the whole task)")
+    to.add_argument("--distort", action=argparse.BooleanOptionalAction,
+                    help="meta-train on drawings each under a small random affine map "
+                         "(Koch et al. 2015's distortions: turns up to 10 degrees, shears, "
+                         "scales, shifts); testing drawings are never distorted")
     to.add_argument("--implementation", choices=IMPLEMENTATIONS)
     to.add_argument("--seed", type=int)
     to.add_argument("--log-every", type=int, default=10)
@@ -231,7 +235,8 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
                         test_inner_batch=args.test_inner_batch,
                         inner_moments=args.inner_moments, meta_lr_final=args.meta_lr_final,
                         inner_lam=args.inner_lam, rotations=args.rotations,
-                        train_episodes=args.train_episodes, train_ways=args.train_ways)
+                        train_episodes=args.train_episodes, train_ways=args.train_ways,
+                        distort=args.distort)
     preset = getattr(args, "preset", None)
     if preset is not None:
         from .config import preset_settings

@@ -143,6 +143,9 @@ class TrainConfig:
     # "within-alphabet" ones, N characters of one alphabet as Lake et al. (2015) build
     # their testing runs, so training sees the fine distinctions testing asks for.
     train_episodes: str = "random"
+    # Every meta-training drawing under a small random affine map of its own (Koch et al.
+    # 2015's distortions, mamlviz.tasks.distort); testing drawings are never distorted.
+    distort: bool = False
     test_inner_steps: int | None = None
     # Steps when scoring during training (HW15 validates with 3); None: test_inner_steps.
     val_inner_steps: int | None = None
@@ -245,6 +248,10 @@ class TrainConfig:
                               f"got {self.train_episodes!r}")
         if self.train_episodes != "random" and self.problem != "omniglot":
             raise ConfigError("train_episodes", "only Omniglot has alphabets")
+        if not isinstance(self.distort, bool):
+            raise ConfigError("distort", f"must be true or false, got {self.distort!r}")
+        if self.distort and self.problem != "omniglot":
+            raise ConfigError("distort", "only Omniglot's drawings are distorted")
         for name in ("test_inner_steps", "val_inner_steps"):
             if getattr(self, name) is not None:
                 _int(name, getattr(self, name), lower=0, upper=MAX_INNER_STEPS)

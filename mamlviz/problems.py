@@ -78,6 +78,7 @@ def problem_from_config(config: TrainConfig, device: torch.device | str = "cpu",
         from .data import OmniglotData, load_omniglot
         from .models.conv4 import Conv4
         from .tasks import OmniglotTasks, WithinAlphabetTasks
+        from .tasks.distort import DistortedTasks
 
         data = omniglot if isinstance(omniglot, OmniglotData) else load_omniglot(omniglot)
         train, test = data.split(config.protocol)
@@ -87,7 +88,9 @@ def problem_from_config(config: TrainConfig, device: torch.device | str = "cpu",
         sampler = (WithinAlphabetTasks if split == "train"
                    and config.train_episodes == "within-alphabet" else OmniglotTasks)
         n_way = config.ways_in_training if split == "train" else config.n_way
-        return OmniglotProblem(tasks=sampler(chosen, n_way=n_way),
-                               k_shot=k_shot, n_query=config.n_query,
+        drawn: Any = sampler(chosen, n_way=n_way)
+        if split == "train" and config.distort:
+            drawn = DistortedTasks(drawn)
+        return OmniglotProblem(tasks=drawn, k_shot=k_shot, n_query=config.n_query,
                                model=Conv4(config.n_way))
     raise ConfigError("problem", f"unknown problem {config.problem!r}")
