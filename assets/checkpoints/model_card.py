@@ -589,7 +589,9 @@ towards zero; the lines above give the totals:
 - `omniglot_imaml_5w1s`: the first run stopped at 7,078 of 8,000 (3,600 s, rate 0.0002)
   and scored 95.79 ± 0.48 %; on towards 12,000 (SECONDS 2400), the rate restarted at
   0.00041, stopped by the time limit at 11,873 (96.54 ± 0.45 %); on again towards 18,000
-  (SECONDS 3000), the rate restarted at 0.00034, stopped by the time limit at 17,604.
+  (SECONDS 3000), the rate restarted at 0.00034, stopped by the time limit at 17,604
+  (96.82 ± 0.45 %); on again towards 24,000 (SECONDS 3000, 2026-12-08), the rate restarted
+  at 0.00027, stopped by the time limit at 22,052.
 
 iMAML's earlier runs (2026-12-07) pulled every inner step towards phi (lambda = 2, steps
 of 0.4 on our mean loss), which takes back 80% of theta's distance from phi at each
