@@ -212,9 +212,9 @@ def evaluate_phi(config: TrainConfig, phi: Params, tasks: int = 100, k_shot: int
     lr = config.inner_lr if inner_lr is None else inner_lr
     check_evaluation(tasks, steps, lr, seed)
     # train_shots/train_ways=None: an episode from training characters has the test's K
-    # shots and N ways too.
+    # shots and N ways too; distort=False: a score is on the drawings as they are.
     changes: dict[str, Any] = {"k_shot": config.k_shot if k_shot is None else k_shot,
-                               "train_shots": None, "train_ways": None}
+                               "train_shots": None, "train_ways": None, "distort": False}
     if config.problem == "sinusoid":
         changes["n_query"] = SINUSOID_EVAL_QUERY_POINTS
     elif n_query is not None:

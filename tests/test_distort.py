@@ -4,6 +4,7 @@ tasks are distorted."""
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -62,7 +63,7 @@ def test_a_map_moves_the_ink_where_it_says() -> None:
 
 
 def test_only_meta_training_drawings_are_distorted(omniglot, omniglot_source: Path,
-                                                   tmp_path: Path) -> None:
+                                                   tmp_path: Path, capsys) -> None:
     config = TrainConfig.for_algorithm("protonet", problem="omniglot", protocol="lake",
                                        n_way=5, k_shot=1, n_query=2, rotations=True,
                                        train_episodes="within-alphabet", distort=True)
@@ -86,6 +87,13 @@ def test_only_meta_training_drawings_are_distorted(omniglot, omniglot_source: Pa
     assert rc == 0
     saved_config, _ = load_checkpoint(out, problem="omniglot")
     assert saved_config.distort is True
+    # Scoring it, even on its training characters, reads the drawings undistorted.
+    rc = main(["eval", "omniglot", "--checkpoint", str(out), "--split", "train", "--tasks",
+               "3", "--device", "cpu", "--omniglot", str(omniglot_source), "--json"])
+    assert rc == 0
+    scored = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert scored["split"] == "train" and scored["tasks"] == 3
+    assert 0.0 <= scored["accuracy"] <= 1.0
 
 
 def test_only_omniglot_is_distorted() -> None:

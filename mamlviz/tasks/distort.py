@@ -27,7 +27,8 @@ from .base import TaskBatch
 MAX_DEGREES = 10.0
 MAX_SHEAR = 0.3
 SCALE = (0.8, 1.2)
-MAX_SHIFT = 2.0 / 105.0  # of the image's width: 2 of Koch's 105 pixels
+# 2 of Koch's 105 pixels, in affine_grid's coordinates, where [-1, 1] spans the image.
+MAX_SHIFT = 2 * 2.0 / 105.0
 
 
 def affine_matrices(n: int, generator: torch.Generator | None = None,
@@ -44,7 +45,7 @@ def affine_matrices(n: int, generator: torch.Generator | None = None,
     theta = uniform(-MAX_DEGREES, MAX_DEGREES) * (math.pi / 180.0) * on[:, 0]
     shear = uniform(-MAX_SHEAR, MAX_SHEAR, 2) * on[:, 1:2]
     scale = 1.0 + (uniform(*SCALE, 2) - 1.0) * on[:, 2:3]
-    shift = uniform(-2 * MAX_SHIFT, 2 * MAX_SHIFT, 2) * on[:, 3:4]  # [-1, 1] spans 2
+    shift = uniform(-MAX_SHIFT, MAX_SHIFT, 2) * on[:, 3:4]
 
     cos, sin = theta.cos(), theta.sin()
     rotate = torch.stack([torch.stack([cos, -sin], -1), torch.stack([sin, cos], -1)], -2)
@@ -78,10 +79,6 @@ class DistortedTasks:
     @property
     def split(self) -> Any:
         return self.tasks.split
-
-    @property
-    def n_way(self) -> int:
-        return int(self.tasks.n_way)
 
     def sample(self, n_tasks: int, k_shot: int, n_query: int, *,
                generator: torch.Generator | None = None) -> TaskBatch:
